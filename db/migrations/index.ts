@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as foundation from './2026-11-21T00-00-00_foundation';
+
+/**
+ * Every migration, by name. Names are ISO dates so they sort in the order they must run.
+ * A static list (rather than reading the folder) works the same under tsx, jest and a bundle.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026-11-21T00-00-00_foundation': foundation,
+};

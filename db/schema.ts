@@ -1,0 +1,203 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+export type Json = ColumnType<unknown, string, string>;
+
+export const CUSTOMER_CLASSES = ['A', 'B', 'C'] as const;
+export type CustomerClass = (typeof CUSTOMER_CLASSES)[number];
+
+export const SLA_CLASSES = ['5x8', '7x24', 'NBD', 'ND', '30CD', '4H', '2H'] as const;
+export type SlaClass = (typeof SLA_CLASSES)[number];
+
+/** Service level for hardware faults: spare part first, or downgraded to return-for-repair while a loan is overdue. */
+export const SERVICE_DOWNGRADES = ['none', 'return_for_repair'] as const;
+export type ServiceDowngrade = (typeof SERVICE_DOWNGRADES)[number];
+
+export const LOCALES = ['zh-CN', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+export const PRODUCT_LINES = ['network', 'storage', 'server', 'nms'] as const;
+export type ProductLine = (typeof PRODUCT_LINES)[number];
+
+export const USER_ROLES = ['manager', 'engineer', 'senior_engineer', 'service_desk', 'rd_reviewer', 'billing', 'admin'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export const CASE_KINDS = ['fault_repair', 'incident', 'batch_rectification', 'spare_part', 'doa_rma'] as const;
+export type CaseKind = (typeof CASE_KINDS)[number];
+
+export const EMAIL_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+export type EmailStatus = (typeof EMAIL_STATUSES)[number];
+
+export interface CustomersTable {
+  id: Generated<string>;
+  code: string;
+  name: string;
+  customer_class: CustomerClass;
+  sla_class: SlaClass;
+  billing_day: number;
+  spare_part_first: boolean;
+  service_downgrade: Generated<ServiceDowngrade>;
+  downgraded_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface ContactsTable {
+  id: Generated<string>;
+  customer_id: string;
+  name: string;
+  email: string;
+  phone: string | null;
+  locale: Generated<Locale>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface SitesTable {
+  id: Generated<string>;
+  customer_id: string;
+  name: string;
+  city: string;
+  address: string | null;
+  distance_km: number;
+  created_at: Generated<Timestamp>;
+}
+
+export interface ProductsTable {
+  id: Generated<string>;
+  code: string;
+  name: string;
+  product_line: ProductLine;
+  /** Catalogue list price in fen (CNY cents). */
+  list_price_cents: number;
+  created_at: Generated<Timestamp>;
+}
+
+export interface DevicesTable {
+  id: Generated<string>;
+  serial: string;
+  product_id: string;
+  customer_id: string;
+  site_id: string | null;
+  warranty_end: string | null;
+  first_power_on_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  name: string;
+  email: string;
+  role: UserRole;
+  /** SHA-256 of the API token, hex; the token itself is shown once and never stored. */
+  token_hash: string;
+  created_at: Generated<Timestamp>;
+  disabled_at: Timestamp | null;
+}
+
+export interface CasesTable {
+  id: Generated<string>;
+  kind: CaseKind;
+  number: string;
+  status: string;
+  customer_id: string;
+  device_id: string | null;
+  workflow_id: string;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+  closed_at: Timestamp | null;
+}
+
+export interface CaseNumberCountersTable {
+  prefix: string;
+  year: number;
+  last_value: number;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  case_id: string | null;
+  occurred_at: Timestamp;
+  actor: string;
+  actor_role: string;
+  action: string;
+  comment: string | null;
+  data: Json;
+  /** Set by activities so that a retried step writes its audit entry once. */
+  idempotency_key: string | null;
+}
+
+export interface EmailOutboxTable {
+  id: Generated<string>;
+  idempotency_key: string;
+  case_id: string | null;
+  recipient: string;
+  locale: Locale;
+  template: string;
+  subject: string;
+  body_text: string;
+  status: Generated<EmailStatus>;
+  attempts: Generated<number>;
+  lease_until: Timestamp | null;
+  provider_message_id: string | null;
+  last_error: string | null;
+  created_at: Generated<Timestamp>;
+  sent_at: Timestamp | null;
+}
+
+export interface InvoiceLinesTable {
+  id: Generated<string>;
+  customer_id: string;
+  case_id: string | null;
+  /** The billing cycle the line belongs to, as YYYY-MM. */
+  billing_cycle: string;
+  description: string;
+  /** In fen; a credit line is negative. */
+  amount_cents: number;
+  currency: Generated<string>;
+  /** What produced the line (e.g. `spare-part/SP-2026-000042/overdue`): unique, so a retry cannot bill twice. */
+  source_ref: string;
+  issued_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface SignedLinkUsesTable {
+  token_id: string;
+  case_id: string;
+  action: string;
+  used_at: Timestamp;
+}
+
+export interface Database {
+  customers: CustomersTable;
+  contacts: ContactsTable;
+  sites: SitesTable;
+  products: ProductsTable;
+  devices: DevicesTable;
+  users: UsersTable;
+  cases: CasesTable;
+  case_number_counters: CaseNumberCountersTable;
+  audit_events: AuditEventsTable;
+  email_outbox: EmailOutboxTable;
+  invoice_lines: InvoiceLinesTable;
+  signed_link_uses: SignedLinkUsesTable;
+}
+
+export type Customer = Selectable<CustomersTable>;
+export type NewCustomer = Insertable<CustomersTable>;
+export type CustomerUpdate = Updateable<CustomersTable>;
+export type Contact = Selectable<ContactsTable>;
+export type NewContact = Insertable<ContactsTable>;
+export type Site = Selectable<SitesTable>;
+export type NewSite = Insertable<SitesTable>;
+export type Product = Selectable<ProductsTable>;
+export type NewProduct = Insertable<ProductsTable>;
+export type Device = Selectable<DevicesTable>;
+export type NewDevice = Insertable<DevicesTable>;
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type Case = Selectable<CasesTable>;
+export type NewCase = Insertable<CasesTable>;
+export type AuditEvent = Selectable<AuditEventsTable>;
+export type NewAuditEvent = Insertable<AuditEventsTable>;
+export type EmailOutboxRow = Selectable<EmailOutboxTable>;
+export type InvoiceLine = Selectable<InvoiceLinesTable>;
+export type NewInvoiceLine = Insertable<InvoiceLinesTable>;

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().default('var'),
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  MAIL_FROM: z.string().default('fieldops <noreply@fieldops.local>'),
+  PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
+  SIGNED_LINK_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  SIGNED_LINK_TTL_HOURS: z.coerce.number().int().positive().default(24 * 30),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('fieldops'),
+});
+
+export interface Config {
+  readonly env: 'development' | 'test' | 'production';
+  readonly port: number;
+  readonly logLevel: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly publicBaseUrl: string;
+  readonly signedLinkSecret: string;
+  readonly signedLinkTtlHours: number;
+  readonly temporal: {
+    readonly address: string | undefined;
+    readonly namespace: string;
+    readonly taskQueue: string;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+// Only for development and tests: production refuses to start without SIGNED_LINK_SECRET.
+const DEVELOPMENT_SIGNED_LINK_SECRET = 'fieldops-development-signed-link-secret-not-for-production';
+
+/** Reads the environment once, validates it and returns a frozen config; throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const values = parsed.data;
+  const problems: string[] = [];
+  if (values.NODE_ENV === 'production') {
+    if (!values.SIGNED_LINK_SECRET) problems.push('SIGNED_LINK_SECRET: required in production');
+    if (!values.DATABASE_URL) problems.push('DATABASE_URL: required in production');
+    if (!values.SMTP_URL) problems.push('SMTP_URL: required in production');
+    if (!values.TEMPORAL_ADDRESS) problems.push('TEMPORAL_ADDRESS: required in production');
+    if (!values.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    env: values.NODE_ENV,
+    port: values.PORT,
+    logLevel: values.LOG_LEVEL,
+    dataDir: path.resolve(values.DATA_DIR),
+    databaseUrl: values.DATABASE_URL,
+    smtpUrl: values.SMTP_URL,
+    mailFrom: values.MAIL_FROM,
+    publicBaseUrl: (values.PUBLIC_BASE_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ''),
+    signedLinkSecret: values.SIGNED_LINK_SECRET ?? DEVELOPMENT_SIGNED_LINK_SECRET,
+    signedLinkTtlHours: values.SIGNED_LINK_TTL_HOURS,
+    temporal: Object.freeze({
+      address: values.TEMPORAL_ADDRESS,
+      namespace: values.TEMPORAL_NAMESPACE,
+      taskQueue: values.TEMPORAL_TASK_QUEUE,
+    }),
+  });
+}
