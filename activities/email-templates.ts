@@ -1,0 +1,176 @@
+import type { Locale } from '../db/schema';
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+}
+
+type Localized<P> = Record<Locale, (params: P) => RenderedEmail>;
+
+function template<P>(localized: Localized<P>): Localized<P> {
+  return localized;
+}
+
+const signature: Record<Locale, string> = {
+  'zh-CN': '\n\n此邮件由 fieldops 服务系统自动发送。',
+  en: '\n\nThis message was sent automatically by the fieldops service back office.',
+};
+
+function withSignature(locale: Locale, rendered: RenderedEmail): RenderedEmail {
+  return { subject: rendered.subject, text: rendered.text + signature[locale] };
+}
+
+const formatDate: Record<Locale, (isoDate: string) => string> = {
+  'zh-CN': (isoDate) => {
+    const [year, month, day] = isoDate.slice(0, 10).split('-');
+    return `${year}年${Number(month)}月${Number(day)}日`;
+  },
+  en: (isoDate) => isoDate.slice(0, 10),
+};
+
+function formatAmount(cents: number): string {
+  return `CNY ${(cents / 100).toFixed(2)}`;
+}
+
+export const emailTemplates = {
+  case_acknowledgement: template<{ caseNumber: string; customerName: string; summary: string }>({
+    'zh-CN': (p) => ({
+      subject: `[${p.caseNumber}] 已受理您的服务请求`,
+      text: `${p.customerName}：\n\n我们已受理您的服务请求（编号 ${p.caseNumber}）：${p.summary}。\n后续进展将通过邮件通知您。`,
+    }),
+    en: (p) => ({
+      subject: `[${p.caseNumber}] We have registered your service request`,
+      text: `Dear ${p.customerName},\n\nWe have registered your service request ${p.caseNumber}: ${p.summary}.\nWe will keep you informed by email.`,
+    }),
+  }),
+
+  spare_part_application_received: template<{ loanNumber: string; failedSerial: string }>({
+    'zh-CN': (p) => ({
+      subject: `[${p.loanNumber}] 备件先行申请已收到`,
+      text: `您好：\n\n我们已收到设备 ${p.failedSerial} 的备件先行申请（编号 ${p.loanNumber}），正在等待技术经理审批。`,
+    }),
+    en: (p) => ({
+      subject: `[${p.loanNumber}] Spare-part-first application received`,
+      text: `Hello,\n\nWe have received the spare-part-first application ${p.loanNumber} for device ${p.failedSerial}. It is waiting for the technical manager's approval.`,
+    }),
+  }),
+
+  spare_part_rejected: template<{ loanNumber: string; reason: string }>({
+    'zh-CN': (p) => ({
+      subject: `[${p.loanNumber}] 备件先行申请未获批准`,
+      text: `您好：\n\n很抱歉，备件先行申请 ${p.loanNumber} 未获批准。原因：${p.reason}`,
+    }),
+    en: (p) => ({
+      subject: `[${p.loanNumber}] Spare-part-first application not approved`,
+      text: `Hello,\n\nWe are sorry: the spare-part-first application ${p.loanNumber} was not approved. Reason: ${p.reason}`,
+    }),
+  }),
+
+  spare_part_shipped: template<{
+    loanNumber: string;
+    replacementSerial: string;
+    carrier: string;
+    trackingNumber: string;
+    confirmReceiptUrl: string;
+    warrantyEnd: string;
+  }>({
+    'zh-CN': (p) => ({
+      subject: `[${p.loanNumber}] 备件已发货，请签收确认`,
+      text:
+        `您好：\n\n备件 ${p.replacementSerial} 已由 ${p.carrier} 发出，运单号 ${p.trackingNumber}。\n` +
+        `收到后请点击以下链接确认签收，并注明任何差异：\n${p.confirmReceiptUrl}\n\n` +
+        `请在签收后 15 个工作日内将故障件连同故障标签寄回，逾期将按目录价计费。\n备件保修至 ${formatDate['zh-CN'](p.warrantyEnd)}。`,
+    }),
+    en: (p) => ({
+      subject: `[${p.loanNumber}] Your replacement part has shipped: please confirm receipt`,
+      text:
+        `Hello,\n\nReplacement part ${p.replacementSerial} has shipped with ${p.carrier}, tracking number ${p.trackingNumber}.\n` +
+        `When it arrives, please confirm receipt (and note any discrepancy) here:\n${p.confirmReceiptUrl}\n\n` +
+        `The failed part, with its fault tag, is due back within 15 working days of receipt; a part not returned is billed at list price.\n` +
+        `The replacement is under warranty until ${formatDate.en(p.warrantyEnd)}.`,
+    }),
+  }),
+
+  spare_part_return_deadline: template<{ loanNumber: string; failedSerial: string; dueDate: string; provisional: boolean }>({
+    'zh-CN': (p) => ({
+      subject: `[${p.loanNumber}] 故障件归还期限：${formatDate['zh-CN'](p.dueDate)}`,
+      text:
+        `您好：\n\n请于 ${formatDate['zh-CN'](p.dueDate)} 23:59（北京时间）前将故障件 ${p.failedSerial} 连同故障标签寄回。` +
+        (p.provisional ? '\n注意：该期限涉及尚未公布的节假日安排，为暂定期限，公布后可能调整。' : '') +
+        `\n逾期未归还将按目录价计入下一账期，并暂停备件先行服务。`,
+    }),
+    en: (p) => ({
+      subject: `[${p.loanNumber}] Return the failed part by ${formatDate.en(p.dueDate)}`,
+      text:
+        `Hello,\n\nPlease return failed part ${p.failedSerial}, with its fault tag, by ${formatDate.en(p.dueDate)} 23:59 China time.` +
+        (p.provisional ? '\nNote: this deadline is provisional, because the holiday calendar for that period is not yet published.' : '') +
+        `\nA part not returned in time is billed at list price in the next billing cycle and spare-part-first service is suspended.`,
+    }),
+  }),
+
+  spare_part_return_reminder: template<{ loanNumber: string; failedSerial: string; dueDate: string; workingDaysLeft: number }>({
+    'zh-CN': (p) => ({
+      subject:
+        p.workingDaysLeft === 0
+          ? `[${p.loanNumber}] 今天是故障件归还截止日`
+          : `[${p.loanNumber}] 提醒：故障件还有 ${p.workingDaysLeft} 个工作日到期`,
+      text: `您好：\n\n故障件 ${p.failedSerial} 的归还截止日为 ${formatDate['zh-CN'](p.dueDate)}。如已寄出，请忽略本提醒。`,
+    }),
+    en: (p) => ({
+      subject:
+        p.workingDaysLeft === 0
+          ? `[${p.loanNumber}] Today is the last day to return the failed part`
+          : `[${p.loanNumber}] Reminder: the failed part is due in ${p.workingDaysLeft} working day${p.workingDaysLeft === 1 ? '' : 's'}`,
+      text: `Hello,\n\nFailed part ${p.failedSerial} is due back by ${formatDate.en(p.dueDate)}. If you have already sent it, please ignore this reminder.`,
+    }),
+  }),
+
+  spare_part_overdue_customer: template<{ loanNumber: string; failedSerial: string; amountCents: number; billingCycle: string }>({
+    'zh-CN': (p) => ({
+      subject: `[${p.loanNumber}] 故障件逾期未归还：已按目录价计费`,
+      text:
+        `您好：\n\n故障件 ${p.failedSerial} 未在期限内归还，已按目录价 ${formatAmount(p.amountCents)} 计入 ${p.billingCycle} 账期，` +
+        `贵司的备件服务已调整为“返修”方式，直至逾期件归还或付款后恢复。`,
+    }),
+    en: (p) => ({
+      subject: `[${p.loanNumber}] Failed part overdue: billed at list price`,
+      text:
+        `Hello,\n\nFailed part ${p.failedSerial} was not returned in time. It is billed at its list price, ${formatAmount(p.amountCents)}, in billing cycle ${p.billingCycle}, ` +
+        `and your service is downgraded to return-for-repair until the overdue part is returned or paid.`,
+    }),
+  }),
+
+  spare_part_overdue_manager: template<{ loanNumber: string; customerName: string; failedSerial: string; amountCents: number }>({
+    'zh-CN': (p) => ({
+      subject: `[${p.loanNumber}] 备件借用逾期：${p.customerName}`,
+      text: `客户 ${p.customerName} 的故障件 ${p.failedSerial} 逾期未归还，已生成 ${formatAmount(p.amountCents)} 的账单行，客户服务已降级。`,
+    }),
+    en: (p) => ({
+      subject: `[${p.loanNumber}] Spare-part loan overdue: ${p.customerName}`,
+      text: `${p.customerName} has not returned failed part ${p.failedSerial}. An invoice line of ${formatAmount(p.amountCents)} was created and the customer is downgraded to return-for-repair.`,
+    }),
+  }),
+
+  spare_part_closed: template<{ loanNumber: string; failedSerial: string; writtenOff: boolean }>({
+    'zh-CN': (p) => ({
+      subject: `[${p.loanNumber}] 备件借用已关闭`,
+      text: `您好：\n\n故障件 ${p.failedSerial} 的备件借用 ${p.loanNumber} 已${p.writtenOff ? '核销' : '关闭'}，谢谢您的配合。`,
+    }),
+    en: (p) => ({
+      subject: `[${p.loanNumber}] Spare-part loan closed`,
+      text: `Hello,\n\nSpare-part loan ${p.loanNumber} for failed part ${p.failedSerial} is ${p.writtenOff ? 'written off' : 'closed'}. Thank you.`,
+    }),
+  }),
+} as const;
+
+export type EmailTemplates = typeof emailTemplates;
+export type TemplateName = keyof EmailTemplates;
+export type TemplateParams<K extends TemplateName> = Parameters<EmailTemplates[K]['en']>[0];
+
+/** A template name with its parameters, type-checked against each other. */
+export type EmailContent = { [K in TemplateName]: { template: K; params: TemplateParams<K> } }[TemplateName];
+
+export function renderEmail(content: EmailContent, locale: Locale): RenderedEmail {
+  const render = emailTemplates[content.template][locale] as (params: unknown) => RenderedEmail;
+  return withSignature(locale, render(content.params));
+}

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transport } from 'nodemailer';
+import type MailMessage from 'nodemailer/lib/mailer/mail-message';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+
+export type Mailer = Transporter<{ messageId: string }>;
+
+export interface CapturedMailSummary {
+  id: string;
+  messageId: string;
+  to: string[];
+  subject: string;
+  date: string;
+}
+
+/**
+ * A nodemailer transport for development: every message is kept as `<dir>/<id>.eml` with a JSON
+ * summary beside it, so it can be opened in any mail client and listed at GET /dev/mail.
+ */
+class MailCaptureTransport implements Transport<{ messageId: string }> {
+  readonly name = 'fieldops-mail-capture';
+  readonly version = '1';
+
+  constructor(private readonly directory: string) {}
+
+  send(mail: MailMessage<{ messageId: string }>, callback: (err: Error | null, info: { messageId: string }) => void): void {
+    const chunks: Buffer[] = [];
+    const stream = mail.message.createReadStream();
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', (error: Error) => callback(error, { messageId: '' }));
+    stream.on('end', () => {
+      try {
+        const messageId = mail.message.messageId();
+        const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${messageId.replace(/[^A-Za-z0-9]/g, '').slice(0, 24)}`;
+        fs.mkdirSync(this.directory, { recursive: true });
+        fs.writeFileSync(path.join(this.directory, `${id}.eml`), Buffer.concat(chunks));
+        const envelope = mail.message.getEnvelope();
+        const summary: CapturedMailSummary = {
+          id,
+          messageId,
+          to: envelope.to,
+          subject: String(mail.data.subject ?? ''),
+          date: new Date().toISOString(),
+        };
+        fs.writeFileSync(path.join(this.directory, `${id}.json`), JSON.stringify(summary));
+        callback(null, { messageId });
+      } catch (error) {
+        callback(error as Error, { messageId: '' });
+      }
+    });
+  }
+}
+
+export interface MailerConfig {
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly dataDir: string;
+}
+
+export function mailCaptureDirectory(config: Pick<MailerConfig, 'dataDir'>): string {
+  return path.join(config.dataDir, 'mail');
+}
+
+/** SMTP when SMTP_URL is set; otherwise the development capture under `<dataDir>/mail`. */
+export function createMailer(config: MailerConfig): Mailer {
+  if (config.smtpUrl) {
+    const smtp: Transporter<SMTPTransport.SentMessageInfo> = nodemailer.createTransport(config.smtpUrl, { from: config.mailFrom });
+    return smtp as unknown as Mailer;
+  }
+  return nodemailer.createTransport(new MailCaptureTransport(mailCaptureDirectory(config)), { from: config.mailFrom });
+}
+
+export function listCapturedMail(directory: string): CapturedMailSummary[] {
+  if (!fs.existsSync(directory)) return [];
+  return fs
+    .readdirSync(directory)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .reverse()
+    .map((file) => JSON.parse(fs.readFileSync(path.join(directory, file), 'utf8')) as CapturedMailSummary);
+}
+
+export function readCapturedMail(directory: string, id: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9-]+$/.test(id)) return undefined;
+  const file = path.join(directory, `${id}.eml`);
+  return fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+}
