@@ -1,6 +1,8 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** A timestamp the database fills in by default. */
+export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 export type Json = ColumnType<unknown, string, string>;
 
 export const CUSTOMER_CLASSES = ['A', 'B', 'C'] as const;
@@ -38,7 +40,7 @@ export interface CustomersTable {
   spare_part_first: boolean;
   service_downgrade: Generated<ServiceDowngrade>;
   downgraded_at: Timestamp | null;
-  created_at: Generated<Timestamp>;
+  created_at: CreatedAt;
 }
 
 export interface ContactsTable {
@@ -48,7 +50,7 @@ export interface ContactsTable {
   email: string;
   phone: string | null;
   locale: Generated<Locale>;
-  created_at: Generated<Timestamp>;
+  created_at: CreatedAt;
 }
 
 export interface SitesTable {
@@ -58,7 +60,7 @@ export interface SitesTable {
   city: string;
   address: string | null;
   distance_km: number;
-  created_at: Generated<Timestamp>;
+  created_at: CreatedAt;
 }
 
 export interface ProductsTable {
@@ -68,7 +70,7 @@ export interface ProductsTable {
   product_line: ProductLine;
   /** Catalogue list price in fen (CNY cents). */
   list_price_cents: number;
-  created_at: Generated<Timestamp>;
+  created_at: CreatedAt;
 }
 
 export interface DevicesTable {
@@ -79,7 +81,7 @@ export interface DevicesTable {
   site_id: string | null;
   warranty_end: string | null;
   first_power_on_at: Timestamp | null;
-  created_at: Generated<Timestamp>;
+  created_at: CreatedAt;
 }
 
 export interface UsersTable {
@@ -89,7 +91,7 @@ export interface UsersTable {
   role: UserRole;
   /** SHA-256 of the API token, hex; the token itself is shown once and never stored. */
   token_hash: string;
-  created_at: Generated<Timestamp>;
+  created_at: CreatedAt;
   disabled_at: Timestamp | null;
 }
 
@@ -101,8 +103,8 @@ export interface CasesTable {
   customer_id: string;
   device_id: string | null;
   workflow_id: string;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
   closed_at: Timestamp | null;
 }
 
@@ -139,7 +141,7 @@ export interface EmailOutboxTable {
   lease_until: Timestamp | null;
   provider_message_id: string | null;
   last_error: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: CreatedAt;
   sent_at: Timestamp | null;
 }
 
@@ -156,7 +158,7 @@ export interface InvoiceLinesTable {
   /** What produced the line (e.g. `spare-part/SP-2026-000042/overdue`): unique, so a retry cannot bill twice. */
   source_ref: string;
   issued_at: Timestamp | null;
-  created_at: Generated<Timestamp>;
+  created_at: CreatedAt;
 }
 
 export interface SignedLinkUsesTable {

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import type { Db } from '../db';
+import type { SignedLinks } from '../activities/signed-links';
+import type { Config } from '../worker/config';
+import { authenticate } from './auth';
+import { errorHandler, notFoundHandler } from './errors';
+import { ApiRoutes } from './route';
+import { registerLinkRoutes, type LinkAction } from './routes/links';
+import { registerMasterDataRoutes } from './routes/master-data';
+import { devMailRouter, registerHealthRoutes, type ReadinessChecks } from './routes/system';
+
+export interface AppDependencies {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  links: SignedLinks;
+  /** Temporal client for the process endpoints; absent only in tests that exercise the HTTP layer alone. */
+  temporal?: Client;
+  readiness: ReadinessChecks;
+  linkActions?: readonly LinkAction[];
+  /** Serves GET /dev/mail from this folder (development mail capture); never set in production. */
+  mailCaptureDirectory?: string;
+}
+
+export function createApp(deps: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      redact: ['req.headers.authorization'],
+    }),
+  );
+  app.use(express.json({ limit: '1mb' }));
+  app.use(authenticate(deps.db));
+
+  const routes = new ApiRoutes();
+  registerHealthRoutes(routes, { readiness: deps.readiness });
+  registerMasterDataRoutes(routes, deps);
+  registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: deps.linkActions ?? [] });
+
+  const document = routes.openApiDocument(
+    {
+      title: 'fieldops API',
+      version: '1.0.0',
+      description: 'Back office for IT and telecom field service: master data, processes run as Temporal workflows, customer signed links.',
+    },
+    deps.config.publicBaseUrl,
+  );
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'fieldops API' }));
+  if (deps.mailCaptureDirectory && deps.config.env !== 'production') app.use(devMailRouter(deps.mailCaptureDirectory));
+  app.use(routes.router);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,108 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+
+export interface FieldProblem {
+  /** Where the field is: the request body, query string or path. */
+  in: 'body' | 'query' | 'path' | 'header';
+  field: string;
+  message: string;
+}
+
+/** The one error type the API throws; the error handler turns it into `{ error: { code, message, details } }`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: unknown = null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  static validation(problems: FieldProblem[]): ApiError {
+    const summary = problems.map((problem) => `${problem.field}: ${problem.message}`).join('; ');
+    return new ApiError(400, 'validation_failed', `Invalid request: ${summary}`, problems);
+  }
+
+  static notFound(what: string, id: string): ApiError {
+    return new ApiError(404, 'not_found', `${what} ${id} does not exist`, { resource: what, id });
+  }
+
+  static conflict(code: string, message: string, details: unknown = null): ApiError {
+    return new ApiError(409, code, message, details);
+  }
+}
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ example: 'validation_failed' }),
+      message: z.string(),
+      details: z.unknown(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export function zodProblems(error: z.ZodError, location: FieldProblem['in']): FieldProblem[] {
+  return error.issues.map((issue) => ({
+    in: location,
+    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)',
+    message: issue.message,
+  }));
+}
+
+interface PgError {
+  code: string;
+  constraint?: string;
+  detail?: string;
+}
+
+function isPgError(error: unknown): error is PgError {
+  return typeof error === 'object' && error !== null && typeof (error as PgError).code === 'string' && /^[0-9A-Z]{5}$/.test((error as PgError).code);
+}
+
+/** `Key (serial)=(X) already exists.` -> serial */
+function fieldFromPgDetail(detail: string | undefined): string | undefined {
+  return detail?.match(/^Key \(([^)]+)\)/)?.[1];
+}
+
+function toApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (typeof error === 'object' && error !== null && 'type' in error) {
+    const type = (error as { type: unknown }).type;
+    if (type === 'entity.parse.failed') return new ApiError(400, 'malformed_json', 'The request body is not valid JSON');
+    if (type === 'entity.too.large') return new ApiError(413, 'payload_too_large', 'The request body is too large');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      return new ApiError(415, 'unsupported_encoding', 'The request body encoding is not supported');
+    }
+  }
+  if (isPgError(error)) {
+    const field = fieldFromPgDetail(error.detail);
+    if (error.code === '23505') {
+      return ApiError.conflict('already_exists', `A record with this ${field ?? 'key'} already exists`, { field: field ?? null });
+    }
+    if (error.code === '23503') {
+      return ApiError.validation([{ in: 'body', field: field ?? 'reference', message: 'refers to a record that does not exist' }]);
+    }
+    if (error.code === '22P02' || error.code === '23514') {
+      return ApiError.validation([{ in: 'body', field: field ?? '(root)', message: 'has a value the database refuses' }]);
+    }
+  }
+  return undefined;
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'route_not_found', `No route ${req.method} ${req.path}`, { method: req.method, path: req.path }));
+};
+
+export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  const apiError = toApiError(error);
+  if (!apiError) {
+    req.log?.error({ err: error }, 'unhandled error');
+    res.status(500).json({ error: { code: 'internal_error', message: 'Something went wrong on our side', details: { requestId: req.id } } });
+    return;
+  }
+  if (apiError.status >= 500) req.log?.error({ err: error }, apiError.message);
+  res.status(apiError.status).json({ error: { code: apiError.code, message: apiError.message, details: apiError.details } });
+};

@@ -1,0 +1,56 @@
+import express from 'express';
+import { z } from 'zod';
+import { listCapturedMail, readCapturedMail } from '../../activities/mailer';
+import { ApiError } from '../errors';
+import type { ApiRoutes } from '../route';
+
+export type ReadinessChecks = Record<string, () => Promise<void>>;
+
+const readinessSchema = z
+  .object({
+    status: z.enum(['ready', 'not_ready']),
+    checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })),
+  })
+  .meta({ id: 'Readiness' });
+
+export function registerHealthRoutes(routes: ApiRoutes, { readiness }: { readiness: ReadinessChecks }): void {
+  routes
+    .add({
+      method: 'get', path: '/healthz', tag: 'System', summary: 'Liveness: the process is up', access: 'public',
+      response: { schema: z.object({ status: z.literal('ok') }) },
+      handler: async () => ({ status: 'ok' as const }),
+    })
+    .add({
+      method: 'get', path: '/readyz', tag: 'System', summary: 'Readiness: the database and Temporal answer (503 when not)', access: 'public',
+      response: { schema: readinessSchema },
+      handler: async ({ res }) => {
+        const entries = await Promise.all(
+          Object.entries(readiness).map(async ([name, check]) => {
+            try {
+              await check();
+              return [name, { ok: true }] as const;
+            } catch (error) {
+              return [name, { ok: false, error: error instanceof Error ? error.message : String(error) }] as const;
+            }
+          }),
+        );
+        const ready = entries.every(([, result]) => result.ok);
+        res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(entries) });
+        return { status: ready ? ('ready' as const) : ('not_ready' as const), checks: Object.fromEntries(entries) };
+      },
+    });
+}
+
+/** Development only: the mail the capture transport kept, so that signed links can be followed without an SMTP server. */
+export function devMailRouter(directory: string): express.Router {
+  const router = express.Router();
+  router.get('/dev/mail', (_req, res) => {
+    res.json({ items: listCapturedMail(directory) });
+  });
+  router.get('/dev/mail/:id', (req, res) => {
+    const raw = readCapturedMail(directory, req.params.id);
+    if (!raw) throw ApiError.notFound('captured mail', req.params.id);
+    res.type('message/rfc822').send(raw);
+  });
+  return router;
+}
