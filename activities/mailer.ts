@@ -67,7 +67,7 @@ export function mailCaptureDirectory(config: Pick<MailerConfig, 'dataDir'>): str
 export function createMailer(config: MailerConfig): Mailer {
   if (config.smtpUrl) {
     const smtp: Transporter<SMTPTransport.SentMessageInfo> = nodemailer.createTransport(config.smtpUrl, { from: config.mailFrom });
-    return smtp as unknown as Mailer;
+    return smtp;
   }
   return nodemailer.createTransport(new MailCaptureTransport(mailCaptureDirectory(config)), { from: config.mailFrom });
 }

@@ -70,7 +70,7 @@ function fieldFromPgDetail(detail: string | undefined): string | undefined {
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (typeof error === 'object' && error !== null && 'type' in error) {
-    const type = (error as { type: unknown }).type;
+    const type = (error).type;
     if (type === 'entity.parse.failed') return new ApiError(400, 'malformed_json', 'The request body is not valid JSON');
     if (type === 'entity.too.large') return new ApiError(413, 'payload_too_large', 'The request body is too large');
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {

@@ -50,26 +50,26 @@ export function createDb(config: DbConfig): CreatedDb {
   return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), description: `embedded PGlite at ${directory}`, embedded: true };
 }
 
-function createMigrator(db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
+function createMigrator(db: Db): Migrator {
+  return new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
 }
 
 function assertMigrationSucceeded({ error, results }: MigrationResultSet): void {
   const failed = results?.find((result) => result.status === 'Error');
   if (error || failed) {
-    const cause = error instanceof Error ? error : new Error(String(error ?? 'unknown error'));
+    const cause = error instanceof Error ? error : new Error(error === undefined ? 'unknown error' : JSON.stringify(error));
     throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${cause.message}`, { cause });
   }
 }
 
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+export async function migrateToLatest(db: Db): Promise<string[]> {
   const resultSet = await createMigrator(db).migrateToLatest();
   assertMigrationSucceeded(resultSet);
   return (resultSet.results ?? []).map((result) => result.migrationName);
 }
 
 /** Rolls every migration back, newest first. */
-export async function migrateDownToEmpty(db: Kysely<any>): Promise<string[]> {
+export async function migrateDownToEmpty(db: Db): Promise<string[]> {
   const migrator = createMigrator(db);
   const names: string[] = [];
   for (;;) {

@@ -13,7 +13,7 @@ export interface LinkAction<B extends z.ZodType = z.ZodType> {
 }
 
 export function defineLinkAction<B extends z.ZodType>(action: LinkAction<B>): LinkAction {
-  return action as unknown as LinkAction;
+  return action;
 }
 
 const linkParams = z.object({ token: z.string().min(1).max(2048) });

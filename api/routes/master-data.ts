@@ -1,4 +1,4 @@
-import type { SelectQueryBuilder } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../db';
 import {
@@ -189,13 +189,13 @@ const toUserDto = (row: User): z.input<typeof userSchema> => ({
 async function page<T extends keyof Database, R>(
   query: SelectQueryBuilder<Database, T, R>,
   { limit, offset }: { limit: number; offset: number },
-  orderBy: `${T & string}.${string}` | string,
+  orderBy: string,
 ) {
   const [items, count] = await Promise.all([
-    query.orderBy(orderBy as never).limit(limit).offset(offset).execute(),
+    query.orderBy(sql.ref(orderBy)).orderBy(sql.ref('id')).limit(limit).offset(offset).execute(),
     query.clearSelect().select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),
   ]);
-  return { items, total: Number((count as { total: string }).total), limit, offset };
+  return { items, total: Number(count.total), limit, offset };
 }
 
 async function assertCustomerExists(db: Db, customerId: string, field = 'customerId'): Promise<void> {

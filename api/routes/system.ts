@@ -24,19 +24,21 @@ export function registerHealthRoutes(routes: ApiRoutes, { readiness }: { readine
       method: 'get', path: '/readyz', tag: 'System', summary: 'Readiness: the database and Temporal answer (503 when not)', access: 'public',
       response: { schema: readinessSchema },
       handler: async ({ res }) => {
-        const entries = await Promise.all(
+        const checks: Record<string, { ok: boolean; error?: string }> = {};
+        await Promise.all(
           Object.entries(readiness).map(async ([name, check]) => {
             try {
               await check();
-              return [name, { ok: true }] as const;
+              checks[name] = { ok: true };
             } catch (error) {
-              return [name, { ok: false, error: error instanceof Error ? error.message : String(error) }] as const;
+              checks[name] = { ok: false, error: error instanceof Error ? error.message : String(error) };
             }
           }),
         );
-        const ready = entries.every(([, result]) => result.ok);
-        res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(entries) });
-        return { status: ready ? ('ready' as const) : ('not_ready' as const), checks: Object.fromEntries(entries) };
+        const ready = Object.values(checks).every((result) => result.ok);
+        const body = { status: ready ? ('ready' as const) : ('not_ready' as const), checks };
+        res.status(ready ? 200 : 503).json(body);
+        return body;
       },
     });
 }

@@ -1,0 +1,23 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../worker/config';
+import { createRuntime } from '../worker/runtime';
+import { closeServer, onShutdownSignal, startApiServer } from './server';
+
+/** The production API process: `npm run api`. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const runtime = await createRuntime(config);
+  const connection = await Connection.connect({ address: config.temporal.address ?? 'localhost:7233' });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const server = await startApiServer(runtime, temporal);
+  onShutdownSignal(async () => {
+    await closeServer(server);
+    await connection.close();
+    await runtime.close();
+  }, (message) => runtime.logger.info(message));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

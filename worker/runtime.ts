@@ -1,0 +1,45 @@
+import pino, { type Logger } from 'pino';
+import { systemClock, type Clock } from '../activities/clock';
+import { createMailer, mailCaptureDirectory, type Mailer } from '../activities/mailer';
+import { createSignedLinks, type SignedLinks } from '../activities/signed-links';
+import { createDb, migrateToLatest, type Db } from '../db';
+import type { Config } from './config';
+
+/** The long-lived dependencies every process shares, built once from the config. */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  mailer: Mailer;
+  clock: Clock;
+  links: SignedLinks;
+  /** Set when mail is captured to files instead of sent (no SMTP_URL). */
+  mailCaptureDirectory: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+  const logger = pino({ level: config.logLevel, base: { service: 'fieldops' } });
+  const { db, description } = createDb(config);
+  if (options.migrate !== false) {
+    const applied = await migrateToLatest(db);
+    logger.info({ database: description, applied }, applied.length > 0 ? 'database migrated' : 'database schema up to date');
+  }
+  const clock = systemClock;
+  const mailer = createMailer(config);
+  const mailCapture = config.smtpUrl ? undefined : mailCaptureDirectory(config);
+  if (mailCapture) logger.warn({ directory: mailCapture }, 'SMTP_URL is not set: outgoing mail is captured to files, not sent');
+  return {
+    config,
+    logger,
+    db,
+    mailer,
+    clock,
+    links: createSignedLinks({ secret: config.signedLinkSecret, publicBaseUrl: config.publicBaseUrl, ttlHours: config.signedLinkTtlHours, now: () => clock.now() }),
+    mailCaptureDirectory: mailCapture,
+    async close() {
+      mailer.close();
+      await db.destroy();
+    },
+  };
+}
