@@ -4,19 +4,24 @@ import type { Clock } from './clock';
 import { createEmailActivities } from './email';
 import type { Mailer } from './mailer';
 import type { SignedLinks } from './signed-links';
+import { createSparePartActivities, type WorkingDayCalendar } from './spare-parts';
 
 export interface ActivityDependencies {
   db: Db;
   mailer: Mailer;
   clock: Clock;
   links: SignedLinks;
+  /** The business calendar as it is now; deadlines computed from it are recorded, never recomputed. */
+  calendar: () => Promise<WorkingDayCalendar>;
 }
 
 /** Every activity the worker registers, built from its dependencies. Workflows import only the type. */
 export function createActivities(deps: ActivityDependencies) {
+  const email = createEmailActivities(deps);
   return {
-    ...createEmailActivities(deps),
+    ...email,
     ...createAuditActivities(deps),
+    ...createSparePartActivities({ ...deps, sendEmail: email.sendEmail }),
   };
 }
 

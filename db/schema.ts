@@ -168,6 +168,58 @@ export interface SignedLinkUsesTable {
   used_at: Timestamp;
 }
 
+export interface SparePartLoansTable {
+  case_id: string;
+  loan_number: string;
+  customer_id: string;
+  contact_id: string;
+  failed_device_id: string;
+  related_case_id: string | null;
+  fault_description: string;
+  delivery_address: string;
+  status: string;
+  applied_by: string;
+  applied_by_role: string;
+  applied_at: Timestamp;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  decision_comment: string | null;
+  replacement_serial: string | null;
+  carrier: string | null;
+  tracking_number: string | null;
+  shipped_at: Timestamp | null;
+  replacement_warranty_end: string | null;
+  received_at: Timestamp | null;
+  receipt_confirmed_by: string | null;
+  receipt_discrepancy: string | null;
+  return_due_date: string | null;
+  return_due_at: Timestamp | null;
+  return_deadline_provisional: boolean | null;
+  return_deadline_missing_years: number[] | null;
+  first_reminder_date: string | null;
+  returned_at: Timestamp | null;
+  return_discrepancy: string | null;
+  fault_tag_present: boolean | null;
+  overdue_at: Timestamp | null;
+  written_off_at: Timestamp | null;
+  write_off_reason: 'late_return' | 'payment' | null;
+  payment_reference: string | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface RmaRepairsTable {
+  id: Generated<string>;
+  source_ref: string;
+  customer_id: string;
+  device_id: string;
+  origin_case_id: string | null;
+  fault_description: string;
+  status: Generated<'open' | 'repaired' | 'scrapped'>;
+  received_at: Timestamp;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   customers: CustomersTable;
   contacts: ContactsTable;
@@ -181,6 +233,8 @@ export interface Database {
   email_outbox: EmailOutboxTable;
   invoice_lines: InvoiceLinesTable;
   signed_link_uses: SignedLinkUsesTable;
+  spare_part_loans: SparePartLoansTable;
+  rma_repairs: RmaRepairsTable;
 }
 
 export type Customer = Selectable<CustomersTable>;
@@ -203,3 +257,5 @@ export type NewAuditEvent = Insertable<AuditEventsTable>;
 export type EmailOutboxRow = Selectable<EmailOutboxTable>;
 export type InvoiceLine = Selectable<InvoiceLinesTable>;
 export type NewInvoiceLine = Insertable<InvoiceLinesTable>;
+export type SparePartLoan = Selectable<SparePartLoansTable>;
+export type RmaRepair = Selectable<RmaRepairsTable>;

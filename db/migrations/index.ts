@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as foundation from './2026-11-21T00-00-00_foundation';
+import * as sparePartLoans from './2026-11-21T12-00-00_spare_part_loans';
 
 /**
  * Every migration, by name. Names are ISO dates so they sort in the order they must run.
@@ -7,4 +8,5 @@ import * as foundation from './2026-11-21T00-00-00_foundation';
  */
 export const migrations: Record<string, Migration> = {
   '2026-11-21T00-00-00_foundation': foundation,
+  '2026-11-21T12-00-00_spare_part_loans': sparePartLoans,
 };

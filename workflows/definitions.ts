@@ -1,0 +1,96 @@
+// Signals, queries and updates of every process, shared by the workflows and the API.
+// Only types and define* constants here: this module is bundled into workflow code.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+
+/** Who did something, in which role, and when they did it (not when the system processed it). */
+export interface ActorStamp {
+  actor: string;
+  role: string;
+  /** ISO instant. */
+  at: string;
+}
+
+// ---------- Spare part first (P4) ----------
+
+export const SPARE_PART_STATUSES = [
+  'pending_approval',
+  'rejected',
+  'approved',
+  'shipped',
+  'awaiting_return',
+  'overdue',
+  'returned',
+  'written_off',
+] as const;
+export type SparePartStatus = (typeof SPARE_PART_STATUSES)[number];
+
+/** Statuses after which nothing more happens to a loan. */
+export const SPARE_PART_FINAL_STATUSES: readonly SparePartStatus[] = ['rejected', 'returned', 'written_off'];
+
+export interface SparePartLoanInput {
+  caseId: string;
+  loanNumber: string;
+}
+
+export interface ReturnDeadline {
+  /** YYYY-MM-DD, Asia/Shanghai. */
+  dueDate: string;
+  /** End of the due day, ISO instant. */
+  dueAt: string;
+  provisional: boolean;
+  missingYears: number[];
+  reminders: Array<{ date: string; at: string; workingDaysLeft: number }>;
+}
+
+export interface SparePartLoanState {
+  loanNumber: string;
+  status: SparePartStatus;
+  deadline: ReturnDeadline | null;
+  remindersSent: string[];
+}
+
+export interface DecisionInput extends ActorStamp {
+  comment?: string | null;
+}
+export interface RejectionInput extends ActorStamp {
+  reason: string;
+}
+export interface ShipmentInput extends ActorStamp {
+  replacementSerial: string;
+  carrier: string;
+  trackingNumber: string;
+  /** ISO instant the part left; defaults to `at`. */
+  shippedAt: string;
+}
+export interface ReceiptInput extends ActorStamp {
+  /** ISO instant the customer received the replacement. */
+  receivedAt: string;
+  discrepancy: string | null;
+}
+export interface ReturnInput extends ActorStamp {
+  returnedSerial: string;
+  faultTagPresent: boolean;
+  discrepancy: string | null;
+  /** ISO instant the failed part arrived. */
+  receivedAt: string;
+}
+export interface PaymentInput extends ActorStamp {
+  reference: string;
+}
+
+export const sparePartStateQuery = defineQuery<SparePartLoanState>('sparePartState');
+export const approveSparePartUpdate = defineUpdate<SparePartLoanState, [DecisionInput]>('approveSparePart');
+export const rejectSparePartUpdate = defineUpdate<SparePartLoanState, [RejectionInput]>('rejectSparePart');
+export const recordShipmentUpdate = defineUpdate<SparePartLoanState, [ShipmentInput]>('recordSparePartShipment');
+export const confirmReceiptUpdate = defineUpdate<SparePartLoanState, [ReceiptInput]>('confirmSparePartReceipt');
+export const recordReturnUpdate = defineUpdate<SparePartLoanState, [ReturnInput]>('recordSparePartReturn');
+export const recordPaymentUpdate = defineUpdate<SparePartLoanState, [PaymentInput]>('recordSparePartPayment');
+
+/** The ApplicationFailure type a refused transition carries; the API maps it to 409. */
+export const INVALID_TRANSITION = 'InvalidTransition';
+/** The ApplicationFailure type for input that breaks a business rule (e.g. wrong serial); the API maps it to 422. */
+export const BUSINESS_RULE_VIOLATION = 'BusinessRuleViolation';
+
+export function sparePartWorkflowId(loanNumber: string): string {
+  return `spare-part/${loanNumber}`;
+}
