@@ -12,6 +12,7 @@ import { errorHandler, notFoundHandler } from './errors';
 import { ApiRoutes } from './route';
 import { registerLinkRoutes, type LinkAction } from './routes/links';
 import { registerMasterDataRoutes } from './routes/master-data';
+import { registerSparePartRoutes, sparePartLinkActions } from './routes/spare-parts';
 import { devMailRouter, registerHealthRoutes, type ReadinessChecks } from './routes/system';
 
 export interface AppDependencies {
@@ -22,6 +23,7 @@ export interface AppDependencies {
   /** Temporal client for the process endpoints; absent only in tests that exercise the HTTP layer alone. */
   temporal?: Client;
   readiness: ReadinessChecks;
+  /** Extra signed-link actions (tests); each process's own are registered with its routes. */
   linkActions?: readonly LinkAction[];
   /** Serves GET /dev/mail from this folder (development mail capture); never set in production. */
   mailCaptureDirectory?: string;
@@ -50,7 +52,13 @@ export function createApp(deps: AppDependencies): Express {
   const routes = new ApiRoutes();
   registerHealthRoutes(routes, { readiness: deps.readiness });
   registerMasterDataRoutes(routes, deps);
-  registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: deps.linkActions ?? [] });
+  const linkActions: LinkAction[] = [...(deps.linkActions ?? [])];
+  if (deps.temporal) {
+    const processDeps = { db: deps.db, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue };
+    registerSparePartRoutes(routes, processDeps);
+    linkActions.push(...sparePartLinkActions(processDeps));
+  }
+  registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: linkActions });
 
   const document = routes.openApiDocument(
     {

@@ -1,4 +1,7 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { BUSINESS_RULE_VIOLATION, INVALID_TRANSITION } from '../workflows/definitions';
 import { z } from 'zod';
 
 export interface FieldProblem {
@@ -67,8 +70,30 @@ function fieldFromPgDetail(detail: string | undefined): string | undefined {
   return detail?.match(/^Key \(([^)]+)\)/)?.[1];
 }
 
+/** The first ApplicationFailure in a Temporal failure's cause chain (an update may fail through an activity). */
+function applicationFailureIn(error: unknown): ApplicationFailure | undefined {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if (current instanceof ApplicationFailure) return current;
+  }
+  return undefined;
+}
+
+const statusForFailureType: Record<string, [number, string]> = {
+  [INVALID_TRANSITION]: [409, 'invalid_transition'],
+  [BUSINESS_RULE_VIOLATION]: [422, 'business_rule_violated'],
+};
+
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
+  if (error instanceof WorkflowUpdateFailedError) {
+    const failure = applicationFailureIn(error.cause);
+    const mapped = failure?.type ? statusForFailureType[failure.type] : undefined;
+    if (failure && mapped) return new ApiError(mapped[0], mapped[1], failure.message, failure.details?.[0] ?? null);
+    return undefined;
+  }
+  if (error instanceof WorkflowNotFoundError) {
+    return new ApiError(409, 'process_closed', 'This process has already finished and accepts no more changes');
+  }
   if (typeof error === 'object' && error !== null && 'type' in error) {
     const type = (error).type;
     if (type === 'entity.parse.failed') return new ApiError(400, 'malformed_json', 'The request body is not valid JSON');

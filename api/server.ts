@@ -3,7 +3,6 @@ import type { Client } from '@temporalio/client';
 import { pingDb } from '../db';
 import type { Runtime } from '../worker/runtime';
 import { createApp } from './app';
-import { processLinkActions } from './processes';
 
 /** Starts the HTTP API on the runtime's port; resolves once it listens. */
 export async function startApiServer(runtime: Runtime, temporal: Client): Promise<Server> {
@@ -19,7 +18,6 @@ export async function startApiServer(runtime: Runtime, temporal: Client): Promis
         await temporal.connection.workflowService.getSystemInfo({});
       },
     },
-    linkActions: processLinkActions({ db: runtime.db, temporal }),
     mailCaptureDirectory: runtime.mailCaptureDirectory,
   });
   const server = app.listen(runtime.config.port);
