@@ -1,0 +1,20 @@
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+
+/** The launcher of the project's own Temporal test server (same command line as Temporal's Java one). */
+export const TEMPORAL_TEST_SERVER_PATH = path.resolve(__dirname, '..', 'temporal-server', 'temporal-test-server');
+
+/**
+ * A time-skipping Temporal environment for a test file: the project's offline test server by
+ * default, Temporal's official test server (downloaded) when TEMPORAL_TEST_SERVER=official.
+ * Create one per file in beforeAll and `await env.teardown()` in afterAll; run workers with
+ * `Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath, activities })`.
+ */
+export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
+  if (process.env.TEMPORAL_TEST_SERVER === 'official') {
+    return TestWorkflowEnvironment.createTimeSkipping();
+  }
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: TEMPORAL_TEST_SERVER_PATH } },
+  });
+}

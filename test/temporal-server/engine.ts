@@ -1,0 +1,2439 @@
+import { randomUUID } from 'node:crypto';
+import { google, temporal } from '@temporalio/proto';
+import { VirtualClock, type ClockTimer } from './clock';
+import { duration, durationMs, int64, timestamp, toNumber } from './convert';
+import { invalidArgument, notFound, queryFailed, RpcError, workflowAlreadyStarted } from './errors';
+import type {
+  Activity,
+  ActivityRetry,
+  ChildWorkflow,
+  Failure,
+  Header,
+  HistoryEvent,
+  ParentLink,
+  Payload,
+  Payloads,
+  PendingQuery,
+  QueryOutcome,
+  RetryPolicy,
+  UpdateRequest,
+  UpdateState,
+  WorkflowRun,
+  WorkflowTask,
+} from './model';
+import { matchesVisibilityQuery, parseVisibilityQuery } from './visibility';
+
+const api = temporal.api;
+const EventType = api.enums.v1.EventType;
+const Status = api.enums.v1.WorkflowExecutionStatus;
+const TaskQueueKind = api.enums.v1.TaskQueueKind;
+const RetryState = api.enums.v1.RetryState;
+const TimeoutType = api.enums.v1.TimeoutType;
+const CommandType = api.enums.v1.CommandType;
+const WorkflowTaskFailedCause = api.enums.v1.WorkflowTaskFailedCause;
+const ParentClosePolicy = api.enums.v1.ParentClosePolicy;
+const UpdateStage = api.enums.v1.UpdateWorkflowExecutionLifecycleStage;
+
+type Command = temporal.api.command.v1.ICommand;
+type ProtocolMessage = temporal.api.protocol.v1.IMessage;
+type ExecutionInfo = temporal.api.workflow.v1.IWorkflowExecutionInfo;
+
+/** Long polls answer empty after this long; the SDK simply polls again. */
+export const LONG_POLL_TIMEOUT_MS = 20_000;
+const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 10_000;
+const UPDATE_WAIT_MS = 20_000;
+
+const UPDATE_REQUEST_URL = 'type.googleapis.com/temporal.api.update.v1.Request';
+const UPDATE_ACCEPTANCE_URL = 'type.googleapis.com/temporal.api.update.v1.Acceptance';
+const UPDATE_REJECTION_URL = 'type.googleapis.com/temporal.api.update.v1.Rejection';
+const UPDATE_RESPONSE_URL = 'type.googleapis.com/temporal.api.update.v1.Response';
+
+type WorkflowDispatch = { kind: 'task'; run: WorkflowRun; task: WorkflowTask } | { kind: 'query'; query: PendingQuery };
+
+interface Poller<T> {
+  /** Hands the item to the waiting poll; false when the item is stale (then it is dropped). */
+  offer(item: T): boolean;
+  /** Answers the poll empty now. */
+  release(): void;
+  cancelled: boolean;
+}
+
+interface TaskQueue {
+  workflowBacklog: WorkflowDispatch[];
+  activityBacklog: Array<{ activity: Activity; attempt: number }>;
+  workflowPollers: Array<Poller<WorkflowDispatch>>;
+  activityPollers: Array<Poller<{ activity: Activity; attempt: number }>>;
+}
+
+type TaskToken =
+  | { kind: 'workflow'; runId: string; taskId: number }
+  | { kind: 'query'; queryId: string }
+  | { kind: 'activity'; runId: string; scheduledEventId: number; attempt: number };
+
+function encodeToken(token: TaskToken): Uint8Array {
+  return Buffer.from(JSON.stringify(token));
+}
+
+function decodeToken(bytes: Uint8Array | null | undefined): TaskToken {
+  try {
+    return JSON.parse(Buffer.from(bytes ?? []).toString('utf8')) as TaskToken;
+  } catch {
+    throw invalidArgument('malformed task token');
+  }
+}
+
+interface StartParams {
+  namespace: string;
+  workflowId: string;
+  workflowType: string;
+  taskQueue: string;
+  input: Payloads | null | undefined;
+  header: Header | null | undefined;
+  memo: Record<string, Payload>;
+  searchAttributes: Record<string, Payload>;
+  executionTimeoutMs: number | undefined;
+  runTimeoutMs: number | undefined;
+  workflowTaskTimeoutMs: number | undefined;
+  retryPolicy: RetryPolicy | null | undefined;
+  identity: string;
+  requestId: string;
+  startDelayMs: number | undefined;
+  attempt?: number;
+  firstRunId?: string;
+  executionDeadlineMs?: number;
+  parent?: ParentLink;
+  root?: { workflowId: string; runId: string };
+  continued?: {
+    previousRunId: string;
+    initiator: temporal.api.enums.v1.ContinueAsNewInitiator;
+    lastCompletionResult: Payloads | null | undefined;
+    failure: Failure | null | undefined;
+  };
+  /** Written right after WorkflowExecutionStarted (signal-with-start). */
+  initialSignal?: { signalName: string; input: Payloads | null | undefined; header: Header | null | undefined; identity: string };
+}
+
+function recordOf(fields: { [k: string]: Payload } | null | undefined): Record<string, Payload> {
+  return { ...(fields ?? {}) };
+}
+
+function isClosed(run: WorkflowRun): boolean {
+  return run.status !== Status.WORKFLOW_EXECUTION_STATUS_RUNNING;
+}
+
+/** `WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW` -> `ContinuedAsNew`, as visibility queries spell it. */
+function visibilityStatusName(status: temporal.api.enums.v1.WorkflowExecutionStatus): string {
+  const name = api.enums.v1.WorkflowExecutionStatus[status] ?? '';
+  return name
+    .replace('WORKFLOW_EXECUTION_STATUS_', '')
+    .split('_')
+    .map((word) => word.charAt(0) + word.slice(1).toLowerCase())
+    .join('');
+}
+
+export interface EngineOptions {
+  timeSkipping: boolean;
+}
+
+/** The in-memory Temporal: executions, histories, task queues and the virtual clock. */
+export class TemporalEngine {
+  readonly clock: VirtualClock;
+  private readonly runsByKey = new Map<string, WorkflowRun[]>();
+  private readonly runsById = new Map<string, WorkflowRun>();
+  private readonly taskQueues = new Map<string, TaskQueue>();
+  private readonly pendingQueries = new Map<string, PendingQuery>();
+  private readonly outstandingWorkflowTasks = new Set<WorkflowTask>();
+  private readonly outstandingActivities = new Set<Activity>();
+  private readonly shutdownListeners = new Set<() => void>();
+  private nextTaskId = 1;
+  private nextEventTaskId = 1;
+  private closed = false;
+
+  private readonly updateWaiters = new WeakMap<UpdateState, Set<() => void>>();
+
+  constructor(options: EngineOptions) {
+    this.clock = new VirtualClock(options.timeSkipping, (includeActivities) =>
+      this.outstandingWorkflowTasks.size > 0 || (includeActivities && this.outstandingActivities.size > 0),
+    );
+  }
+
+  shutdown(): void {
+    this.closed = true;
+    this.clock.stop();
+    for (const listener of [...this.shutdownListeners]) listener();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Waiting helpers
+
+  /** Resolves when `ready()` holds after a change on `run`, or with false after the timeout/cancel. */
+  private waitForRun(run: WorkflowRun, ready: () => boolean, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+    if (ready()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (result: boolean): void => {
+        clearTimeout(timer);
+        run.listeners.delete(onChange);
+        this.shutdownListeners.delete(onAbort);
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const onChange = (): void => {
+        if (ready()) finish(true);
+      };
+      const onAbort = (): void => finish(false);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      run.listeners.add(onChange);
+      this.shutdownListeners.add(onAbort);
+      signal.addEventListener('abort', onAbort);
+    });
+  }
+
+  private notifyListeners(run: WorkflowRun): void {
+    for (const listener of [...run.listeners]) listener();
+  }
+
+  private waitForPoll<T, R>(
+    pollers: Array<Poller<T>>,
+    build: (item: T) => R | undefined,
+    signal: AbortSignal,
+    empty: R,
+  ): Promise<R> {
+    return new Promise((resolve) => {
+      const poller: Poller<T> = {
+        cancelled: false,
+        offer: (item) => {
+          const response = build(item);
+          if (response === undefined) return false;
+          finish(response);
+          return true;
+        },
+        release: () => finish(empty),
+      };
+      const finish = (response: R): void => {
+        poller.cancelled = true;
+        clearTimeout(timer);
+        const index = pollers.indexOf(poller);
+        if (index >= 0) pollers.splice(index, 1);
+        this.shutdownListeners.delete(onAbort);
+        signal.removeEventListener('abort', onAbort);
+        resolve(response);
+      };
+      const onAbort = (): void => finish(empty);
+      const timer = setTimeout(() => finish(empty), LONG_POLL_TIMEOUT_MS);
+      pollers.push(poller);
+      this.shutdownListeners.add(onAbort);
+      signal.addEventListener('abort', onAbort);
+    });
+  }
+
+  private taskQueue(namespace: string, name: string): TaskQueue {
+    const key = `${namespace}\u0000${name}`;
+    let queue = this.taskQueues.get(key);
+    if (!queue) {
+      queue = { workflowBacklog: [], activityBacklog: [], workflowPollers: [], activityPollers: [] };
+      this.taskQueues.set(key, queue);
+    }
+    return queue;
+  }
+
+  private dispatchWorkflow(namespace: string, taskQueueName: string, item: WorkflowDispatch): void {
+    const queue = this.taskQueue(namespace, taskQueueName);
+    while (queue.workflowPollers.length > 0) {
+      const poller = queue.workflowPollers.shift()!;
+      if (poller.cancelled) continue;
+      if (poller.offer(item)) return;
+      return; // stale item: dropped
+    }
+    queue.workflowBacklog.push(item);
+  }
+
+  private dispatchActivity(activity: Activity): void {
+    const queue = this.taskQueue(activity.run.namespace, activity.taskQueue);
+    const item = { activity, attempt: activity.attempt };
+    while (queue.activityPollers.length > 0) {
+      const poller = queue.activityPollers.shift()!;
+      if (poller.cancelled) continue;
+      if (poller.offer(item)) return;
+      return;
+    }
+    queue.activityBacklog.push(item);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Runs and history
+
+  private key(namespace: string, workflowId: string): string {
+    return `${namespace}\u0000${workflowId}`;
+  }
+
+  private currentRun(namespace: string, workflowId: string): WorkflowRun | undefined {
+    const runs = this.runsByKey.get(this.key(namespace, workflowId));
+    return runs?.[runs.length - 1];
+  }
+
+  /** The run named by an execution (latest run when runId is empty), or NOT_FOUND. */
+  findRun(namespace: string, execution: temporal.api.common.v1.IWorkflowExecution | null | undefined): WorkflowRun {
+    const workflowId = execution?.workflowId ?? '';
+    const runId = execution?.runId ?? '';
+    if (runId) {
+      const run = this.runsById.get(runId);
+      if (!run || run.workflowId !== workflowId || run.namespace !== namespace) {
+        throw notFound(`workflow execution not found for workflow ID "${workflowId}" and run ID "${runId}"`);
+      }
+      return run;
+    }
+    const run = this.currentRun(namespace, workflowId);
+    if (!run) throw notFound(`workflow execution not found for workflow ID "${workflowId}"`);
+    return run;
+  }
+
+  private findOpenRun(namespace: string, execution: temporal.api.common.v1.IWorkflowExecution | null | undefined): WorkflowRun {
+    const run = this.findRun(namespace, execution);
+    if (isClosed(run)) throw notFound('workflow execution already completed');
+    return run;
+  }
+
+  private writeEvent(run: WorkflowRun, event: HistoryEvent): number {
+    const eventId = run.history.length + 1;
+    run.history.push({
+      ...event,
+      eventId: int64(eventId),
+      eventTime: timestamp(this.clock.now()),
+      taskId: int64(this.nextEventTaskId++),
+    });
+    this.notifyListeners(run);
+    return eventId;
+  }
+
+  /**
+   * An event from outside the running workflow code (signal, activity result, timer...). While a
+   * workflow task is started it is buffered and written after that task's completion and commands.
+   */
+  private deliverEvent(run: WorkflowRun, write: () => void): void {
+    if (isClosed(run)) return;
+    const task = run.workflowTask;
+    if (task?.speculative && task.startedEventId === 0) this.materializeSpeculativeTask(run, task);
+    if (task && task.startedEventId !== 0) {
+      run.buffered.push(write);
+      run.workflowTaskNeeded = true;
+    } else {
+      write();
+      this.scheduleWorkflowTask(run);
+    }
+    this.clock.requestSkipCheck();
+  }
+
+  private materializeSpeculativeTask(run: WorkflowRun, task: WorkflowTask): void {
+    task.speculative = false;
+    if (task.startedEventId === 0) {
+      task.scheduledEventId = this.writeScheduledEvent(run, task.attempt);
+    }
+  }
+
+  private writeScheduledEvent(run: WorkflowRun, attempt: number): number {
+    return this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      workflowTaskScheduledEventAttributes: {
+        taskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        startToCloseTimeout: duration(run.workflowTaskTimeoutMs),
+        attempt,
+      },
+    });
+  }
+
+  private scheduleWorkflowTask(run: WorkflowRun, options: { speculative?: boolean; attempt?: number } = {}): void {
+    if (isClosed(run) || this.closed) return;
+    if (run.workflowTask) {
+      if (run.workflowTask.startedEventId !== 0) run.workflowTaskNeeded = true;
+      return;
+    }
+    const attempt = options.attempt ?? 1;
+    const speculative = options.speculative ?? false;
+    const task: WorkflowTask = {
+      id: this.nextTaskId++,
+      attempt,
+      speculative,
+      scheduledEventId: speculative ? 0 : this.writeScheduledEvent(run, attempt),
+      startedEventId: 0,
+      scheduledTimeMs: this.clock.now(),
+      startedTimeMs: undefined,
+      unwrittenEvents: [],
+      queries: [],
+      deliveredUpdates: [],
+      timeout: undefined,
+    };
+    run.workflowTask = task;
+    run.workflowTaskNeeded = false;
+    this.outstandingWorkflowTasks.add(task);
+    for (const query of run.queriesAwaitingTask.splice(0)) task.queries.push(query);
+    this.dispatchWorkflow(run.namespace, run.taskQueue, { kind: 'task', run, task });
+  }
+
+  private endWorkflowTask(run: WorkflowRun, task: WorkflowTask): void {
+    task.timeout?.cancel();
+    this.outstandingWorkflowTasks.delete(task);
+    if (run.workflowTask === task) run.workflowTask = undefined;
+    this.clock.requestSkipCheck();
+  }
+
+  private flushBuffered(run: WorkflowRun): boolean {
+    const writes = run.buffered.splice(0);
+    for (const write of writes) write();
+    return writes.length > 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Starting workflows
+
+  private createRun(params: StartParams): WorkflowRun {
+    const now = this.clock.now();
+    const runId = randomUUID();
+    const executionDeadlineMs =
+      params.executionDeadlineMs ?? (params.executionTimeoutMs ? now + params.executionTimeoutMs : undefined);
+    const run: WorkflowRun = {
+      namespace: params.namespace,
+      workflowId: params.workflowId,
+      runId,
+      firstRunId: params.firstRunId ?? runId,
+      workflowType: params.workflowType,
+      taskQueue: params.taskQueue,
+      startRequestId: params.requestId,
+      workflowTaskTimeoutMs: params.workflowTaskTimeoutMs ?? DEFAULT_WORKFLOW_TASK_TIMEOUT_MS,
+      runTimeoutMs: params.runTimeoutMs,
+      executionTimeoutMs: params.executionTimeoutMs,
+      executionDeadlineMs,
+      retryPolicy: params.retryPolicy ?? undefined,
+      attempt: params.attempt ?? 1,
+      parent: params.parent,
+      rootWorkflowId: params.root?.workflowId ?? params.workflowId,
+      rootRunId: params.root?.runId ?? runId,
+      startTimeMs: now,
+      executionTimeMs: now + (params.startDelayMs ?? 0),
+      status: Status.WORKFLOW_EXECUTION_STATUS_RUNNING,
+      closeTimeMs: undefined,
+      history: [],
+      buffered: [],
+      workflowTask: undefined,
+      workflowTaskNeeded: false,
+      lastCompletedStartedEventId: 0,
+      cancelRequested: false,
+      memo: params.memo,
+      searchAttributes: params.searchAttributes,
+      activities: new Map(),
+      timers: new Map(),
+      children: new Map(),
+      updates: new Map(),
+      queriesAwaitingTask: [],
+      lifetimeTimers: [],
+      listeners: new Set(),
+      nextRunId: undefined,
+    };
+    const key = this.key(params.namespace, params.workflowId);
+    const runs = this.runsByKey.get(key) ?? [];
+    runs.push(run);
+    this.runsByKey.set(key, runs);
+    this.runsById.set(runId, run);
+
+    this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+      workflowExecutionStartedEventAttributes: {
+        workflowId: params.workflowId,
+        workflowType: { name: params.workflowType },
+        taskQueue: { name: params.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        input: params.input,
+        header: params.header,
+        workflowExecutionTimeout: params.executionTimeoutMs ? duration(params.executionTimeoutMs) : null,
+        workflowRunTimeout: params.runTimeoutMs ? duration(params.runTimeoutMs) : null,
+        workflowTaskTimeout: duration(run.workflowTaskTimeoutMs),
+        identity: params.identity,
+        originalExecutionRunId: runId,
+        firstExecutionRunId: run.firstRunId,
+        continuedExecutionRunId: params.continued?.previousRunId ?? '',
+        initiator: params.continued?.initiator ?? api.enums.v1.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED,
+        lastCompletionResult: params.continued?.lastCompletionResult ?? null,
+        continuedFailure: params.continued?.failure ?? null,
+        retryPolicy: params.retryPolicy ?? null,
+        attempt: run.attempt,
+        workflowExecutionExpirationTime: executionDeadlineMs ? timestamp(executionDeadlineMs) : null,
+        firstWorkflowTaskBackoff: params.startDelayMs ? duration(params.startDelayMs) : null,
+        memo: { fields: params.memo },
+        searchAttributes: { indexedFields: params.searchAttributes },
+        parentWorkflowNamespace: params.parent?.namespace ?? '',
+        parentWorkflowExecution: params.parent ? { workflowId: params.parent.workflowId, runId: params.parent.runId } : null,
+        parentInitiatedEventId: int64(params.parent?.initiatedEventId ?? 0),
+        rootWorkflowExecution: { workflowId: run.rootWorkflowId, runId: run.rootRunId },
+      },
+    });
+    if (params.initialSignal) {
+      this.writeEvent(run, {
+        eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        workflowExecutionSignaledEventAttributes: params.initialSignal,
+      });
+    }
+
+    const runDeadlines = [executionDeadlineMs, params.runTimeoutMs ? now + params.runTimeoutMs : undefined].filter(
+      (deadline): deadline is number => deadline !== undefined,
+    );
+    if (runDeadlines.length > 0) {
+      run.lifetimeTimers.push(this.clock.schedule(Math.min(...runDeadlines), () => this.timeOutRun(run)));
+    }
+    if (params.startDelayMs) {
+      run.lifetimeTimers.push(this.clock.schedule(run.executionTimeMs, () => this.scheduleWorkflowTask(run)));
+    } else {
+      this.scheduleWorkflowTask(run);
+    }
+    return run;
+  }
+
+  /**
+   * Applies the id reuse and conflict policies. Returns the existing run to answer with when the
+   * start is a duplicate of it (same request id, or USE_EXISTING); undefined when a new run may start.
+   */
+  private checkStartAllowed(
+    namespace: string,
+    workflowId: string,
+    requestId: string,
+    reusePolicy: temporal.api.enums.v1.WorkflowIdReusePolicy,
+    conflictPolicy: temporal.api.enums.v1.WorkflowIdConflictPolicy,
+  ): WorkflowRun | undefined {
+    const existing = this.currentRun(namespace, workflowId);
+    if (!existing) return undefined;
+    const Reuse = api.enums.v1.WorkflowIdReusePolicy;
+    const Conflict = api.enums.v1.WorkflowIdConflictPolicy;
+    if (!isClosed(existing)) {
+      if (requestId && existing.startRequestId === requestId) return existing;
+      if (conflictPolicy === Conflict.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING) return existing;
+      if (
+        conflictPolicy === Conflict.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING ||
+        reusePolicy === Reuse.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING
+      ) {
+        this.terminateRun(existing, 'terminated by a new start (workflow id conflict policy)', null, 'fieldops-test-server');
+        return undefined;
+      }
+      throw workflowAlreadyStarted(existing.startRequestId, existing.runId);
+    }
+    if (requestId && existing.startRequestId === requestId) return existing;
+    if (reusePolicy === Reuse.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE) {
+      throw workflowAlreadyStarted(existing.startRequestId, existing.runId);
+    }
+    if (reusePolicy === Reuse.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY) {
+      if (existing.status === Status.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
+        throw workflowAlreadyStarted(existing.startRequestId, existing.runId);
+      }
+    }
+    return undefined;
+  }
+
+  startWorkflowExecution(
+    request: temporal.api.workflowservice.v1.StartWorkflowExecutionRequest,
+  ): temporal.api.workflowservice.v1.IStartWorkflowExecutionResponse {
+    if (!request.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    if (!request.workflowType?.name) throw invalidArgument('WorkflowType is not set on request.');
+    if (!request.taskQueue?.name) throw invalidArgument('TaskQueue is not set on request.');
+    const existing = this.checkStartAllowed(
+      request.namespace,
+      request.workflowId,
+      request.requestId,
+      request.workflowIdReusePolicy,
+      request.workflowIdConflictPolicy,
+    );
+    if (existing) return { runId: existing.runId, started: false };
+    const run = this.createRun({
+      namespace: request.namespace,
+      workflowId: request.workflowId,
+      workflowType: request.workflowType.name,
+      taskQueue: request.taskQueue.name,
+      input: request.input,
+      header: request.header,
+      memo: recordOf(request.memo?.fields),
+      searchAttributes: recordOf(request.searchAttributes?.indexedFields),
+      executionTimeoutMs: durationMs(request.workflowExecutionTimeout),
+      runTimeoutMs: durationMs(request.workflowRunTimeout),
+      workflowTaskTimeoutMs: durationMs(request.workflowTaskTimeout),
+      retryPolicy: request.retryPolicy,
+      identity: request.identity,
+      requestId: request.requestId,
+      startDelayMs: durationMs(request.workflowStartDelay),
+    });
+    return { runId: run.runId, started: true };
+  }
+
+  signalWithStartWorkflowExecution(
+    request: temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest,
+  ): temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionResponse {
+    if (!request.workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    const current = this.currentRun(request.namespace, request.workflowId);
+    if (current && !isClosed(current)) {
+      this.signalRun(current, request.signalName, request.signalInput, request.header, request.identity);
+      return { runId: current.runId, started: false };
+    }
+    const existing = this.checkStartAllowed(
+      request.namespace,
+      request.workflowId,
+      '',
+      request.workflowIdReusePolicy,
+      request.workflowIdConflictPolicy,
+    );
+    if (existing) return { runId: existing.runId, started: false };
+    if (!request.workflowType?.name) throw invalidArgument('WorkflowType is not set on request.');
+    if (!request.taskQueue?.name) throw invalidArgument('TaskQueue is not set on request.');
+    const run = this.createRun({
+      namespace: request.namespace,
+      workflowId: request.workflowId,
+      workflowType: request.workflowType.name,
+      taskQueue: request.taskQueue.name,
+      input: request.input,
+      header: request.header,
+      memo: recordOf(request.memo?.fields),
+      searchAttributes: recordOf(request.searchAttributes?.indexedFields),
+      executionTimeoutMs: durationMs(request.workflowExecutionTimeout),
+      runTimeoutMs: durationMs(request.workflowRunTimeout),
+      workflowTaskTimeoutMs: durationMs(request.workflowTaskTimeout),
+      retryPolicy: request.retryPolicy,
+      identity: request.identity,
+      requestId: request.requestId,
+      startDelayMs: durationMs(request.workflowStartDelay),
+      initialSignal: {
+        signalName: request.signalName,
+        input: request.signalInput,
+        header: request.header,
+        identity: request.identity,
+      },
+    });
+    return { runId: run.runId, started: true };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Workflow tasks
+
+  async pollWorkflowTaskQueue(
+    request: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest,
+    signal: AbortSignal,
+  ): Promise<temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse> {
+    const queueName = request.taskQueue?.name ?? '';
+    const queue = this.taskQueue(request.namespace, queueName);
+    const build = (item: WorkflowDispatch): temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined =>
+      item.kind === 'task' ? this.startWorkflowTask(item.run, item.task, request.identity) : this.startQueryTask(item.query);
+    while (queue.workflowBacklog.length > 0) {
+      const response = build(queue.workflowBacklog.shift()!);
+      if (response) return response;
+    }
+    if (this.closed) return {};
+    return this.waitForPoll(queue.workflowPollers, build, signal, {});
+  }
+
+  private startWorkflowTask(
+    run: WorkflowRun,
+    task: WorkflowTask,
+    identity: string,
+  ): temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined {
+    if (run.workflowTask !== task || task.startedEventId !== 0 || isClosed(run)) return undefined;
+    const now = this.clock.now();
+    task.startedTimeMs = now;
+    let history: HistoryEvent[];
+    if (task.speculative) {
+      const scheduledEventId = run.history.length + 1;
+      const scheduled: HistoryEvent = {
+        eventId: int64(scheduledEventId),
+        eventTime: timestamp(now),
+        taskId: int64(this.nextEventTaskId++),
+        eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        workflowTaskScheduledEventAttributes: {
+          taskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          startToCloseTimeout: duration(run.workflowTaskTimeoutMs),
+          attempt: task.attempt,
+        },
+      };
+      const started: HistoryEvent = {
+        eventId: int64(scheduledEventId + 1),
+        eventTime: timestamp(now),
+        taskId: int64(this.nextEventTaskId++),
+        eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        workflowTaskStartedEventAttributes: { scheduledEventId: int64(scheduledEventId), identity, requestId: randomUUID() },
+      };
+      task.scheduledEventId = scheduledEventId;
+      task.startedEventId = scheduledEventId + 1;
+      task.unwrittenEvents = [scheduled, started];
+      history = [...run.history, scheduled, started];
+    } else {
+      task.startedEventId = this.writeEvent(run, {
+        eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        workflowTaskStartedEventAttributes: {
+          scheduledEventId: int64(task.scheduledEventId),
+          identity,
+          requestId: randomUUID(),
+          historySizeBytes: int64(0),
+        },
+      });
+      history = run.history;
+    }
+    task.timeout = this.clock.schedule(now + run.workflowTaskTimeoutMs, () => this.timeOutWorkflowTask(run, task));
+
+    const messages: ProtocolMessage[] = [];
+    for (const update of run.updates.values()) {
+      if (update.stage !== 'admitted') continue;
+      update.stage = 'delivered';
+      task.deliveredUpdates.push(update.updateId);
+      messages.push({
+        id: `${update.updateId}/request`,
+        protocolInstanceId: update.updateId,
+        eventId: int64(task.startedEventId - 1),
+        body: { type_url: UPDATE_REQUEST_URL, value: api.update.v1.Request.encode(update.request).finish() },
+      });
+    }
+    const queries: Record<string, temporal.api.query.v1.IWorkflowQuery> = {};
+    for (const query of task.queries) queries[query.id] = query.query;
+
+    return {
+      taskToken: encodeToken({ kind: 'workflow', runId: run.runId, taskId: task.id }),
+      workflowExecution: { workflowId: run.workflowId, runId: run.runId },
+      workflowType: { name: run.workflowType },
+      previousStartedEventId: int64(run.lastCompletedStartedEventId),
+      startedEventId: int64(task.startedEventId),
+      attempt: task.attempt,
+      history: { events: history },
+      workflowExecutionTaskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      scheduledTime: timestamp(task.scheduledTimeMs),
+      startedTime: timestamp(now),
+      queries,
+      messages,
+    };
+  }
+
+  private startedTaskFor(token: Uint8Array): { run: WorkflowRun; task: WorkflowTask } {
+    const decoded = decodeToken(token);
+    if (decoded.kind !== 'workflow') throw invalidArgument('not a workflow task token');
+    const run = this.runsById.get(decoded.runId);
+    const task = run?.workflowTask;
+    if (!run || !task || task.id !== decoded.taskId || task.startedEventId === 0 || isClosed(run)) {
+      throw notFound('Workflow task not found.');
+    }
+    return { run, task };
+  }
+
+  private timeOutWorkflowTask(run: WorkflowRun, task: WorkflowTask): void {
+    if (run.workflowTask !== task || isClosed(run)) return;
+    if (task.startedEventId === 0) return;
+    this.endWorkflowTask(run, task);
+    if (task.speculative) {
+      this.writeUnwrittenTaskEvents(run, task);
+    }
+    this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+      workflowTaskTimedOutEventAttributes: {
+        scheduledEventId: int64(task.scheduledEventId),
+        startedEventId: int64(task.startedEventId),
+        timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
+      },
+    });
+    this.requeueAfterFailedTask(run, task, task.attempt + 1);
+  }
+
+  private writeUnwrittenTaskEvents(run: WorkflowRun, task: WorkflowTask): void {
+    for (const event of task.unwrittenEvents) {
+      const { eventId: _eventId, eventTime: _eventTime, ...rest } = event;
+      this.writeEvent(run, rest);
+    }
+    task.unwrittenEvents = [];
+    task.speculative = false;
+  }
+
+  /** After a failed or timed-out task: undeliver its updates, move its queries, schedule the retry. */
+  private requeueAfterFailedTask(run: WorkflowRun, task: WorkflowTask, attempt: number): void {
+    for (const updateId of task.deliveredUpdates) {
+      const update = run.updates.get(updateId);
+      if (update?.stage === 'delivered') update.stage = 'admitted';
+    }
+    run.queriesAwaitingTask.push(...task.queries.filter((query) => !query.settled));
+    this.flushBuffered(run);
+    run.workflowTaskNeeded = false;
+    this.scheduleWorkflowTask(run, { attempt });
+  }
+
+  respondWorkflowTaskFailed(request: temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest): object {
+    const { run, task } = this.startedTaskFor(request.taskToken);
+    this.endWorkflowTask(run, task);
+    if (task.speculative) this.writeUnwrittenTaskEvents(run, task);
+    this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+      workflowTaskFailedEventAttributes: {
+        scheduledEventId: int64(task.scheduledEventId),
+        startedEventId: int64(task.startedEventId),
+        cause: request.cause,
+        failure: request.failure,
+        identity: request.identity,
+        binaryChecksum: request.binaryChecksum,
+      },
+    });
+    this.requeueAfterFailedTask(run, task, task.attempt + 1);
+    return {};
+  }
+
+  respondWorkflowTaskCompleted(
+    request: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest,
+  ): temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedResponse {
+    const { run, task } = this.startedTaskFor(request.taskToken);
+    this.answerQueries(task, request.queryResults);
+
+    const commands = request.commands ?? [];
+    const messages = request.messages ?? [];
+    const closesWorkflow = commands.some((command) => isWorkflowClosingCommand(command.commandType));
+
+    if (closesWorkflow && run.buffered.length > 0) {
+      // New events arrived while the task ran: the real server refuses to close the workflow and
+      // hands those events to a new task.
+      this.endWorkflowTask(run, task);
+      if (task.speculative) this.writeUnwrittenTaskEvents(run, task);
+      this.writeEvent(run, {
+        eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+        workflowTaskFailedEventAttributes: {
+          scheduledEventId: int64(task.scheduledEventId),
+          startedEventId: int64(task.startedEventId),
+          cause: WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+          identity: request.identity,
+        },
+      });
+      this.requeueAfterFailedTask(run, task, 1);
+      return {};
+    }
+
+    const onlyRejections =
+      commands.length === 0 && messages.every((message) => message.body?.type_url === UPDATE_REJECTION_URL);
+    if (task.speculative && onlyRejections && run.buffered.length === 0 && !request.forceCreateNewWorkflowTask) {
+      // A speculative task that only rejected updates leaves no trace in history.
+      this.endWorkflowTask(run, task);
+      for (const message of messages) this.applyProtocolMessage(run, message, 0, request.identity);
+      this.afterTask(run, false);
+      return {};
+    }
+
+    this.endWorkflowTask(run, task);
+    if (task.speculative) this.writeUnwrittenTaskEvents(run, task);
+    const completedEventId = this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+      workflowTaskCompletedEventAttributes: {
+        scheduledEventId: int64(task.scheduledEventId),
+        startedEventId: int64(task.startedEventId),
+        identity: request.identity,
+        binaryChecksum: request.binaryChecksum,
+        workerVersion: request.workerVersionStamp,
+        sdkMetadata: request.sdkMetadata,
+        meteringMetadata: request.meteringMetadata,
+        deployment: request.deployment,
+        versioningBehavior: request.versioningBehavior,
+      },
+    });
+    run.lastCompletedStartedEventId = task.startedEventId;
+    // Delivered updates the worker did not answer go out again with the next task.
+    for (const updateId of task.deliveredUpdates) {
+      const update = run.updates.get(updateId);
+      if (update?.stage === 'delivered') update.stage = 'admitted';
+    }
+
+    const messagesById = new Map(messages.map((message) => [message.id ?? '', message]));
+    const referenced = new Set(
+      commands
+        .filter((command) => command.commandType === CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE)
+        .map((command) => command.protocolMessageCommandAttributes?.messageId ?? ''),
+    );
+    for (const message of messages) {
+      if (!referenced.has(message.id ?? '')) this.applyProtocolMessage(run, message, completedEventId, request.identity);
+    }
+    const afterCompletion: Array<() => void> = [];
+    let needsTask = request.forceCreateNewWorkflowTask;
+    for (const command of commands) {
+      if (isClosed(run)) break;
+      if (command.commandType === CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE) {
+        const message = messagesById.get(command.protocolMessageCommandAttributes?.messageId ?? '');
+        if (message) this.applyProtocolMessage(run, message, completedEventId, request.identity);
+        continue;
+      }
+      needsTask = this.applyCommand(run, command, completedEventId, request.identity, afterCompletion) || needsTask;
+    }
+    const hadBuffered = this.flushBuffered(run);
+    for (const action of afterCompletion) action();
+    this.afterTask(run, needsTask || hadBuffered);
+    return {};
+  }
+
+  /** Schedules the next task when needed and routes queries that waited for the finished one. */
+  private afterTask(run: WorkflowRun, needsTask: boolean): void {
+    const pendingUpdates = [...run.updates.values()].some((update) => update.stage === 'admitted');
+    if (!isClosed(run) && (needsTask || run.workflowTaskNeeded || pendingUpdates)) {
+      run.workflowTaskNeeded = false;
+      this.scheduleWorkflowTask(run);
+    }
+    run.workflowTaskNeeded = false;
+    if (!run.workflowTask || isClosed(run)) {
+      for (const query of run.queriesAwaitingTask.splice(0)) this.dispatchQueryTask(query);
+    }
+    this.notifyListeners(run);
+    this.clock.requestSkipCheck();
+  }
+
+  private answerQueries(
+    task: WorkflowTask,
+    results: { [k: string]: temporal.api.query.v1.IWorkflowQueryResult } | null | undefined,
+  ): void {
+    for (const query of task.queries) {
+      const result = results?.[query.id];
+      if (!result) continue;
+      if (result.resultType === api.enums.v1.QueryResultType.QUERY_RESULT_TYPE_ANSWERED) {
+        query.settle({ answer: result.answer });
+      } else {
+        query.settle({ error: queryFailed(result.errorMessage ?? 'query failed', result.failure) });
+      }
+    }
+    task.queries = task.queries.filter((query) => !query.settled);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Commands
+
+  /** Applies one command; returns true when it requires a new workflow task right away. */
+  private applyCommand(
+    run: WorkflowRun,
+    command: Command,
+    completedEventId: number,
+    identity: string,
+    afterCompletion: Array<() => void>,
+  ): boolean {
+    const completedId = int64(completedEventId);
+    switch (command.commandType) {
+      case CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
+        this.scheduleActivity(run, command.scheduleActivityTaskCommandAttributes ?? {}, completedEventId);
+        return false;
+      case CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
+        return this.requestCancelActivity(run, toNumber(command.requestCancelActivityTaskCommandAttributes?.scheduledEventId), completedEventId);
+      case CommandType.COMMAND_TYPE_START_TIMER: {
+        const attributes = command.startTimerCommandAttributes ?? {};
+        const timerId = attributes.timerId ?? '';
+        const startedEventId = this.writeEvent(run, {
+          eventType: EventType.EVENT_TYPE_TIMER_STARTED,
+          timerStartedEventAttributes: {
+            timerId,
+            startToFireTimeout: attributes.startToFireTimeout,
+            workflowTaskCompletedEventId: completedId,
+          },
+        });
+        const dueMs = this.clock.now() + (durationMs(attributes.startToFireTimeout) ?? 0);
+        const timer = this.clock.schedule(dueMs, () => {
+          if (run.timers.get(timerId)?.startedEventId !== startedEventId) return;
+          run.timers.delete(timerId);
+          this.deliverEvent(run, () =>
+            this.writeEvent(run, {
+              eventType: EventType.EVENT_TYPE_TIMER_FIRED,
+              timerFiredEventAttributes: { timerId, startedEventId: int64(startedEventId) },
+            }),
+          );
+        });
+        run.timers.set(timerId, { startedEventId, timer });
+        return false;
+      }
+      case CommandType.COMMAND_TYPE_CANCEL_TIMER: {
+        const timerId = command.cancelTimerCommandAttributes?.timerId ?? '';
+        const timer = run.timers.get(timerId);
+        if (!timer) return false;
+        timer.timer.cancel();
+        run.timers.delete(timerId);
+        this.writeEvent(run, {
+          eventType: EventType.EVENT_TYPE_TIMER_CANCELED,
+          timerCanceledEventAttributes: {
+            timerId,
+            startedEventId: int64(timer.startedEventId),
+            workflowTaskCompletedEventId: completedId,
+            identity,
+          },
+        });
+        return false;
+      }
+      case CommandType.COMMAND_TYPE_RECORD_MARKER: {
+        const attributes = command.recordMarkerCommandAttributes ?? {};
+        this.writeEvent(run, {
+          eventType: EventType.EVENT_TYPE_MARKER_RECORDED,
+          markerRecordedEventAttributes: {
+            markerName: attributes.markerName,
+            details: attributes.details,
+            header: attributes.header,
+            failure: attributes.failure,
+            workflowTaskCompletedEventId: completedId,
+          },
+        });
+        return false;
+      }
+      case CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
+        const fields = command.upsertWorkflowSearchAttributesCommandAttributes?.searchAttributes?.indexedFields ?? {};
+        mergePayloadMap(run.searchAttributes, fields);
+        this.writeEvent(run, {
+          eventType: EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+          upsertWorkflowSearchAttributesEventAttributes: {
+            searchAttributes: { indexedFields: fields },
+            workflowTaskCompletedEventId: completedId,
+          },
+        });
+        return false;
+      }
+      case CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: {
+        const fields = command.modifyWorkflowPropertiesCommandAttributes?.upsertedMemo?.fields ?? {};
+        mergePayloadMap(run.memo, fields);
+        this.writeEvent(run, {
+          eventType: EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+          workflowPropertiesModifiedEventAttributes: {
+            upsertedMemo: { fields },
+            workflowTaskCompletedEventId: completedId,
+          },
+        });
+        return false;
+      }
+      case CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: {
+        const result = command.completeWorkflowExecutionCommandAttributes?.result;
+        this.closeRun(run, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED, () =>
+          this.writeEvent(run, {
+            eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+            workflowExecutionCompletedEventAttributes: { result, workflowTaskCompletedEventId: completedId },
+          }),
+        );
+        return false;
+      }
+      case CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: {
+        const failure = command.failWorkflowExecutionCommandAttributes?.failure ?? null;
+        const retry = this.workflowRetry(run, failure);
+        const nextRunId = retry ? randomUUID() : '';
+        this.closeRun(run, Status.WORKFLOW_EXECUTION_STATUS_FAILED, () =>
+          this.writeEvent(run, {
+            eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+            workflowExecutionFailedEventAttributes: {
+              failure,
+              retryState: retry ? RetryState.RETRY_STATE_IN_PROGRESS : retryStateOfRun(run, failure),
+              workflowTaskCompletedEventId: completedId,
+              newExecutionRunId: nextRunId,
+            },
+          }),
+        );
+        if (retry) this.startRetryRun(run, retry.delayMs, failure, nextRunId);
+        return false;
+      }
+      case CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: {
+        const details = command.cancelWorkflowExecutionCommandAttributes?.details;
+        this.closeRun(run, Status.WORKFLOW_EXECUTION_STATUS_CANCELED, () =>
+          this.writeEvent(run, {
+            eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+            workflowExecutionCanceledEventAttributes: { details, workflowTaskCompletedEventId: completedId },
+          }),
+        );
+        return false;
+      }
+      case CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+        this.continueAsNew(run, command.continueAsNewWorkflowExecutionCommandAttributes ?? {}, completedEventId);
+        return false;
+      case CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+        this.initiateChild(run, command.startChildWorkflowExecutionCommandAttributes ?? {}, completedEventId, afterCompletion);
+        return false;
+      case CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+        this.initiateExternalSignal(run, command.signalExternalWorkflowExecutionCommandAttributes ?? {}, completedEventId, afterCompletion);
+        return false;
+      case CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+        this.initiateExternalCancel(
+          run,
+          command.requestCancelExternalWorkflowExecutionCommandAttributes ?? {},
+          completedEventId,
+          afterCompletion,
+        );
+        return false;
+      default:
+        throw invalidArgument(
+          `command ${api.enums.v1.CommandType[command.commandType] ?? command.commandType} is not supported by the fieldops Temporal test server`,
+        );
+    }
+  }
+
+  private applyProtocolMessage(run: WorkflowRun, message: ProtocolMessage, completedEventId: number, identity: string): void {
+    const update = run.updates.get(message.protocolInstanceId ?? '');
+    const body = message.body;
+    if (!update || !body?.value) return;
+    switch (body.type_url) {
+      case UPDATE_ACCEPTANCE_URL: {
+        const acceptance = api.update.v1.Acceptance.decode(body.value);
+        update.acceptedEventId = this.writeEvent(run, {
+          eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+          workflowExecutionUpdateAcceptedEventAttributes: {
+            protocolInstanceId: update.updateId,
+            acceptedRequestMessageId: acceptance.acceptedRequestMessageId,
+            acceptedRequestSequencingEventId: acceptance.acceptedRequestSequencingEventId,
+            acceptedRequest: update.request,
+          },
+        });
+        update.stage = 'accepted';
+        break;
+      }
+      case UPDATE_REJECTION_URL: {
+        const rejection = api.update.v1.Rejection.decode(body.value);
+        update.stage = 'completed';
+        update.outcome = { failure: rejection.failure };
+        run.updates.delete(update.updateId);
+        break;
+      }
+      case UPDATE_RESPONSE_URL: {
+        const response = api.update.v1.Response.decode(body.value);
+        this.writeEvent(run, {
+          eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+          workflowExecutionUpdateCompletedEventAttributes: {
+            meta: { updateId: update.updateId, identity },
+            acceptedEventId: int64(update.acceptedEventId ?? 0),
+            outcome: response.outcome,
+          },
+        });
+        update.stage = 'completed';
+        update.outcome = response.outcome ?? {};
+        break;
+      }
+      default:
+        break;
+    }
+    void completedEventId;
+    this.notifyListeners(run);
+    this.notifyUpdateWaiters(update);
+  }
+
+  /** Waiters hold the update itself, since rejected updates are removed from the run. */
+  private notifyUpdateWaiters(update: UpdateState): void {
+    const waiters = this.updateWaiters.get(update);
+    if (waiters) for (const waiter of [...waiters]) waiter();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Closing runs
+
+  private closeRun(run: WorkflowRun, status: temporal.api.enums.v1.WorkflowExecutionStatus, writeCloseEvent: () => void): void {
+    if (isClosed(run)) return;
+    run.status = status;
+    run.closeTimeMs = this.clock.now();
+    writeCloseEvent();
+    if (run.workflowTask) this.endWorkflowTask(run, run.workflowTask);
+    run.buffered = [];
+    for (const timer of run.lifetimeTimers) timer.cancel();
+    for (const { timer } of run.timers.values()) timer.cancel();
+    run.timers.clear();
+    for (const activity of run.activities.values()) this.dropActivity(activity);
+    run.activities.clear();
+    const closedError = notFound('workflow execution already completed');
+    for (const update of run.updates.values()) {
+      if (update.stage !== 'completed') update.abandoned = closedError;
+      this.notifyUpdateWaiters(update);
+    }
+    for (const query of run.queriesAwaitingTask.splice(0)) this.dispatchQueryTask(query);
+    this.applyParentClosePolicies(run);
+    this.notifyParent(run);
+    this.notifyListeners(run);
+    this.clock.requestSkipCheck();
+  }
+
+  private terminateRun(run: WorkflowRun, reason: string, details: Payloads | null | undefined, identity: string): void {
+    if (run.workflowTask?.speculative) run.workflowTask.unwrittenEvents = [];
+    this.flushBuffered(run);
+    this.closeRun(run, Status.WORKFLOW_EXECUTION_STATUS_TERMINATED, () =>
+      this.writeEvent(run, {
+        eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        workflowExecutionTerminatedEventAttributes: { reason, details, identity },
+      }),
+    );
+  }
+
+  private timeOutRun(run: WorkflowRun): void {
+    if (isClosed(run)) return;
+    const timeoutFailure: Failure = { message: 'workflow timed out', timeoutFailureInfo: { timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE } };
+    const retry = this.workflowRetry(run, timeoutFailure);
+    const nextRunId = retry ? randomUUID() : '';
+    this.flushBuffered(run);
+    this.closeRun(run, Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, () =>
+      this.writeEvent(run, {
+        eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+        workflowExecutionTimedOutEventAttributes: {
+          retryState: retry ? RetryState.RETRY_STATE_IN_PROGRESS : run.retryPolicy ? RetryState.RETRY_STATE_TIMEOUT : RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET,
+          newExecutionRunId: nextRunId,
+        },
+      }),
+    );
+    if (retry) this.startRetryRun(run, retry.delayMs, timeoutFailure, nextRunId);
+  }
+
+  /** A workflow retry policy lets a failed run start again (same workflow id, next attempt). */
+  private workflowRetry(run: WorkflowRun, failure: Failure | null): { delayMs: number } | undefined {
+    if (!run.retryPolicy) return undefined;
+    const retry = normalizeRetryPolicy(run.retryPolicy);
+    const decision = retryDecision(retry, run.attempt, failure, this.clock.now(), run.executionDeadlineMs);
+    return decision.retry ? { delayMs: decision.delayMs } : undefined;
+  }
+
+  private startRetryRun(previous: WorkflowRun, delayMs: number, failure: Failure | null, runId: string): void {
+    const started = previous.history[0]?.workflowExecutionStartedEventAttributes;
+    const next = this.createRun({
+      namespace: previous.namespace,
+      workflowId: previous.workflowId,
+      workflowType: previous.workflowType,
+      taskQueue: previous.taskQueue,
+      input: started?.input,
+      header: started?.header,
+      memo: previous.memo,
+      searchAttributes: previous.searchAttributes,
+      executionTimeoutMs: previous.executionTimeoutMs,
+      runTimeoutMs: previous.runTimeoutMs,
+      workflowTaskTimeoutMs: previous.workflowTaskTimeoutMs,
+      retryPolicy: previous.retryPolicy,
+      identity: started?.identity ?? '',
+      requestId: randomUUID(),
+      startDelayMs: delayMs,
+      attempt: previous.attempt + 1,
+      firstRunId: previous.firstRunId,
+      executionDeadlineMs: previous.executionDeadlineMs,
+      parent: previous.parent,
+      root: { workflowId: previous.rootWorkflowId, runId: previous.rootRunId },
+      continued: {
+        previousRunId: previous.runId,
+        initiator: api.enums.v1.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_RETRY,
+        lastCompletionResult: null,
+        failure,
+      },
+    });
+    this.renameRun(next, runId);
+    previous.nextRunId = next.runId;
+  }
+
+  /** Gives a freshly created run the id already announced in its predecessor's close event. */
+  private renameRun(run: WorkflowRun, runId: string): void {
+    this.runsById.delete(run.runId);
+    (run as { runId: string }).runId = runId;
+    if (run.firstRunId === run.runId) (run as { firstRunId: string }).firstRunId = runId;
+    this.runsById.set(runId, run);
+    const started = run.history[0]?.workflowExecutionStartedEventAttributes;
+    if (started) started.originalExecutionRunId = runId;
+  }
+
+  private continueAsNew(
+    run: WorkflowRun,
+    attributes: temporal.api.command.v1.IContinueAsNewWorkflowExecutionCommandAttributes,
+    completedEventId: number,
+  ): void {
+    const newRunId = randomUUID();
+    const workflowType = attributes.workflowType?.name || run.workflowType;
+    const taskQueue = attributes.taskQueue?.name || run.taskQueue;
+    const runTimeoutMs = durationMs(attributes.workflowRunTimeout) ?? run.runTimeoutMs;
+    const taskTimeoutMs = durationMs(attributes.workflowTaskTimeout) ?? run.workflowTaskTimeoutMs;
+    this.closeRun(run, Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, () =>
+      this.writeEvent(run, {
+        eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+        workflowExecutionContinuedAsNewEventAttributes: {
+          newExecutionRunId: newRunId,
+          workflowType: { name: workflowType },
+          taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          input: attributes.input,
+          workflowRunTimeout: runTimeoutMs ? duration(runTimeoutMs) : null,
+          workflowTaskTimeout: duration(taskTimeoutMs),
+          workflowTaskCompletedEventId: int64(completedEventId),
+          backoffStartInterval: attributes.backoffStartInterval,
+          initiator: attributes.initiator,
+          failure: attributes.failure,
+          lastCompletionResult: attributes.lastCompletionResult,
+          header: attributes.header,
+          memo: attributes.memo,
+          searchAttributes: attributes.searchAttributes,
+        },
+      }),
+    );
+    const next = this.createRun({
+      namespace: run.namespace,
+      workflowId: run.workflowId,
+      workflowType,
+      taskQueue,
+      input: attributes.input,
+      header: attributes.header,
+      memo: attributes.memo?.fields ? recordOf(attributes.memo.fields) : { ...run.memo },
+      searchAttributes: attributes.searchAttributes?.indexedFields
+        ? recordOf(attributes.searchAttributes.indexedFields)
+        : { ...run.searchAttributes },
+      executionTimeoutMs: run.executionTimeoutMs,
+      runTimeoutMs,
+      workflowTaskTimeoutMs: taskTimeoutMs,
+      retryPolicy: attributes.retryPolicy ?? run.retryPolicy,
+      identity: '',
+      requestId: randomUUID(),
+      startDelayMs: durationMs(attributes.backoffStartInterval),
+      firstRunId: run.firstRunId,
+      executionDeadlineMs: run.executionDeadlineMs,
+      parent: run.parent,
+      root: { workflowId: run.rootWorkflowId, runId: run.rootRunId },
+      continued: {
+        previousRunId: run.runId,
+        initiator: attributes.initiator ?? api.enums.v1.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
+        lastCompletionResult: attributes.lastCompletionResult,
+        failure: attributes.failure,
+      },
+    });
+    this.renameRun(next, newRunId);
+    run.nextRunId = newRunId;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Children and external workflows
+
+  private initiateChild(
+    run: WorkflowRun,
+    attributes: temporal.api.command.v1.IStartChildWorkflowExecutionCommandAttributes,
+    completedEventId: number,
+    afterCompletion: Array<() => void>,
+  ): void {
+    const namespace = attributes.namespace || run.namespace;
+    const workflowId = attributes.workflowId ?? '';
+    const workflowType = attributes.workflowType?.name ?? '';
+    const taskQueue = attributes.taskQueue?.name || run.taskQueue;
+    const initiatedEventId = this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+      startChildWorkflowExecutionInitiatedEventAttributes: {
+        namespace,
+        workflowId,
+        workflowType: { name: workflowType },
+        taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        input: attributes.input,
+        workflowExecutionTimeout: attributes.workflowExecutionTimeout,
+        workflowRunTimeout: attributes.workflowRunTimeout,
+        workflowTaskTimeout: attributes.workflowTaskTimeout,
+        parentClosePolicy: attributes.parentClosePolicy,
+        control: attributes.control,
+        workflowTaskCompletedEventId: int64(completedEventId),
+        workflowIdReusePolicy: attributes.workflowIdReusePolicy,
+        retryPolicy: attributes.retryPolicy,
+        cronSchedule: attributes.cronSchedule,
+        header: attributes.header,
+        memo: attributes.memo,
+        searchAttributes: attributes.searchAttributes,
+      },
+    });
+    const child: ChildWorkflow = {
+      initiatedEventId,
+      namespace,
+      workflowId,
+      workflowType,
+      parentClosePolicy: attributes.parentClosePolicy ?? ParentClosePolicy.PARENT_CLOSE_POLICY_UNSPECIFIED,
+      runId: undefined,
+      startedEventId: undefined,
+    };
+    run.children.set(initiatedEventId, child);
+    afterCompletion.push(() => {
+      if (isClosed(run)) return;
+      let childRun: WorkflowRun;
+      try {
+        if (
+          this.checkStartAllowed(
+            namespace,
+            workflowId,
+            '',
+            attributes.workflowIdReusePolicy ?? api.enums.v1.WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED,
+            api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+          )
+        ) {
+          throw workflowAlreadyStarted('', '');
+        }
+        childRun = this.createRun({
+          namespace,
+          workflowId,
+          workflowType,
+          taskQueue,
+          input: attributes.input,
+          header: attributes.header,
+          memo: recordOf(attributes.memo?.fields),
+          searchAttributes: recordOf(attributes.searchAttributes?.indexedFields),
+          executionTimeoutMs: durationMs(attributes.workflowExecutionTimeout),
+          runTimeoutMs: durationMs(attributes.workflowRunTimeout),
+          workflowTaskTimeoutMs: durationMs(attributes.workflowTaskTimeout),
+          retryPolicy: attributes.retryPolicy,
+          identity: '',
+          requestId: randomUUID(),
+          startDelayMs: undefined,
+          parent: { namespace: run.namespace, workflowId: run.workflowId, runId: run.runId, initiatedEventId },
+          root: { workflowId: run.rootWorkflowId, runId: run.rootRunId },
+        });
+      } catch (error) {
+        if (!(error instanceof RpcError)) throw error;
+        run.children.delete(initiatedEventId);
+        this.deliverEvent(run, () =>
+          this.writeEvent(run, {
+            eventType: EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED,
+            startChildWorkflowExecutionFailedEventAttributes: {
+              namespace,
+              workflowId,
+              workflowType: { name: workflowType },
+              cause: api.enums.v1.StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS,
+              control: attributes.control,
+              initiatedEventId: int64(initiatedEventId),
+              workflowTaskCompletedEventId: int64(completedEventId),
+            },
+          }),
+        );
+        return;
+      }
+      child.runId = childRun.runId;
+      this.deliverEvent(run, () => {
+        child.startedEventId = this.writeEvent(run, {
+          eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+          childWorkflowExecutionStartedEventAttributes: {
+            namespace,
+            initiatedEventId: int64(initiatedEventId),
+            workflowExecution: { workflowId, runId: childRun.runId },
+            workflowType: { name: workflowType },
+            header: attributes.header,
+          },
+        });
+      });
+    });
+  }
+
+  /** Tells the parent (if any) how this child ended; continue-as-new and retries are not an end. */
+  private notifyParent(run: WorkflowRun): void {
+    const link = run.parent;
+    if (!link || run.status === Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW || run.nextRunId !== undefined) return;
+    const parent = this.runsById.get(link.runId);
+    if (!parent || isClosed(parent)) return;
+    const child = parent.children.get(link.initiatedEventId);
+    if (!child) return;
+    parent.children.delete(link.initiatedEventId);
+    const closeEvent = run.history[run.history.length - 1];
+    const common = {
+      namespace: run.namespace,
+      workflowExecution: { workflowId: run.workflowId, runId: run.runId },
+      workflowType: { name: run.workflowType },
+      initiatedEventId: int64(link.initiatedEventId),
+      startedEventId: int64(child.startedEventId ?? 0),
+    };
+    this.deliverEvent(parent, () => {
+      // The started event is written when the child's first task is scheduled; keep its id current.
+      common.startedEventId = int64(child.startedEventId ?? 0);
+      switch (run.status) {
+        case Status.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+          this.writeEvent(parent, {
+            eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+            childWorkflowExecutionCompletedEventAttributes: {
+              ...common,
+              result: closeEvent?.workflowExecutionCompletedEventAttributes?.result,
+            },
+          });
+          break;
+        case Status.WORKFLOW_EXECUTION_STATUS_FAILED:
+          this.writeEvent(parent, {
+            eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+            childWorkflowExecutionFailedEventAttributes: {
+              ...common,
+              failure: closeEvent?.workflowExecutionFailedEventAttributes?.failure,
+              retryState: closeEvent?.workflowExecutionFailedEventAttributes?.retryState,
+            },
+          });
+          break;
+        case Status.WORKFLOW_EXECUTION_STATUS_CANCELED:
+          this.writeEvent(parent, {
+            eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+            childWorkflowExecutionCanceledEventAttributes: {
+              ...common,
+              details: closeEvent?.workflowExecutionCanceledEventAttributes?.details,
+            },
+          });
+          break;
+        case Status.WORKFLOW_EXECUTION_STATUS_TERMINATED:
+          this.writeEvent(parent, {
+            eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+            childWorkflowExecutionTerminatedEventAttributes: common,
+          });
+          break;
+        case Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+          this.writeEvent(parent, {
+            eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+            childWorkflowExecutionTimedOutEventAttributes: {
+              ...common,
+              retryState: closeEvent?.workflowExecutionTimedOutEventAttributes?.retryState,
+            },
+          });
+          break;
+        default:
+          break;
+      }
+    });
+  }
+
+  private applyParentClosePolicies(run: WorkflowRun): void {
+    if (run.status === Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW) return;
+    for (const child of run.children.values()) {
+      const childRun = this.currentRun(child.namespace, child.workflowId);
+      if (!childRun || isClosed(childRun) || childRun.parent?.runId !== run.runId) continue;
+      if (child.parentClosePolicy === ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON) continue;
+      if (child.parentClosePolicy === ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
+        this.requestCancel(childRun, 'by parent close policy', '', undefined);
+      } else {
+        this.terminateRun(childRun, 'by parent close policy', null, '');
+      }
+    }
+    run.children.clear();
+  }
+
+  private initiateExternalSignal(
+    run: WorkflowRun,
+    attributes: temporal.api.command.v1.ISignalExternalWorkflowExecutionCommandAttributes,
+    completedEventId: number,
+    afterCompletion: Array<() => void>,
+  ): void {
+    const namespace = attributes.namespace || run.namespace;
+    const execution = attributes.execution ?? {};
+    const initiatedEventId = this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+      signalExternalWorkflowExecutionInitiatedEventAttributes: {
+        namespace,
+        workflowExecution: execution,
+        signalName: attributes.signalName,
+        input: attributes.input,
+        control: attributes.control,
+        childWorkflowOnly: attributes.childWorkflowOnly,
+        header: attributes.header,
+        workflowTaskCompletedEventId: int64(completedEventId),
+      },
+    });
+    afterCompletion.push(() => {
+      let target: WorkflowRun | undefined;
+      try {
+        target = this.findOpenRun(namespace, execution);
+      } catch {
+        target = undefined;
+      }
+      if (target) {
+        this.signalRun(target, attributes.signalName ?? '', attributes.input, attributes.header, '', {
+          workflowId: run.workflowId,
+          runId: run.runId,
+        });
+        this.deliverEvent(run, () =>
+          this.writeEvent(run, {
+            eventType: EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+            externalWorkflowExecutionSignaledEventAttributes: {
+              initiatedEventId: int64(initiatedEventId),
+              namespace,
+              workflowExecution: { workflowId: target.workflowId, runId: target.runId },
+              control: attributes.control,
+            },
+          }),
+        );
+      } else {
+        this.deliverEvent(run, () =>
+          this.writeEvent(run, {
+            eventType: EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+            signalExternalWorkflowExecutionFailedEventAttributes: {
+              cause: api.enums.v1.SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+              workflowTaskCompletedEventId: int64(completedEventId),
+              namespace,
+              workflowExecution: execution,
+              initiatedEventId: int64(initiatedEventId),
+              control: attributes.control,
+            },
+          }),
+        );
+      }
+    });
+  }
+
+  private initiateExternalCancel(
+    run: WorkflowRun,
+    attributes: temporal.api.command.v1.IRequestCancelExternalWorkflowExecutionCommandAttributes,
+    completedEventId: number,
+    afterCompletion: Array<() => void>,
+  ): void {
+    const namespace = attributes.namespace || run.namespace;
+    const execution = { workflowId: attributes.workflowId ?? '', runId: attributes.runId ?? '' };
+    const initiatedEventId = this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+      requestCancelExternalWorkflowExecutionInitiatedEventAttributes: {
+        namespace,
+        workflowExecution: execution,
+        control: attributes.control,
+        childWorkflowOnly: attributes.childWorkflowOnly,
+        reason: attributes.reason,
+        workflowTaskCompletedEventId: int64(completedEventId),
+      },
+    });
+    afterCompletion.push(() => {
+      let target: WorkflowRun | undefined;
+      try {
+        target = this.findOpenRun(namespace, execution);
+      } catch {
+        target = undefined;
+      }
+      if (target) {
+        this.requestCancel(target, attributes.reason ?? '', '', {
+          initiatedEventId,
+          execution: { workflowId: run.workflowId, runId: run.runId },
+        });
+        this.deliverEvent(run, () =>
+          this.writeEvent(run, {
+            eventType: EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+            externalWorkflowExecutionCancelRequestedEventAttributes: {
+              initiatedEventId: int64(initiatedEventId),
+              namespace,
+              workflowExecution: { workflowId: target.workflowId, runId: target.runId },
+            },
+          }),
+        );
+      } else {
+        this.deliverEvent(run, () =>
+          this.writeEvent(run, {
+            eventType: EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+            requestCancelExternalWorkflowExecutionFailedEventAttributes: {
+              cause: api.enums.v1.CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+              workflowTaskCompletedEventId: int64(completedEventId),
+              namespace,
+              workflowExecution: execution,
+              initiatedEventId: int64(initiatedEventId),
+              control: attributes.control,
+            },
+          }),
+        );
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Activities
+
+  private scheduleActivity(
+    run: WorkflowRun,
+    attributes: temporal.api.command.v1.IScheduleActivityTaskCommandAttributes,
+    completedEventId: number,
+  ): void {
+    const now = this.clock.now();
+    const remainingExecutionMs = run.executionDeadlineMs ? run.executionDeadlineMs - now : undefined;
+    let scheduleToCloseMs = durationMs(attributes.scheduleToCloseTimeout) ?? remainingExecutionMs;
+    if (scheduleToCloseMs !== undefined && remainingExecutionMs !== undefined) {
+      scheduleToCloseMs = Math.min(scheduleToCloseMs, remainingExecutionMs);
+    }
+    const startToCloseMs = durationMs(attributes.startToCloseTimeout) ?? scheduleToCloseMs;
+    if (startToCloseMs === undefined) {
+      throw invalidArgument('A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.');
+    }
+    const scheduleToStartMs = durationMs(attributes.scheduleToStartTimeout) ?? scheduleToCloseMs;
+    const heartbeatMs = durationMs(attributes.heartbeatTimeout);
+    const retry = normalizeRetryPolicy(attributes.retryPolicy);
+    const retryPolicy: RetryPolicy = {
+      initialInterval: duration(retry.initialIntervalMs),
+      backoffCoefficient: retry.backoffCoefficient,
+      maximumInterval: duration(retry.maximumIntervalMs),
+      maximumAttempts: retry.maximumAttempts,
+      nonRetryableErrorTypes: retry.nonRetryableErrorTypes,
+    };
+    const taskQueue = attributes.taskQueue?.name || run.taskQueue;
+    const scheduledEventId = this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+      activityTaskScheduledEventAttributes: {
+        activityId: attributes.activityId,
+        activityType: attributes.activityType,
+        taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        header: attributes.header,
+        input: attributes.input,
+        scheduleToCloseTimeout: scheduleToCloseMs !== undefined ? duration(scheduleToCloseMs) : null,
+        scheduleToStartTimeout: scheduleToStartMs !== undefined ? duration(scheduleToStartMs) : null,
+        startToCloseTimeout: duration(startToCloseMs),
+        heartbeatTimeout: heartbeatMs !== undefined ? duration(heartbeatMs) : null,
+        workflowTaskCompletedEventId: int64(completedEventId),
+        retryPolicy,
+      },
+    });
+    const activity: Activity = {
+      run,
+      scheduledEventId,
+      activityId: attributes.activityId ?? '',
+      activityType: attributes.activityType?.name ?? '',
+      taskQueue,
+      header: attributes.header,
+      input: attributes.input,
+      scheduleToCloseMs,
+      scheduleToStartMs,
+      startToCloseMs,
+      heartbeatMs,
+      retryPolicy,
+      retry,
+      firstScheduledTimeMs: now,
+      state: 'scheduled',
+      attempt: 1,
+      attemptScheduledTimeMs: now,
+      startedTimeMs: undefined,
+      startedIdentity: '',
+      startedRequestId: '',
+      heartbeatDetails: undefined,
+      lastHeartbeatTimeMs: undefined,
+      lastFailure: undefined,
+      cancelRequestedEventId: undefined,
+      timers: [],
+      attemptTimers: [],
+    };
+    run.activities.set(scheduledEventId, activity);
+    if (scheduleToCloseMs !== undefined) {
+      activity.timers.push(
+        this.clock.schedule(now + scheduleToCloseMs, () =>
+          this.timeOutActivity(activity, activity.attempt, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE),
+        ),
+      );
+    }
+    this.makeActivityAvailable(activity);
+  }
+
+  private makeActivityAvailable(activity: Activity): void {
+    const now = this.clock.now();
+    activity.state = 'scheduled';
+    activity.attemptScheduledTimeMs = now;
+    this.outstandingActivities.add(activity);
+    if (activity.scheduleToStartMs !== undefined) {
+      const attempt = activity.attempt;
+      activity.attemptTimers.push(
+        this.clock.schedule(now + activity.scheduleToStartMs, () =>
+          this.timeOutActivity(activity, attempt, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START),
+        ),
+      );
+    }
+    this.dispatchActivity(activity);
+  }
+
+  private clearAttemptTimers(activity: Activity): void {
+    for (const timer of activity.attemptTimers) timer.cancel();
+    activity.attemptTimers = [];
+  }
+
+  private dropActivity(activity: Activity): void {
+    this.clearAttemptTimers(activity);
+    for (const timer of activity.timers) timer.cancel();
+    activity.timers = [];
+    this.outstandingActivities.delete(activity);
+    this.clock.requestSkipCheck();
+  }
+
+  async pollActivityTaskQueue(
+    request: temporal.api.workflowservice.v1.PollActivityTaskQueueRequest,
+    signal: AbortSignal,
+  ): Promise<temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse> {
+    const queue = this.taskQueue(request.namespace, request.taskQueue?.name ?? '');
+    const build = (item: { activity: Activity; attempt: number }) =>
+      this.startActivityTask(item.activity, item.attempt, request.identity);
+    while (queue.activityBacklog.length > 0) {
+      const response = build(queue.activityBacklog.shift()!);
+      if (response) return response;
+    }
+    if (this.closed) return {};
+    return this.waitForPoll(queue.activityPollers, build, signal, {});
+  }
+
+  private startActivityTask(
+    activity: Activity,
+    attempt: number,
+    identity: string,
+  ): temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse | undefined {
+    const { run } = activity;
+    if (isClosed(run) || run.activities.get(activity.scheduledEventId) !== activity) return undefined;
+    if (activity.state !== 'scheduled' || activity.attempt !== attempt) return undefined;
+    const now = this.clock.now();
+    this.clearAttemptTimers(activity);
+    activity.state = 'started';
+    activity.startedTimeMs = now;
+    activity.startedIdentity = identity;
+    activity.startedRequestId = randomUUID();
+    activity.attemptTimers.push(
+      this.clock.schedule(now + activity.startToCloseMs, () =>
+        this.timeOutActivity(activity, attempt, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
+      ),
+    );
+    this.armHeartbeatTimeout(activity);
+    return {
+      taskToken: encodeToken({ kind: 'activity', runId: run.runId, scheduledEventId: activity.scheduledEventId, attempt }),
+      workflowNamespace: run.namespace,
+      workflowType: { name: run.workflowType },
+      workflowExecution: { workflowId: run.workflowId, runId: run.runId },
+      activityType: { name: activity.activityType },
+      activityId: activity.activityId,
+      header: activity.header,
+      input: activity.input,
+      heartbeatDetails: activity.heartbeatDetails,
+      scheduledTime: timestamp(activity.firstScheduledTimeMs),
+      currentAttemptScheduledTime: timestamp(activity.attemptScheduledTimeMs),
+      startedTime: timestamp(now),
+      attempt,
+      // Always present (zero = none): the SDK requires the field.
+      scheduleToCloseTimeout: duration(activity.scheduleToCloseMs ?? 0),
+      startToCloseTimeout: duration(activity.startToCloseMs),
+      heartbeatTimeout: activity.heartbeatMs !== undefined ? duration(activity.heartbeatMs) : null,
+      retryPolicy: activity.retryPolicy,
+    };
+  }
+
+  private heartbeatTimers = new WeakMap<Activity, ClockTimer>();
+
+  private armHeartbeatTimeout(activity: Activity): void {
+    this.heartbeatTimers.get(activity)?.cancel();
+    if (activity.heartbeatMs === undefined) return;
+    const attempt = activity.attempt;
+    const timer = this.clock.schedule(this.clock.now() + activity.heartbeatMs, () =>
+      this.timeOutActivity(activity, attempt, TimeoutType.TIMEOUT_TYPE_HEARTBEAT),
+    );
+    this.heartbeatTimers.set(activity, timer);
+    activity.attemptTimers.push(timer);
+  }
+
+  private startedActivityFor(token: Uint8Array): Activity {
+    const decoded = decodeToken(token);
+    if (decoded.kind !== 'activity') throw invalidArgument('not an activity task token');
+    const run = this.runsById.get(decoded.runId);
+    const activity = run?.activities.get(decoded.scheduledEventId);
+    if (!run || isClosed(run) || !activity || activity.attempt !== decoded.attempt || activity.state !== 'started') {
+      throw notFound('activity task not found');
+    }
+    return activity;
+  }
+
+  /** Ends the activity with its started event (written now, as the real server does) and a final event. */
+  private finishActivity(activity: Activity, writeFinal: (startedEventId: number) => void): void {
+    const { run } = activity;
+    run.activities.delete(activity.scheduledEventId);
+    this.dropActivity(activity);
+    const wasStarted = activity.state === 'started';
+    this.deliverEvent(run, () => {
+      const startedEventId = wasStarted
+        ? this.writeEvent(run, {
+            eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+            activityTaskStartedEventAttributes: {
+              scheduledEventId: int64(activity.scheduledEventId),
+              identity: activity.startedIdentity,
+              requestId: activity.startedRequestId,
+              attempt: activity.attempt,
+              lastFailure: activity.lastFailure ?? null,
+            },
+          })
+        : 0;
+      writeFinal(startedEventId);
+    });
+  }
+
+  respondActivityTaskCompleted(request: temporal.api.workflowservice.v1.RespondActivityTaskCompletedRequest): object {
+    const activity = this.startedActivityFor(request.taskToken);
+    this.finishActivity(activity, (startedEventId) =>
+      this.writeEvent(activity.run, {
+        eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+        activityTaskCompletedEventAttributes: {
+          result: request.result,
+          scheduledEventId: int64(activity.scheduledEventId),
+          startedEventId: int64(startedEventId),
+          identity: request.identity,
+        },
+      }),
+    );
+    return {};
+  }
+
+  respondActivityTaskFailed(request: temporal.api.workflowservice.v1.RespondActivityTaskFailedRequest): object {
+    const activity = this.startedActivityFor(request.taskToken);
+    if (request.lastHeartbeatDetails?.payloads?.length) activity.heartbeatDetails = request.lastHeartbeatDetails;
+    const failure = request.failure ?? { message: 'activity failed' };
+    const decision = retryDecision(activity.retry, activity.attempt, failure, this.clock.now(), this.activityDeadline(activity));
+    if (decision.retry && activity.cancelRequestedEventId === undefined) {
+      this.retryActivity(activity, failure, decision.delayMs);
+      return {};
+    }
+    this.finishActivity(activity, (startedEventId) =>
+      this.writeEvent(activity.run, {
+        eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+        activityTaskFailedEventAttributes: {
+          failure,
+          scheduledEventId: int64(activity.scheduledEventId),
+          startedEventId: int64(startedEventId),
+          identity: request.identity,
+          retryState: decision.retry ? RetryState.RETRY_STATE_CANCEL_REQUESTED : decision.retryState,
+        },
+      }),
+    );
+    return {};
+  }
+
+  respondActivityTaskCanceled(request: temporal.api.workflowservice.v1.RespondActivityTaskCanceledRequest): object {
+    const activity = this.startedActivityFor(request.taskToken);
+    this.finishActivity(activity, (startedEventId) =>
+      this.writeEvent(activity.run, {
+        eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+        activityTaskCanceledEventAttributes: {
+          details: request.details,
+          latestCancelRequestedEventId: int64(activity.cancelRequestedEventId ?? 0),
+          scheduledEventId: int64(activity.scheduledEventId),
+          startedEventId: int64(startedEventId),
+          identity: request.identity,
+        },
+      }),
+    );
+    return {};
+  }
+
+  recordActivityTaskHeartbeat(
+    request: temporal.api.workflowservice.v1.RecordActivityTaskHeartbeatRequest,
+  ): temporal.api.workflowservice.v1.IRecordActivityTaskHeartbeatResponse {
+    const activity = this.startedActivityFor(request.taskToken);
+    if (request.details) activity.heartbeatDetails = request.details;
+    activity.lastHeartbeatTimeMs = this.clock.now();
+    this.armHeartbeatTimeout(activity);
+    return { cancelRequested: activity.cancelRequestedEventId !== undefined };
+  }
+
+  private activityDeadline(activity: Activity): number | undefined {
+    return activity.scheduleToCloseMs !== undefined ? activity.firstScheduledTimeMs + activity.scheduleToCloseMs : undefined;
+  }
+
+  private retryActivity(activity: Activity, failure: Failure, delayMs: number): void {
+    this.clearAttemptTimers(activity);
+    this.outstandingActivities.delete(activity);
+    activity.lastFailure = failure;
+    activity.attempt++;
+    activity.state = 'backoff';
+    activity.startedTimeMs = undefined;
+    const attempt = activity.attempt;
+    activity.attemptTimers.push(
+      this.clock.schedule(this.clock.now() + delayMs, () => {
+        if (activity.attempt !== attempt || activity.state !== 'backoff') return;
+        activity.attemptTimers = [];
+        this.makeActivityAvailable(activity);
+      }),
+    );
+    this.clock.requestSkipCheck();
+  }
+
+  private timeOutActivity(activity: Activity, attempt: number, timeoutType: temporal.api.enums.v1.TimeoutType): void {
+    const { run } = activity;
+    if (isClosed(run) || run.activities.get(activity.scheduledEventId) !== activity || activity.attempt !== attempt) return;
+    const label = {
+      [TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE]: 'StartToClose',
+      [TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START]: 'ScheduleToStart',
+      [TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE]: 'ScheduleToClose',
+      [TimeoutType.TIMEOUT_TYPE_HEARTBEAT]: 'Heartbeat',
+      [TimeoutType.TIMEOUT_TYPE_UNSPECIFIED]: 'Unspecified',
+    }[timeoutType];
+    const failure: Failure = {
+      message: `activity ${label} timeout`,
+      source: 'Server',
+      timeoutFailureInfo: { timeoutType, lastHeartbeatDetails: activity.heartbeatDetails ?? null },
+    };
+    const retryable =
+      (timeoutType === TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE || timeoutType === TimeoutType.TIMEOUT_TYPE_HEARTBEAT) &&
+      activity.cancelRequestedEventId === undefined;
+    if (retryable) {
+      const decision = retryDecision(activity.retry, activity.attempt, failure, this.clock.now(), this.activityDeadline(activity));
+      if (decision.retry) {
+        this.retryActivity(activity, failure, decision.delayMs);
+        return;
+      }
+    }
+    const retryState = retryable ? RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED : RetryState.RETRY_STATE_TIMEOUT;
+    const finalRetryState =
+      retryable && activity.retry.maximumAttempts === 0 ? RetryState.RETRY_STATE_TIMEOUT : retryState;
+    if (activity.lastFailure && timeoutType === TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE) failure.cause = activity.lastFailure;
+    this.finishActivity(activity, (startedEventId) =>
+      this.writeEvent(run, {
+        eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+        activityTaskTimedOutEventAttributes: {
+          failure,
+          scheduledEventId: int64(activity.scheduledEventId),
+          startedEventId: int64(startedEventId),
+          retryState: finalRetryState,
+        },
+      }),
+    );
+  }
+
+  /** Returns true when the cancellation completed at once (not started), which needs a new task. */
+  private requestCancelActivity(run: WorkflowRun, scheduledEventId: number, completedEventId: number): boolean {
+    const activity = run.activities.get(scheduledEventId);
+    if (!activity) return false;
+    const cancelRequestedEventId = this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
+      activityTaskCancelRequestedEventAttributes: {
+        scheduledEventId: int64(scheduledEventId),
+        workflowTaskCompletedEventId: int64(completedEventId),
+      },
+    });
+    activity.cancelRequestedEventId = cancelRequestedEventId;
+    if (activity.state === 'started') return false;
+    run.activities.delete(scheduledEventId);
+    this.dropActivity(activity);
+    this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+      activityTaskCanceledEventAttributes: {
+        latestCancelRequestedEventId: int64(cancelRequestedEventId),
+        scheduledEventId: int64(scheduledEventId),
+        startedEventId: int64(0),
+      },
+    });
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Signals, cancellation, termination
+
+  private signalRun(
+    run: WorkflowRun,
+    signalName: string,
+    input: Payloads | null | undefined,
+    header: Header | null | undefined,
+    identity: string,
+    externalWorkflowExecution?: temporal.api.common.v1.IWorkflowExecution,
+  ): void {
+    this.deliverEvent(run, () =>
+      this.writeEvent(run, {
+        eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        workflowExecutionSignaledEventAttributes: {
+          signalName,
+          input,
+          header,
+          identity,
+          externalWorkflowExecution: externalWorkflowExecution ?? null,
+        },
+      }),
+    );
+  }
+
+  signalWorkflowExecution(request: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest): object {
+    const run = this.findOpenRun(request.namespace, request.workflowExecution);
+    this.signalRun(run, request.signalName, request.input, request.header, request.identity);
+    return {};
+  }
+
+  private requestCancel(
+    run: WorkflowRun,
+    reason: string,
+    identity: string,
+    external: { initiatedEventId: number; execution: temporal.api.common.v1.IWorkflowExecution } | undefined,
+  ): void {
+    if (run.cancelRequested) return;
+    run.cancelRequested = true;
+    this.deliverEvent(run, () =>
+      this.writeEvent(run, {
+        eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+        workflowExecutionCancelRequestedEventAttributes: {
+          cause: reason,
+          identity,
+          externalInitiatedEventId: int64(external?.initiatedEventId ?? 0),
+          externalWorkflowExecution: external?.execution ?? null,
+        },
+      }),
+    );
+  }
+
+  requestCancelWorkflowExecution(request: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest): object {
+    const run = this.findOpenRun(request.namespace, request.workflowExecution);
+    this.requestCancel(run, request.reason, request.identity, undefined);
+    return {};
+  }
+
+  terminateWorkflowExecution(request: temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest): object {
+    const run = this.findOpenRun(request.namespace, request.workflowExecution);
+    this.terminateRun(run, request.reason, request.details, request.identity);
+    return {};
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Queries
+
+  async queryWorkflow(
+    request: temporal.api.workflowservice.v1.QueryWorkflowRequest,
+    signal: AbortSignal,
+  ): Promise<temporal.api.workflowservice.v1.IQueryWorkflowResponse> {
+    const run = this.findRun(request.namespace, request.execution);
+    const QueryRejectCondition = api.enums.v1.QueryRejectCondition;
+    if (isClosed(run)) {
+      const notOpen = request.queryRejectCondition === QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN;
+      const notCleanly =
+        request.queryRejectCondition === QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY &&
+        run.status !== Status.WORKFLOW_EXECUTION_STATUS_COMPLETED;
+      if (notOpen || notCleanly) return { queryRejected: { status: run.status } };
+    }
+    const outcome = await new Promise<QueryOutcome>((resolve) => {
+      const query: PendingQuery = {
+        id: randomUUID(),
+        run,
+        query: request.query ?? {},
+        settled: false,
+        settle: (result) => {
+          if (query.settled) return;
+          query.settled = true;
+          this.pendingQueries.delete(query.id);
+          signal.removeEventListener('abort', onAbort);
+          this.shutdownListeners.delete(onAbort);
+          resolve(result);
+        },
+      };
+      const onAbort = (): void => query.settle({ error: new RpcError(1, 'query cancelled') });
+      signal.addEventListener('abort', onAbort);
+      this.shutdownListeners.add(onAbort);
+      this.pendingQueries.set(query.id, query);
+      const task = run.workflowTask;
+      if (isClosed(run) || !task) this.dispatchQueryTask(query);
+      else if (task.startedEventId === 0) task.queries.push(query);
+      else run.queriesAwaitingTask.push(query);
+    });
+    if ('error' in outcome) throw outcome.error;
+    return { queryResult: outcome.answer ?? null };
+  }
+
+  private dispatchQueryTask(query: PendingQuery): void {
+    if (query.settled) return;
+    this.dispatchWorkflow(query.run.namespace, query.run.taskQueue, { kind: 'query', query });
+  }
+
+  private startQueryTask(query: PendingQuery): temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined {
+    if (query.settled) return undefined;
+    const { run } = query;
+    return {
+      taskToken: encodeToken({ kind: 'query', queryId: query.id }),
+      workflowExecution: { workflowId: run.workflowId, runId: run.runId },
+      workflowType: { name: run.workflowType },
+      previousStartedEventId: int64(run.lastCompletedStartedEventId),
+      startedEventId: int64(run.lastCompletedStartedEventId),
+      attempt: 1,
+      history: { events: run.history },
+      query: query.query,
+      workflowExecutionTaskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      scheduledTime: timestamp(this.clock.now()),
+      startedTime: timestamp(this.clock.now()),
+    };
+  }
+
+  respondQueryTaskCompleted(request: temporal.api.workflowservice.v1.RespondQueryTaskCompletedRequest): object {
+    const decoded = decodeToken(request.taskToken);
+    if (decoded.kind !== 'query') throw invalidArgument('not a query task token');
+    const query = this.pendingQueries.get(decoded.queryId);
+    if (!query) throw notFound('query not found');
+    if (request.completedType === api.enums.v1.QueryResultType.QUERY_RESULT_TYPE_ANSWERED) {
+      query.settle({ answer: request.queryResult });
+    } else {
+      query.settle({ error: queryFailed(request.errorMessage, request.failure) });
+    }
+    return {};
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Updates
+
+  async updateWorkflowExecution(
+    request: temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest,
+    signal: AbortSignal,
+  ): Promise<temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse> {
+    const run = this.findOpenRun(request.namespace, request.workflowExecution);
+    const updateRequest: UpdateRequest = request.request ?? {};
+    const updateId = updateRequest.meta?.updateId || randomUUID();
+    let update = run.updates.get(updateId);
+    if (!update) {
+      update = { updateId, request: updateRequest, stage: 'admitted', acceptedEventId: undefined, outcome: undefined, abandoned: undefined };
+      run.updates.set(updateId, update);
+      const task = run.workflowTask;
+      if (!task) this.scheduleWorkflowTask(run, { speculative: true });
+      else if (task.startedEventId !== 0) run.workflowTaskNeeded = true;
+      this.clock.requestSkipCheck();
+    }
+    const waitForCompleted = request.waitPolicy?.lifecycleStage === UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED;
+    return this.awaitUpdate(run, update, waitForCompleted, signal);
+  }
+
+  async pollWorkflowExecutionUpdate(
+    request: temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest,
+    signal: AbortSignal,
+  ): Promise<temporal.api.workflowservice.v1.IPollWorkflowExecutionUpdateResponse> {
+    const run = this.findRun(request.namespace, request.updateRef?.workflowExecution);
+    const updateId = request.updateRef?.updateId ?? '';
+    const update = run.updates.get(updateId);
+    if (!update) throw notFound(`update "${updateId}" not found`);
+    const waitForCompleted = request.waitPolicy?.lifecycleStage !== UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
+    return this.awaitUpdate(run, update, waitForCompleted, signal);
+  }
+
+  private async awaitUpdate(
+    run: WorkflowRun,
+    update: UpdateState,
+    waitForCompleted: boolean,
+    signal: AbortSignal,
+  ): Promise<temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse> {
+    const reached = (): boolean =>
+      update.abandoned !== undefined || update.stage === 'completed' || (!waitForCompleted && update.stage === 'accepted');
+    if (!reached()) {
+      await new Promise<void>((resolve) => {
+        const waiters = this.updateWaiters.get(update) ?? new Set<() => void>();
+        this.updateWaiters.set(update, waiters);
+        const finish = (): void => {
+          clearTimeout(timer);
+          waiters.delete(onChange);
+          run.listeners.delete(onChange);
+          signal.removeEventListener('abort', finish);
+          this.shutdownListeners.delete(finish);
+          resolve();
+        };
+        const onChange = (): void => {
+          if (reached()) finish();
+        };
+        const timer = setTimeout(finish, UPDATE_WAIT_MS);
+        waiters.add(onChange);
+        run.listeners.add(onChange);
+        signal.addEventListener('abort', finish);
+        this.shutdownListeners.add(finish);
+      });
+    }
+    if (update.abandoned && update.stage !== 'completed') throw update.abandoned;
+    const stage =
+      update.stage === 'completed'
+        ? UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED
+        : update.stage === 'accepted'
+          ? UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
+          : UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED;
+    return {
+      updateRef: { workflowExecution: { workflowId: run.workflowId, runId: run.runId }, updateId: update.updateId },
+      outcome: update.stage === 'completed' ? update.outcome : null,
+      stage,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading state
+
+  async getWorkflowExecutionHistory(
+    request: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest,
+    signal: AbortSignal,
+  ): Promise<temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryResponse> {
+    const run = this.findRun(request.namespace, request.execution);
+    const HistoryEventFilterType = api.enums.v1.HistoryEventFilterType;
+    if (request.historyEventFilterType === HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT) {
+      if (!isClosed(run) && request.waitNewEvent) {
+        await this.waitForRun(run, () => isClosed(run), signal, LONG_POLL_TIMEOUT_MS);
+      }
+      if (!isClosed(run)) return { history: { events: [] }, nextPageToken: new Uint8Array() };
+      const closeEvent = run.history[run.history.length - 1]!;
+      return { history: { events: [closeEvent] }, nextPageToken: new Uint8Array() };
+    }
+    const token = request.nextPageToken?.length ? Buffer.from(request.nextPageToken).toString('utf8') : '';
+    const fromIndex = token ? Number(token) : 0;
+    if (request.waitNewEvent && run.history.length <= fromIndex && !isClosed(run)) {
+      await this.waitForRun(run, () => run.history.length > fromIndex || isClosed(run), signal, LONG_POLL_TIMEOUT_MS);
+    }
+    const pageSize = request.maximumPageSize > 0 ? request.maximumPageSize : 1000;
+    const events = run.history.slice(fromIndex, fromIndex + pageSize);
+    const nextIndex = fromIndex + events.length;
+    const more = nextIndex < run.history.length || (request.waitNewEvent && !isClosed(run));
+    return {
+      history: { events },
+      nextPageToken: more ? Buffer.from(String(nextIndex)) : new Uint8Array(),
+    };
+  }
+
+  private executionInfo(run: WorkflowRun): ExecutionInfo {
+    return {
+      execution: { workflowId: run.workflowId, runId: run.runId },
+      type: { name: run.workflowType },
+      startTime: timestamp(run.startTimeMs),
+      closeTime: run.closeTimeMs !== undefined ? timestamp(run.closeTimeMs) : null,
+      status: run.status,
+      historyLength: int64(run.history.length),
+      executionTime: timestamp(run.executionTimeMs),
+      memo: { fields: run.memo },
+      searchAttributes: { indexedFields: run.searchAttributes },
+      taskQueue: run.taskQueue,
+      parentNamespaceId: run.parent?.namespace ?? '',
+      parentExecution: run.parent ? { workflowId: run.parent.workflowId, runId: run.parent.runId } : null,
+      rootExecution: { workflowId: run.rootWorkflowId, runId: run.rootRunId },
+      firstRunId: run.firstRunId,
+      stateTransitionCount: int64(run.history.length),
+      executionDuration: run.closeTimeMs !== undefined ? duration(run.closeTimeMs - run.startTimeMs) : null,
+    };
+  }
+
+  describeWorkflowExecution(
+    request: temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest,
+  ): temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse {
+    const run = this.findRun(request.namespace, request.execution);
+    const ActivityState = api.enums.v1.PendingActivityState;
+    const task = run.workflowTask;
+    return {
+      executionConfig: {
+        taskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        workflowExecutionTimeout: run.executionTimeoutMs ? duration(run.executionTimeoutMs) : null,
+        workflowRunTimeout: run.runTimeoutMs ? duration(run.runTimeoutMs) : null,
+        defaultWorkflowTaskTimeout: duration(run.workflowTaskTimeoutMs),
+      },
+      workflowExecutionInfo: this.executionInfo(run),
+      pendingActivities: [...run.activities.values()].map((activity) => ({
+        activityId: activity.activityId,
+        activityType: { name: activity.activityType },
+        state:
+          activity.cancelRequestedEventId !== undefined
+            ? ActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED
+            : activity.state === 'started'
+              ? ActivityState.PENDING_ACTIVITY_STATE_STARTED
+              : ActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
+        heartbeatDetails: activity.heartbeatDetails ?? null,
+        lastHeartbeatTime: activity.lastHeartbeatTimeMs !== undefined ? timestamp(activity.lastHeartbeatTimeMs) : null,
+        lastStartedTime: activity.startedTimeMs !== undefined ? timestamp(activity.startedTimeMs) : null,
+        attempt: activity.attempt,
+        maximumAttempts: activity.retry.maximumAttempts,
+        scheduledTime: timestamp(activity.attemptScheduledTimeMs),
+        expirationTime: activity.scheduleToCloseMs !== undefined ? timestamp(activity.firstScheduledTimeMs + activity.scheduleToCloseMs) : null,
+        lastFailure: activity.lastFailure ?? null,
+        lastWorkerIdentity: activity.startedIdentity,
+      })),
+      pendingChildren: [...run.children.values()].map((child) => ({
+        workflowId: child.workflowId,
+        runId: child.runId ?? '',
+        workflowTypeName: child.workflowType,
+        initiatedId: int64(child.initiatedEventId),
+        parentClosePolicy: child.parentClosePolicy,
+      })),
+      pendingWorkflowTask: task
+        ? {
+            state:
+              task.startedEventId !== 0
+                ? api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+                : api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED,
+            scheduledTime: timestamp(task.scheduledTimeMs),
+            originalScheduledTime: timestamp(task.scheduledTimeMs),
+            startedTime: task.startedTimeMs !== undefined ? timestamp(task.startedTimeMs) : null,
+            attempt: task.attempt,
+          }
+        : null,
+    };
+  }
+
+  listWorkflowExecutions(
+    request: temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest,
+  ): temporal.api.workflowservice.v1.IListWorkflowExecutionsResponse {
+    const matches = this.visibleRuns(request.namespace, request.query);
+    const offset = request.nextPageToken?.length ? Number(Buffer.from(request.nextPageToken).toString('utf8')) : 0;
+    const pageSize = request.pageSize > 0 ? request.pageSize : 1000;
+    const page = matches.slice(offset, offset + pageSize);
+    const next = offset + page.length;
+    return {
+      executions: page.map((run) => this.executionInfo(run)),
+      nextPageToken: next < matches.length ? Buffer.from(String(next)) : new Uint8Array(),
+    };
+  }
+
+  countWorkflowExecutions(
+    request: temporal.api.workflowservice.v1.CountWorkflowExecutionsRequest,
+  ): temporal.api.workflowservice.v1.ICountWorkflowExecutionsResponse {
+    return { count: int64(this.visibleRuns(request.namespace, request.query).length) };
+  }
+
+  private visibleRuns(namespace: string, query: string): WorkflowRun[] {
+    let predicate;
+    try {
+      predicate = parseVisibilityQuery(query);
+    } catch (error) {
+      throw invalidArgument(error instanceof Error ? error.message : String(error));
+    }
+    const runs = [...this.runsById.values()].filter(
+      (run) =>
+        run.namespace === namespace &&
+        matchesVisibilityQuery(predicate, {
+          WorkflowId: run.workflowId,
+          RunId: run.runId,
+          WorkflowType: run.workflowType,
+          ExecutionStatus: visibilityStatusName(run.status),
+          StartTime: run.startTimeMs,
+          CloseTime: run.closeTimeMs,
+          ExecutionTime: run.executionTimeMs,
+          TaskQueue: run.taskQueue,
+        }),
+    );
+    // Newest first, as the real visibility store orders by start time.
+    return runs.sort((a, b) => b.startTimeMs - a.startTimeMs);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Workers and time
+
+  shutdownWorker(request: temporal.api.workflowservice.v1.ShutdownWorkerRequest): object {
+    if (request.stickyTaskQueue) {
+      const queue = this.taskQueues.get(`${request.namespace}\u0000${request.stickyTaskQueue}`);
+      for (const poller of queue?.workflowPollers.splice(0) ?? []) poller.release();
+    }
+    return {};
+  }
+
+  /** TestService sleep: returns once virtual time has advanced by the duration (skipping towards it). */
+  async sleep(durationToSleep: google.protobuf.IDuration | null | undefined, signal: AbortSignal): Promise<void> {
+    await this.sleepUntil(this.clock.now() + (durationMs(durationToSleep) ?? 0), signal);
+  }
+
+  async sleepUntil(targetMs: number, signal: AbortSignal): Promise<void> {
+    await Promise.race([
+      this.clock.sleepUntil(targetMs),
+      new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => resolve());
+        this.shutdownListeners.add(resolve);
+      }),
+    ]);
+  }
+
+  currentTime(): number {
+    return this.clock.now();
+  }
+
+}
+
+function isWorkflowClosingCommand(type: temporal.api.enums.v1.CommandType | null | undefined): boolean {
+  return (
+    type === CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION ||
+    type === CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION ||
+    type === CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION ||
+    type === CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION
+  );
+}
+
+function mergePayloadMap(target: Record<string, Payload>, fields: { [k: string]: Payload }): void {
+  for (const [name, payload] of Object.entries(fields)) {
+    // An empty payload (no data) removes the entry, as with search attributes set to undefined.
+    if (!payload.data || payload.data.length === 0) delete target[name];
+    else target[name] = payload;
+  }
+}
+
+export function normalizeRetryPolicy(policy: RetryPolicy | null | undefined): ActivityRetry {
+  const initialIntervalMs = durationMs(policy?.initialInterval) ?? 1000;
+  return {
+    initialIntervalMs,
+    backoffCoefficient: policy?.backoffCoefficient && policy.backoffCoefficient >= 1 ? policy.backoffCoefficient : 2,
+    maximumIntervalMs: durationMs(policy?.maximumInterval) ?? initialIntervalMs * 100,
+    maximumAttempts: policy?.maximumAttempts ?? 0,
+    nonRetryableErrorTypes: [...(policy?.nonRetryableErrorTypes ?? [])],
+  };
+}
+
+type RetryDecision = { retry: true; delayMs: number } | { retry: false; retryState: temporal.api.enums.v1.RetryState };
+
+function retryDecision(
+  retry: ActivityRetry,
+  attempt: number,
+  failure: Failure | null | undefined,
+  nowMs: number,
+  deadlineMs: number | undefined,
+): RetryDecision {
+  const info = failure?.applicationFailureInfo;
+  if (info?.nonRetryable) return { retry: false, retryState: RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE };
+  if (info?.type && retry.nonRetryableErrorTypes.includes(info.type)) {
+    return { retry: false, retryState: RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE };
+  }
+  if (retry.maximumAttempts > 0 && attempt >= retry.maximumAttempts) {
+    return { retry: false, retryState: RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED };
+  }
+  const explicitDelay = durationMs(info?.nextRetryDelay);
+  const delayMs =
+    explicitDelay ??
+    Math.min(retry.initialIntervalMs * Math.pow(retry.backoffCoefficient, attempt - 1), retry.maximumIntervalMs);
+  if (deadlineMs !== undefined && nowMs + delayMs >= deadlineMs) {
+    return { retry: false, retryState: RetryState.RETRY_STATE_TIMEOUT };
+  }
+  return { retry: true, delayMs };
+}
+
+function retryStateOfRun(run: WorkflowRun, failure: Failure | null): temporal.api.enums.v1.RetryState {
+  if (!run.retryPolicy) return RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET;
+  const retry = normalizeRetryPolicy(run.retryPolicy);
+  const decision = retryDecision(retry, run.attempt, failure, 0, undefined);
+  return decision.retry ? RetryState.RETRY_STATE_TIMEOUT : decision.retryState;
+}
+

@@ -1,0 +1,19 @@
+import { startTemporalTestServer } from './server';
+
+/**
+ * Command line of the launcher: `temporal-test-server <port> [--real-time]`, like Temporal's Java
+ * test server (time skipping on). Runs until SIGINT/SIGTERM.
+ */
+export async function main(args: readonly string[]): Promise<void> {
+  const port = Number(args[0] ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    console.error('usage: temporal-test-server <port> [--real-time]');
+    process.exit(2);
+  }
+  const server = await startTemporalTestServer({ port, host: '127.0.0.1', timeSkipping: !args.includes('--real-time') });
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
