@@ -98,6 +98,8 @@ interface StartParams {
   identity: string;
   requestId: string;
   startDelayMs: number | undefined;
+  /** Preset when the predecessor's close event already announced it. */
+  runId?: string;
   attempt?: number;
   firstRunId?: string;
   executionDeadlineMs?: number;
@@ -387,7 +389,7 @@ export class TemporalEngine {
 
   private createRun(params: StartParams): WorkflowRun {
     const now = this.clock.now();
-    const runId = randomUUID();
+    const runId = params.runId ?? randomUUID();
     const executionDeadlineMs =
       params.executionDeadlineMs ?? (params.executionTimeoutMs ? now + params.executionTimeoutMs : undefined);
     const run: WorkflowRun = {
@@ -1042,7 +1044,7 @@ export class TemporalEngine {
         return false;
       default:
         throw invalidArgument(
-          `command ${api.enums.v1.CommandType[command.commandType] ?? command.commandType} is not supported by the fieldops Temporal test server`,
+          `command ${api.enums.v1.CommandType[command.commandType ?? 0] ?? String(command.commandType)} is not supported by the fieldops Temporal test server`,
         );
     }
   }
@@ -1183,6 +1185,7 @@ export class TemporalEngine {
       identity: started?.identity ?? '',
       requestId: randomUUID(),
       startDelayMs: delayMs,
+      runId,
       attempt: previous.attempt + 1,
       firstRunId: previous.firstRunId,
       executionDeadlineMs: previous.executionDeadlineMs,
@@ -1195,18 +1198,7 @@ export class TemporalEngine {
         failure,
       },
     });
-    this.renameRun(next, runId);
     previous.nextRunId = next.runId;
-  }
-
-  /** Gives a freshly created run the id already announced in its predecessor's close event. */
-  private renameRun(run: WorkflowRun, runId: string): void {
-    this.runsById.delete(run.runId);
-    (run as { runId: string }).runId = runId;
-    if (run.firstRunId === run.runId) (run as { firstRunId: string }).firstRunId = runId;
-    this.runsById.set(runId, run);
-    const started = run.history[0]?.workflowExecutionStartedEventAttributes;
-    if (started) started.originalExecutionRunId = runId;
   }
 
   private continueAsNew(
@@ -1258,6 +1250,7 @@ export class TemporalEngine {
       identity: '',
       requestId: randomUUID(),
       startDelayMs: durationMs(attributes.backoffStartInterval),
+      runId: newRunId,
       firstRunId: run.firstRunId,
       executionDeadlineMs: run.executionDeadlineMs,
       parent: run.parent,
@@ -1269,8 +1262,7 @@ export class TemporalEngine {
         failure: attributes.failure,
       },
     });
-    this.renameRun(next, newRunId);
-    run.nextRunId = newRunId;
+    run.nextRunId = next.runId;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { sendUnaryData, ServerUnaryCall, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { MethodDefinition, sendUnaryData, ServerUnaryCall, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import * as protoRoot from '@temporalio/proto';
 import type { Method, Root, Service, Type } from 'protobufjs';
@@ -28,7 +28,7 @@ export function bindService(
   activeCalls: Set<AbortController>,
 ): { definition: ServiceDefinition; implementation: UntypedServiceImplementation } {
   const service: Service = root.lookupService(serviceName);
-  const definition: ServiceDefinition = {};
+  const definition: Record<string, MethodDefinition<object, object>> = {};
   const implementation: UntypedServiceImplementation = {};
   for (const method of service.methodsArray as Method[]) {
     method.resolve();

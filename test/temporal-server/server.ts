@@ -4,8 +4,8 @@ import { timestamp, timestampMs } from './convert';
 import { TemporalEngine } from './engine';
 import { bindService, type CallContext, type UnaryHandler } from './grpc';
 
-type WS = typeof temporal.api.workflowservice.v1;
-type Request<Name extends keyof WS> = WS[Name] extends abstract new (...args: never[]) => infer Instance ? Instance : never;
+import wsv1 = temporal.api.workflowservice.v1;
+import testv1 = temporal.api.testservice.v1;
 
 const SERVER_VERSION = '1.24.0-fieldops-test-server';
 
@@ -43,7 +43,7 @@ function workflowServiceHandlers(engine: TemporalEngine): Record<string, UnaryHa
         nexus: false,
       },
     }),
-    DescribeNamespace: async (request: Request<'DescribeNamespaceRequest'>) => ({
+    DescribeNamespace: async (request: wsv1.DescribeNamespaceRequest) => ({
       namespaceInfo: {
         name: request.namespace || 'default',
         id: request.namespace || 'default',
@@ -54,41 +54,41 @@ function workflowServiceHandlers(engine: TemporalEngine): Record<string, UnaryHa
       config: { workflowExecutionRetentionTtl: { seconds: 86_400 } },
       isGlobalNamespace: false,
     }),
-    StartWorkflowExecution: async (request: Request<'StartWorkflowExecutionRequest'>) => engine.startWorkflowExecution(request),
-    SignalWithStartWorkflowExecution: async (request: Request<'SignalWithStartWorkflowExecutionRequest'>) =>
+    StartWorkflowExecution: async (request: wsv1.StartWorkflowExecutionRequest) => engine.startWorkflowExecution(request),
+    SignalWithStartWorkflowExecution: async (request: wsv1.SignalWithStartWorkflowExecutionRequest) =>
       engine.signalWithStartWorkflowExecution(request),
-    SignalWorkflowExecution: async (request: Request<'SignalWorkflowExecutionRequest'>) => engine.signalWorkflowExecution(request),
-    RequestCancelWorkflowExecution: async (request: Request<'RequestCancelWorkflowExecutionRequest'>) =>
+    SignalWorkflowExecution: async (request: wsv1.SignalWorkflowExecutionRequest) => engine.signalWorkflowExecution(request),
+    RequestCancelWorkflowExecution: async (request: wsv1.RequestCancelWorkflowExecutionRequest) =>
       engine.requestCancelWorkflowExecution(request),
-    TerminateWorkflowExecution: async (request: Request<'TerminateWorkflowExecutionRequest'>) =>
+    TerminateWorkflowExecution: async (request: wsv1.TerminateWorkflowExecutionRequest) =>
       engine.terminateWorkflowExecution(request),
-    QueryWorkflow: (request: Request<'QueryWorkflowRequest'>, context: CallContext) => engine.queryWorkflow(request, context.signal),
-    UpdateWorkflowExecution: (request: Request<'UpdateWorkflowExecutionRequest'>, context: CallContext) =>
+    QueryWorkflow: (request: wsv1.QueryWorkflowRequest, context: CallContext) => engine.queryWorkflow(request, context.signal),
+    UpdateWorkflowExecution: (request: wsv1.UpdateWorkflowExecutionRequest, context: CallContext) =>
       engine.updateWorkflowExecution(request, context.signal),
-    PollWorkflowExecutionUpdate: (request: Request<'PollWorkflowExecutionUpdateRequest'>, context: CallContext) =>
+    PollWorkflowExecutionUpdate: (request: wsv1.PollWorkflowExecutionUpdateRequest, context: CallContext) =>
       engine.pollWorkflowExecutionUpdate(request, context.signal),
-    DescribeWorkflowExecution: async (request: Request<'DescribeWorkflowExecutionRequest'>) =>
+    DescribeWorkflowExecution: async (request: wsv1.DescribeWorkflowExecutionRequest) =>
       engine.describeWorkflowExecution(request),
-    GetWorkflowExecutionHistory: (request: Request<'GetWorkflowExecutionHistoryRequest'>, context: CallContext) =>
+    GetWorkflowExecutionHistory: (request: wsv1.GetWorkflowExecutionHistoryRequest, context: CallContext) =>
       engine.getWorkflowExecutionHistory(request, context.signal),
-    ListWorkflowExecutions: async (request: Request<'ListWorkflowExecutionsRequest'>) => engine.listWorkflowExecutions(request),
-    CountWorkflowExecutions: async (request: Request<'CountWorkflowExecutionsRequest'>) => engine.countWorkflowExecutions(request),
-    PollWorkflowTaskQueue: (request: Request<'PollWorkflowTaskQueueRequest'>, context: CallContext) =>
+    ListWorkflowExecutions: async (request: wsv1.ListWorkflowExecutionsRequest) => engine.listWorkflowExecutions(request),
+    CountWorkflowExecutions: async (request: wsv1.CountWorkflowExecutionsRequest) => engine.countWorkflowExecutions(request),
+    PollWorkflowTaskQueue: (request: wsv1.PollWorkflowTaskQueueRequest, context: CallContext) =>
       engine.pollWorkflowTaskQueue(request, context.signal),
-    RespondWorkflowTaskCompleted: async (request: Request<'RespondWorkflowTaskCompletedRequest'>) =>
+    RespondWorkflowTaskCompleted: async (request: wsv1.RespondWorkflowTaskCompletedRequest) =>
       engine.respondWorkflowTaskCompleted(request),
-    RespondWorkflowTaskFailed: async (request: Request<'RespondWorkflowTaskFailedRequest'>) => engine.respondWorkflowTaskFailed(request),
-    RespondQueryTaskCompleted: async (request: Request<'RespondQueryTaskCompletedRequest'>) => engine.respondQueryTaskCompleted(request),
-    PollActivityTaskQueue: (request: Request<'PollActivityTaskQueueRequest'>, context: CallContext) =>
+    RespondWorkflowTaskFailed: async (request: wsv1.RespondWorkflowTaskFailedRequest) => engine.respondWorkflowTaskFailed(request),
+    RespondQueryTaskCompleted: async (request: wsv1.RespondQueryTaskCompletedRequest) => engine.respondQueryTaskCompleted(request),
+    PollActivityTaskQueue: (request: wsv1.PollActivityTaskQueueRequest, context: CallContext) =>
       engine.pollActivityTaskQueue(request, context.signal),
-    RespondActivityTaskCompleted: async (request: Request<'RespondActivityTaskCompletedRequest'>) =>
+    RespondActivityTaskCompleted: async (request: wsv1.RespondActivityTaskCompletedRequest) =>
       engine.respondActivityTaskCompleted(request),
-    RespondActivityTaskFailed: async (request: Request<'RespondActivityTaskFailedRequest'>) => engine.respondActivityTaskFailed(request),
-    RespondActivityTaskCanceled: async (request: Request<'RespondActivityTaskCanceledRequest'>) =>
+    RespondActivityTaskFailed: async (request: wsv1.RespondActivityTaskFailedRequest) => engine.respondActivityTaskFailed(request),
+    RespondActivityTaskCanceled: async (request: wsv1.RespondActivityTaskCanceledRequest) =>
       engine.respondActivityTaskCanceled(request),
-    RecordActivityTaskHeartbeat: async (request: Request<'RecordActivityTaskHeartbeatRequest'>) =>
+    RecordActivityTaskHeartbeat: async (request: wsv1.RecordActivityTaskHeartbeatRequest) =>
       engine.recordActivityTaskHeartbeat(request),
-    ShutdownWorker: async (request: Request<'ShutdownWorkerRequest'>) => engine.shutdownWorker(request),
+    ShutdownWorker: async (request: wsv1.ShutdownWorkerRequest) => engine.shutdownWorker(request),
   };
   return handlers;
 }
@@ -104,15 +104,15 @@ function testServiceHandlers(engine: TemporalEngine): Record<string, UnaryHandle
       clock.unlock();
       return {};
     },
-    UnlockTimeSkippingWithSleep: async (request: temporal.api.testservice.v1.SleepRequest, context: CallContext) => {
+    UnlockTimeSkippingWithSleep: async (request: testv1.SleepRequest, context: CallContext) => {
       await engine.sleep(request.duration, context.signal);
       return {};
     },
-    Sleep: async (request: temporal.api.testservice.v1.SleepRequest, context: CallContext) => {
+    Sleep: async (request: testv1.SleepRequest, context: CallContext) => {
       await engine.sleep(request.duration, context.signal);
       return {};
     },
-    SleepUntil: async (request: temporal.api.testservice.v1.SleepUntilRequest, context: CallContext) => {
+    SleepUntil: async (request: testv1.SleepUntilRequest, context: CallContext) => {
       await engine.sleepUntil(timestampMs(request.timestamp) ?? 0, context.signal);
       return {};
     },

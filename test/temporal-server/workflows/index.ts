@@ -1,0 +1,4 @@
+export * from './activities';
+export * from './children';
+export * from './lifecycle';
+export * from './messaging';
