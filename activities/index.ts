@@ -1,6 +1,7 @@
 import type { Db } from '../db';
 import { createAuditActivities } from './audit';
 import type { Clock } from './clock';
+import { createDeadlineActivities } from './deadlines';
 import { createEmailActivities } from './email';
 import type { Mailer } from './mailer';
 import type { SignedLinks } from './signed-links';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...email,
     ...createAuditActivities(deps),
+    ...createDeadlineActivities(deps),
     ...createSparePartActivities({ ...deps, sendEmail: email.sendEmail }),
   };
 }

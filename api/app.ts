@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { Db } from '../db';
+import { createCalendarProvider, type CalendarProvider } from '../db/repositories/calendar';
 import type { SignedLinks } from '../activities/signed-links';
 import type { Config } from '../worker/config';
 import { authenticate } from './auth';
@@ -12,6 +13,7 @@ import { errorHandler, notFoundHandler } from './errors';
 import { ApiRoutes } from './route';
 import { registerLinkRoutes, type LinkAction } from './routes/links';
 import { registerMasterDataRoutes } from './routes/master-data';
+import { registerRulesRoutes } from './routes/rules';
 import { registerSparePartRoutes, sparePartLinkActions } from './routes/spare-parts';
 import { devMailRouter, registerHealthRoutes, type ReadinessChecks } from './routes/system';
 
@@ -25,6 +27,8 @@ export interface AppDependencies {
   readiness: ReadinessChecks;
   /** Extra signed-link actions (tests); each process's own are registered with its routes. */
   linkActions?: readonly LinkAction[];
+  /** The business calendar; built from `db` when absent. */
+  calendar?: CalendarProvider;
   /** Serves GET /dev/mail from this folder (development mail capture); never set in production. */
   mailCaptureDirectory?: string;
 }
@@ -52,6 +56,7 @@ export function createApp(deps: AppDependencies): Express {
   const routes = new ApiRoutes();
   registerHealthRoutes(routes, { readiness: deps.readiness });
   registerMasterDataRoutes(routes, deps);
+  registerRulesRoutes(routes, { db: deps.db, calendar: deps.calendar ?? createCalendarProvider(deps.db) });
   const linkActions: LinkAction[] = [...(deps.linkActions ?? [])];
   if (deps.temporal) {
     const processDeps = { db: deps.db, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue };

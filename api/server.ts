@@ -11,6 +11,7 @@ export async function startApiServer(runtime: Runtime, temporal: Client): Promis
     db: runtime.db,
     logger: runtime.logger,
     links: runtime.links,
+    calendar: runtime.calendar,
     temporal,
     readiness: {
       database: () => pingDb(runtime.db),

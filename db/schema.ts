@@ -220,6 +220,25 @@ export interface RmaRepairsTable {
   created_at: CreatedAt;
 }
 
+export interface CalendarYearsTable {
+  year: number;
+  source: string;
+  version: string;
+  /** Goes up by one each time the year is replaced. */
+  revision: Generated<number>;
+  loaded_at: CreatedAt;
+  loaded_by: string;
+}
+
+export interface CalendarDaysTable {
+  /** 'YYYY-MM-DD' (an Asia/Shanghai calendar date). */
+  date: string;
+  year: number;
+  kind: 'holiday' | 'adjusted_working_day';
+  name: string | null;
+  source: string;
+}
+
 export interface Database {
   customers: CustomersTable;
   contacts: ContactsTable;
@@ -235,6 +254,8 @@ export interface Database {
   signed_link_uses: SignedLinkUsesTable;
   spare_part_loans: SparePartLoansTable;
   rma_repairs: RmaRepairsTable;
+  calendar_years: CalendarYearsTable;
+  calendar_days: CalendarDaysTable;
 }
 
 export type Customer = Selectable<CustomersTable>;

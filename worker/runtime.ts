@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../activities/clock';
 import { createMailer, mailCaptureDirectory, type Mailer } from '../activities/mailer';
 import { createSignedLinks, type SignedLinks } from '../activities/signed-links';
 import { createDb, migrateToLatest, type Db } from '../db';
+import { createCalendarProvider, type CalendarProvider } from '../db/repositories/calendar';
 import type { Config } from './config';
 
 /** The long-lived dependencies every process shares, built once from the config. */
@@ -13,6 +14,8 @@ export interface Runtime {
   mailer: Mailer;
   clock: Clock;
   links: SignedLinks;
+  /** The business calendar from the database, cached and rebuilt when a year is loaded or replaced. */
+  calendar: CalendarProvider;
   /** Set when mail is captured to files instead of sent (no SMTP_URL). */
   mailCaptureDirectory: string | undefined;
   close(): Promise<void>;
@@ -36,6 +39,7 @@ export async function createRuntime(config: Config, options: { migrate?: boolean
     mailer,
     clock,
     links: createSignedLinks({ secret: config.signedLinkSecret, publicBaseUrl: config.publicBaseUrl, ttlHours: config.signedLinkTtlHours, now: () => clock.now() }),
+    calendar: createCalendarProvider(db),
     mailCaptureDirectory: mailCapture,
     async close() {
       mailer.close();

@@ -178,10 +178,10 @@ describe('calendar data validation', () => {
       { date: '2027-02-30', kind: 'holiday' },
     ]);
     expect(problems).toEqual([
-      '2026-12-31 is not in 2027',
-      '2027-01-01 appears more than once',
-      '2027-02-03 is a weekday and cannot be an adjusted working day',
-      '2027-02-30 is not a calendar date (YYYY-MM-DD)',
+      { index: 0, message: '2026-12-31 is not in 2027' },
+      { index: 2, message: '2027-01-01 appears more than once' },
+      { index: 3, message: '2027-02-03 is a weekday and cannot be an adjusted working day' },
+      { index: 4, message: '2027-02-30 is not a calendar date (YYYY-MM-DD)' },
     ]);
   });
 

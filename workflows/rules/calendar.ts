@@ -58,31 +58,34 @@ export class CalendarDataError extends Error {
   }
 }
 
+export interface CalendarDataProblem {
+  /** Position of the offending entry in the list given, or null for the year itself. */
+  index: number | null;
+  message: string;
+}
+
 /** Every reason a year's schedule cannot be accepted (empty when it can). */
-export function validateCalendarYear(year: number, days: readonly CalendarDayEntry[]): string[] {
-  const problems: string[] = [];
+export function validateCalendarYear(year: number, days: readonly CalendarDayEntry[]): CalendarDataProblem[] {
+  const problems: CalendarDataProblem[] = [];
   if (!Number.isInteger(year) || year < CALENDAR_FIRST_YEAR || year > CALENDAR_LAST_YEAR) {
-    problems.push(`year ${year} is outside ${CALENDAR_FIRST_YEAR}-${CALENDAR_LAST_YEAR}`);
+    problems.push({ index: null, message: `year ${year} is outside ${CALENDAR_FIRST_YEAR}-${CALENDAR_LAST_YEAR}` });
     return problems;
   }
   const seen = new Set<string>();
-  for (const entry of days) {
+  days.forEach((entry, index) => {
+    const problem = (message: string) => problems.push({ index, message });
     const dayNum = tryDayNumber(entry.date);
     if (Number.isNaN(dayNum)) {
-      problems.push(`${String(entry.date)} is not a calendar date (YYYY-MM-DD)`);
-      continue;
+      problem(`${String(entry.date)} is not a calendar date (YYYY-MM-DD)`);
+      return;
     }
-    if (yearOfDayNumber(dayNum) !== year) problems.push(`${entry.date} is not in ${year}`);
-    if (seen.has(entry.date)) problems.push(`${entry.date} appears more than once`);
+    if (yearOfDayNumber(dayNum) !== year) problem(`${entry.date} is not in ${year}`);
+    if (seen.has(entry.date)) problem(`${entry.date} appears more than once`);
     seen.add(entry.date);
-    if (entry.kind !== 'holiday' && entry.kind !== 'adjusted_working_day') {
-      problems.push(`${entry.date} has unknown kind ${String(entry.kind)}`);
-    }
+    if (entry.kind !== 'holiday' && entry.kind !== 'adjusted_working_day') problem(`${entry.date} has unknown kind ${String(entry.kind)}`);
     const weekday = weekdayOfDayNumber(dayNum);
-    if (entry.kind === 'adjusted_working_day' && weekday !== 0 && weekday !== 6) {
-      problems.push(`${entry.date} is a weekday and cannot be an adjusted working day`);
-    }
-  }
+    if (entry.kind === 'adjusted_working_day' && weekday !== 0 && weekday !== 6) problem(`${entry.date} is a weekday and cannot be an adjusted working day`);
+  });
   return problems;
 }
 
@@ -120,9 +123,10 @@ export class BusinessCalendar {
       list.push(entry);
       daysByYear.set(year, list);
     }
-    for (const year of published) problems.push(...validateCalendarYear(year, daysByYear.get(year) ?? []));
+    const messages = (found: CalendarDataProblem[]) => found.map((problem) => problem.message);
+    for (const year of published) problems.push(...messages(validateCalendarYear(year, daysByYear.get(year) ?? [])));
     for (const [year, list] of daysByYear) {
-      if (Number.isNaN(year)) problems.push(...validateCalendarYear(CALENDAR_FIRST_YEAR, list));
+      if (Number.isNaN(year)) problems.push(...messages(validateCalendarYear(CALENDAR_FIRST_YEAR, list)));
     }
     if (problems.length > 0) throw new CalendarDataError(problems);
 

@@ -154,7 +154,7 @@ export interface ClaimWindowDecision {
   /** Calendar days from the arrival date to the claim date (arrival day = 0). */
   dayOfClaim: number;
   withinWindow: boolean;
-  requiredEvidence: readonly string[];
+  requiredEvidence: string[];
   rule: { en: string; zh: string };
 }
 
@@ -176,7 +176,7 @@ export function claimWindow(kind: GoodsClaimKind, arrivedOn: IsoDate, claimedAt:
     deadlineAt: formatShanghai(endOfShanghaiDayMs(arrivalDay + days)),
     dayOfClaim,
     withinWindow: dayOfClaim >= 0 && dayOfClaim <= days,
-    requiredEvidence: CLAIM_EVIDENCE[kind],
+    requiredEvidence: [...CLAIM_EVIDENCE[kind]],
     rule:
       kind === 'transport_damage'
         ? { en: 'transport damage: claim within 14 days of arrival on site', zh: '货损申报时间为货到现场后14天内' }

@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { appendAuditEvent } from '../../activities/audit';
+import type { Db } from '../../db';
+import { findCalendarYear, listCalendarYears, replaceCalendarYear, type CalendarProvider, type CalendarYearRecord } from '../../db/repositories/calendar';
+import type { UserRole } from '../../db/schema';
+import { CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, validateCalendarYear } from '../../workflows/rules/calendar';
+import { PACKAGING_DEFECTS, assessDoa, claimWindow, replacementWarranty } from '../../workflows/rules/goods';
+import { SECURITY_INCIDENT_KINDS, gradeIncident, nextEscalation } from '../../workflows/rules/grading';
+import { SEVERITIES, SLA_CLASSES, dueAt, responseTargets } from '../../workflows/rules/sla';
+import { isIsoDate, isIsoInstant } from '../../workflows/rules/time';
+import { ApiError, type FieldProblem } from '../errors';
+import type { ApiRoutes } from '../route';
+
+const ADMIN: readonly UserRole[] = ['admin'];
+const ANY_USER: readonly UserRole[] = [];
+
+const yearInRange = (date: string) => {
+  const year = Number(date.slice(0, 4));
+  return year >= CALENDAR_FIRST_YEAR && year <= CALENDAR_LAST_YEAR;
+};
+const calendarDate = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (!isIsoDate(value)) ctx.addIssue({ code: 'custom', message: 'must be a date YYYY-MM-DD' });
+    else if (!yearInRange(value)) ctx.addIssue({ code: 'custom', message: `must be a date in ${CALENDAR_FIRST_YEAR}-${CALENDAR_LAST_YEAR}` });
+  })
+  .meta({ format: 'date', example: '2026-09-24' });
+/** In a query string an unencoded '+' arrives as a space: '2026-10-01T09:00:00 08:00' is read as '+08:00'. */
+const instant = z
+  .string()
+  .transform((value) => value.replace(/ (\d{2}:\d{2})$/, '+$1'))
+  .superRefine((value, ctx) => {
+    if (!isIsoInstant(value)) ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 instant with an offset, e.g. 2026-10-22T09:30:00+08:00' });
+    else if (!yearInRange(value.slice(0, 10))) ctx.addIssue({ code: 'custom', message: `must be in ${CALENDAR_FIRST_YEAR}-${CALENDAR_LAST_YEAR}` });
+  })
+  .meta({ format: 'date-time', example: '2026-09-30T15:00:00+08:00' });
+const bilingual = z.object({ en: z.string(), zh: z.string() });
+
+const workingDayDeadlineSchema = z
+  .object({ due: z.string(), dueAt: z.string(), provisional: z.boolean(), missingYears: z.array(z.number().int()) })
+  .meta({ id: 'WorkingDayDeadline' });
+const workingDayCountSchema = z
+  .object({ count: z.number().int(), provisional: z.boolean(), missingYears: z.array(z.number().int()) })
+  .meta({ id: 'WorkingDayCount' });
+
+const calendarDayKind = z.enum(['holiday', 'adjusted_working_day']);
+const calendarYearSchema = z
+  .object({
+    year: z.number().int(),
+    source: z.string(),
+    version: z.string(),
+    revision: z.number().int(),
+    loadedAt: z.date().transform((value) => value.toISOString()).or(z.string()),
+    loadedBy: z.string(),
+    holidays: z.number().int(),
+    adjustedWorkingDays: z.number().int(),
+  })
+  .meta({ id: 'CalendarYear' });
+const calendarDaySchema = z.object({ date: z.string(), kind: calendarDayKind, name: z.string().nullable() });
+const toCalendarYearDto = (record: CalendarYearRecord): z.input<typeof calendarYearSchema> => ({ ...record });
+
+const yearParams = z.object({ year: z.coerce.number().int().min(CALENDAR_FIRST_YEAR).max(CALENDAR_LAST_YEAR) });
+const calendarYearBody = z.object({
+  source: z.string().trim().min(1).max(500).meta({ description: 'Where the schedule comes from, e.g. the State Council notice and its URL' }),
+  version: z.string().trim().min(1).max(100).meta({ description: 'Version or date of the source, e.g. 国办发明电〔2026〕1号' }),
+  days: z
+    .array(z.object({ date: z.iso.date({ message: 'must be a date YYYY-MM-DD' }), kind: calendarDayKind, name: z.string().trim().max(100).optional() }))
+    .max(366),
+});
+
+const slaDeadlineSchema = z
+  .object({
+    slaClass: z.enum(SLA_CLASSES),
+    start: z.string(),
+    clockStartsAt: z.string(),
+    dueAt: z.string(),
+    provisional: z.boolean(),
+    missingYears: z.array(z.number().int()),
+    rule: bilingual,
+  })
+  .meta({ id: 'SlaDeadline' });
+const namedDeadline = z.object({ dueAt: z.string().nullable(), rule: bilingual });
+const responseTargetsSchema = z
+  .object({
+    severity: z.enum(SEVERITIES),
+    start: z.string(),
+    phoneResponse: namedDeadline,
+    temporarySolution: namedDeadline,
+    onSite: namedDeadline,
+    faultReport: namedDeadline,
+  })
+  .meta({ id: 'ResponseTargets' });
+const responseTargetsBody = z
+  .object({
+    severity: z.enum(SEVERITIES),
+    start: instant,
+    inServiceCity: z.boolean().default(false).meta({ description: 'The site is in the city of the service point (0.5 h on site)' }),
+    distanceKm: z.number().min(0).max(20_000).optional().meta({ description: 'Distance from the service point; required unless inServiceCity' }),
+    repairedAt: instant.optional(),
+  })
+  .refine((body) => body.inServiceCity || body.distanceKm !== undefined, { path: ['distanceKm'], message: 'is required unless inServiceCity is true' });
+
+const level = z.union([z.literal(1), z.literal(2), z.literal(3)]);
+const priorOccurrence = z.object({
+  incidentId: z.string().min(1),
+  customerId: z.string().min(1),
+  siteId: z.string().min(1),
+  productId: z.string().min(1),
+  deviceId: z.string().min(1).optional(),
+  symptom: z.string().min(1),
+  occurredAt: instant,
+  recoveredAt: instant.nullable().optional(),
+  level,
+});
+const gradingBody = z
+  .object({
+    customerClass: z.enum(['A', 'B', 'C']),
+    productFamily: z.enum(['network', 'storage', 'server']),
+    affectedUsers: z.number().int().min(0).optional(),
+    serviceLostPercent: z.number().min(0).max(100).optional().meta({ description: '100 is a total outage' }),
+    serverChassisOrMultipleDevices: z.boolean().optional(),
+    unrecoverableDataLoss: z.enum(['critical_database_or_financial', 'important_files']).nullable().optional(),
+    nmsOutage: z
+      .object({
+        allNmsDownHours: z.number().min(0).optional(),
+        elementMaintenanceDownPercent: z.number().min(0).max(100).optional(),
+        elementMaintenanceDownHours: z.number().min(0).optional(),
+      })
+      .nullable()
+      .optional(),
+    securityIncidents: z.array(z.enum(SECURITY_INCIDENT_KINDS)).optional(),
+    fire: z.enum(['box', 'chassis']).nullable().optional(),
+    customerStronglyDissatisfied: z.boolean().optional(),
+    currentLevel: level.nullable().optional(),
+    occurrence: z
+      .object({
+        customerId: z.string().min(1),
+        siteId: z.string().min(1),
+        productId: z.string().min(1),
+        deviceId: z.string().min(1).optional(),
+        symptom: z.string().min(1),
+        occurredAt: instant,
+      })
+      .optional(),
+    history: z.array(priorOccurrence).max(1000).optional(),
+  })
+  .meta({ id: 'IncidentGradingInput' });
+const gradingResultSchema = z
+  .object({
+    isIncident: z.boolean(),
+    level: level.nullable(),
+    outcome: z.enum(['new', 'continuation', 'not_an_incident']),
+    continuesIncidentId: z.string().nullable(),
+    rules: z.array(z.object({ code: z.string(), level, en: z.string(), zh: z.string() })),
+  })
+  .meta({ id: 'IncidentGrade' });
+
+const ladderLevel = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]);
+const escalationBody = z.object({
+  ladderLevel,
+  levelEnteredAt: instant,
+  arrivedOnSiteAt: instant.nullable().optional(),
+  restored: z.boolean().optional(),
+});
+const ladderStep = z.object({ level: ladderLevel, who: bilingual, actions: z.array(z.string()) });
+const escalationSchema = z
+  .object({ current: ladderStep, next: ladderStep.nullable(), escalateAt: z.string().nullable(), provisional: z.boolean(), reason: bilingual })
+  .meta({ id: 'EscalationDecision' });
+
+const doaBody = z.object({
+  firstPowerOnAt: instant,
+  failedAt: instant,
+  appliedByEndUser: z.boolean(),
+  applicationFormProvided: z.boolean(),
+  photosProvided: z.boolean(),
+  isTestProductOrSample: z.boolean(),
+  originalPackagingProvided: z.boolean(),
+  packagingDefects: z.array(z.enum(PACKAGING_DEFECTS)).default([]),
+  packingMaterialsComplete: z.boolean(),
+  accessoriesCompleteAgainstPackingList: z.boolean(),
+  physicalDamage: z.boolean(),
+  sealsUnbroken: z.boolean(),
+  labelsComplete: z.boolean(),
+  originalHardwareAndPreinstalledSoftware: z.boolean(),
+});
+const doaSchema = z
+  .object({
+    eligible: z.boolean(),
+    failedConditions: z.array(z.object({ code: z.string(), en: z.string(), zh: z.string() })),
+    remedy: z.enum(['replace_with_new_unit', 'offer_rma_repair']),
+    carrierClaimAdvised: z.boolean(),
+    hoursFromPowerOnToFailure: z.number(),
+  })
+  .meta({ id: 'DoaDecision' });
+const claimWindowSchema = z
+  .object({
+    kind: z.enum(['transport_damage', 'wrong_missing_extra']),
+    arrivedOn: z.string(),
+    lastDay: z.string(),
+    deadlineAt: z.string(),
+    dayOfClaim: z.number().int(),
+    withinWindow: z.boolean(),
+    requiredEvidence: z.array(z.string()),
+    rule: bilingual,
+  })
+  .meta({ id: 'ClaimWindow' });
+const warrantySchema = z
+  .object({
+    endsOn: z.string(),
+    basis: z.enum(['ninety_days_from_shipping', 'rest_of_original_warranty']),
+    ninetyDaysEndOn: z.string(),
+    originalWarrantyEndsOn: z.string().nullable(),
+    rule: bilingual,
+  })
+  .meta({ id: 'ReplacementWarranty' });
+
+/** A RangeError from a rule (e.g. a count running past the calendar's last year) is the caller's input: a 400 naming it. */
+function asFieldError<T>(location: FieldProblem['in'], field: string, compute: () => T): T {
+  try {
+    return compute();
+  } catch (error) {
+    if (error instanceof RangeError) throw ApiError.validation([{ in: location, field, message: error.message }]);
+    throw error;
+  }
+}
+
+export interface RulesRouteDependencies {
+  db: Db;
+  calendar: CalendarProvider;
+}
+
+/** The business calendar (data and arithmetic) and the read-only rule endpoints: SLA, incident grading, goods. */
+export function registerRulesRoutes(routes: ApiRoutes, deps: RulesRouteDependencies): void {
+  const calendarTag = 'Business calendar';
+  const rulesTag = 'Rules';
+
+  routes.add({
+    method: 'put', path: '/admin/calendar/:year', tag: calendarTag, access: { roles: ADMIN },
+    summary: 'Load or replace one year of the calendar (holidays and adjusted working days), in one transaction, audited',
+    params: yearParams, body: calendarYearBody,
+    response: { schema: calendarYearSchema },
+    handler: async ({ params, body, actor }) => {
+      const problems: FieldProblem[] = validateCalendarYear(params.year, body.days).map((problem) => ({
+        in: problem.index === null ? 'path' : 'body',
+        field: problem.index === null ? 'year' : `days.${problem.index}.date`,
+        message: problem.message,
+      }));
+      if (problems.length > 0) throw ApiError.validation(problems);
+      const at = new Date();
+      const saved = await deps.db.transaction().execute(async (trx) => {
+        const previous = await findCalendarYear(trx, params.year);
+        const record = await replaceCalendarYear(trx, { year: params.year, days: body.days, source: body.source, version: body.version, loadedBy: actor!.name, at });
+        await appendAuditEvent(trx, {
+          caseId: null,
+          occurredAt: at.toISOString(),
+          actor: actor!.name,
+          actorRole: actor!.role,
+          action: 'calendar.year_replaced',
+          comment: `${params.year}: ${body.source} (${body.version})`,
+          data: {
+            year: params.year,
+            source: body.source,
+            version: body.version,
+            revision: record.revision,
+            days: body.days,
+            previous: previous ? { source: previous.record.source, version: previous.record.version, revision: previous.record.revision, days: previous.days } : null,
+          },
+          idempotencyKey: `calendar.year_replaced:${params.year}:${randomUUID()}`,
+        });
+        return record;
+      });
+      deps.calendar.invalidate();
+      return toCalendarYearDto(saved);
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/calendar/years', tag: calendarTag, access: { roles: ANY_USER },
+    summary: 'The published years the calendar holds, each with its source and version',
+    response: { schema: z.object({ items: z.array(calendarYearSchema) }) },
+    handler: async () => ({ items: (await listCalendarYears(deps.db)).map(toCalendarYearDto) }),
+  });
+
+  routes.add({
+    method: 'get', path: '/calendar/years/:year', tag: calendarTag, access: { roles: ANY_USER }, errors: [404],
+    summary: "One year's holidays and adjusted working days",
+    params: yearParams,
+    response: { schema: calendarYearSchema.extend({ days: z.array(calendarDaySchema) }) },
+    handler: async ({ params }) => {
+      const found = await findCalendarYear(deps.db, params.year);
+      if (!found) throw ApiError.notFound('Calendar year', String(params.year));
+      return { ...toCalendarYearDto(found.record), days: found.days.map((day) => ({ date: day.date, kind: day.kind, name: day.name ?? null })) };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/calendar/working-days/add', tag: calendarTag, access: { roles: ANY_USER },
+    summary: '"N working days after D": counting starts the day after D; due at 23:59:59 Asia/Shanghai of the N-th working day',
+    query: z.object({ from: calendarDate, days: z.coerce.number().int().min(0).max(5000) }),
+    response: { schema: workingDayDeadlineSchema },
+    handler: async ({ query }) => {
+      const calendar = await deps.calendar();
+      return asFieldError('query', 'days', () => calendar.addWorkingDays(query.from, query.days));
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/calendar/working-days/count', tag: calendarTag, access: { roles: ANY_USER },
+    summary: 'Working days d with from < d <= to (negative when to is before from)',
+    query: z.object({ from: calendarDate, to: calendarDate }),
+    response: { schema: workingDayCountSchema },
+    handler: async ({ query }) => (await deps.calendar()).countWorkingDays(query.from, query.to),
+  });
+
+  routes.add({
+    method: 'get', path: '/sla/due', tag: rulesTag, access: { roles: ANY_USER },
+    summary: 'When an SLA class is due for a request registered at `start`',
+    query: z.object({ start: instant, class: z.enum(SLA_CLASSES) }),
+    response: { schema: slaDeadlineSchema },
+    handler: async ({ query }) => dueAt(await deps.calendar(), query.start, query.class),
+  });
+
+  routes.add({
+    method: 'post', path: '/sla/response-targets', tag: rulesTag, access: { roles: ANY_USER },
+    summary: 'Phone response, temporary solution, on-site and fault-report deadlines for a fault of a given severity',
+    body: responseTargetsBody,
+    response: { schema: responseTargetsSchema },
+    handler: async ({ body }) => responseTargets(body.severity, body.inServiceCity ? 'city' : body.distanceKm!, body.start, body.repairedAt ?? null),
+  });
+
+  routes.add({
+    method: 'post', path: '/incidents/grade', tag: rulesTag, access: { roles: ANY_USER },
+    summary: 'Grade an incident (P2) and say which rules decided it; creates nothing',
+    body: gradingBody,
+    response: { schema: gradingResultSchema },
+    handler: async ({ body }) => gradeIncident(body),
+  });
+
+  routes.add({
+    method: 'post', path: '/incidents/next-escalation', tag: rulesTag, access: { roles: ANY_USER },
+    summary: 'When an unrestored case moves up the escalation ladder, and who comes in next',
+    body: escalationBody,
+    response: { schema: escalationSchema },
+    handler: async ({ body }) => nextEscalation(await deps.calendar(), body),
+  });
+
+  routes.add({
+    method: 'post', path: '/goods/doa-assessment', tag: rulesTag, access: { roles: ANY_USER },
+    summary: 'Whether a dead-on-arrival application is accepted, with every failed condition',
+    body: doaBody,
+    response: { schema: doaSchema },
+    handler: async ({ body }) => assessDoa(body),
+  });
+
+  routes.add({
+    method: 'get', path: '/goods/claim-window', tag: rulesTag, access: { roles: ANY_USER },
+    summary: 'Whether a transport-damage (14 days) or wrong/missing/extra goods (30 days) claim is in time',
+    query: z.object({ kind: z.enum(['transport_damage', 'wrong_missing_extra']), arrivedOn: calendarDate, claimedAt: instant }),
+    response: { schema: claimWindowSchema },
+    handler: async ({ query }) => claimWindow(query.kind, query.arrivedOn, query.claimedAt),
+  });
+
+  routes.add({
+    method: 'get', path: '/warranty/replacement', tag: rulesTag, access: { roles: ANY_USER },
+    summary: 'Warranty end of a replaced part: 90 days from shipping or the rest of the original warranty, whichever is longer',
+    query: z.object({ shippedOn: calendarDate, originalWarrantyEndsOn: calendarDate.optional() }),
+    response: { schema: warrantySchema },
+    handler: async ({ query }) => replacementWarranty(query.shippedOn, query.originalWarrantyEndsOn ?? null),
+  });
+}
