@@ -19,13 +19,15 @@ import { appendAuditEvent } from './audit';
 import type { Clock } from './clock';
 import type { SendEmailInput, SendEmailResult } from './email';
 import type { SignedLinks } from './signed-links';
-import { nextBillingCycle, shanghaiDate, shanghaiInstant } from './time';
+import { replacementWarranty } from '../workflows/rules/goods';
+import { HOUR_MS, addCalendarDays, dayNumber, shanghaiDate, shanghaiInstantMs } from '../workflows/rules/time';
+import { nextBillingCycle } from './billing';
 
 export const CONFIRM_RECEIPT_ACTION = 'spare-part.confirm-receipt';
 export const RETURN_WORKING_DAYS = 15;
 /** Reminders go out this many working days before the due day (0 = on the day), at 09:00 China time. */
 export const REMINDER_WORKING_DAYS_BEFORE = [5, 1, 0] as const;
-const REPLACEMENT_WARRANTY_DAYS = 90;
+const REMINDER_HOUR = 9;
 
 /** What the spare-part activities need of the business calendar. */
 export interface WorkingDayCalendar {
@@ -45,28 +47,18 @@ export interface SparePartLoanSummary {
 
 type Trx = Transaction<Database>;
 
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
-
 function workingDaysBefore(calendar: WorkingDayCalendar, date: string, count: number): string {
   let day = date;
   for (let found = 0; found < count; ) {
-    day = addDays(day, -1);
+    day = addCalendarDays(day, -1);
     if (calendar.isWorkingDay(day)) found += 1;
   }
   return day;
 }
 
-/** 90 days from shipping or the rest of the original warranty, whichever ends later. */
-export function replacementWarrantyEnd(shippedOn: string, originalWarrantyEnd: string | null): string {
-  const fromShipping = addDays(shippedOn, REPLACEMENT_WARRANTY_DAYS);
-  return originalWarrantyEnd && originalWarrantyEnd > fromShipping ? originalWarrantyEnd : fromShipping;
-}
-
 /** The return deadline for a replacement received at `receivedAt`: 15 China working days, with its reminder schedule. */
 export function returnDeadline(calendar: WorkingDayCalendar, receivedAt: Date): ReturnDeadline {
-  const receivedOn = shanghaiDate(receivedAt);
+  const receivedOn = shanghaiDate(receivedAt.getTime());
   const due = calendar.addWorkingDays(receivedOn, RETURN_WORKING_DAYS);
   return {
     dueDate: due.due,
@@ -75,7 +67,7 @@ export function returnDeadline(calendar: WorkingDayCalendar, receivedAt: Date): 
     missingYears: due.missingYears,
     reminders: REMINDER_WORKING_DAYS_BEFORE.map((before) => {
       const date = before === 0 ? due.due : workingDaysBefore(calendar, due.due, before);
-      return { date, at: shanghaiInstant(date, '09:00:00').toISOString(), workingDaysLeft: before };
+      return { date, at: new Date(shanghaiInstantMs(dayNumber(date), REMINDER_HOUR * HOUR_MS)).toISOString(), workingDaysLeft: before };
     }).filter((reminder) => reminder.date > receivedOn),
   };
 }
@@ -193,7 +185,7 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
         if (existing && existing.customer_id !== loan.customer_id) {
           throw ruleViolation(`serial ${shipment.replacementSerial} is installed at another customer`);
         }
-        const warrantyEnd = replacementWarrantyEnd(shanghaiDate(shippedAt), failed.warranty_end);
+        const warrantyEnd = replacementWarranty(shanghaiDate(shippedAt.getTime()), failed.warranty_end).endsOn;
         await trx
           .insertInto('devices')
           .values({

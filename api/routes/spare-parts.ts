@@ -3,7 +3,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { CONFIRM_RECEIPT_ACTION } from '../../activities/spare-parts';
-import { shanghaiDate } from '../../activities/time';
+import { shanghaiDate } from '../../workflows/rules/time';
 import type { Db } from '../../db';
 import { insertCase, nextCaseNumber } from '../../db/repositories/cases';
 import type { UserRole } from '../../db/schema';
@@ -203,7 +203,7 @@ export async function applyForSparePart(deps: SparePartDependencies, body: z.out
   const { deviceId, relatedCaseId } = await checkEligibility(deps.db, body);
   const appliedAt = new Date(applicant.at);
   const loanNumber = await deps.db.transaction().execute(async (trx) => {
-    const number = await nextCaseNumber(trx, 'SP', Number(shanghaiDate(appliedAt).slice(0, 4)));
+    const number = await nextCaseNumber(trx, 'SP', Number(shanghaiDate(appliedAt.getTime()).slice(0, 4)));
     const workflowId = sparePartWorkflowId(number);
     const caseId = await insertCase(trx, { kind: 'spare_part', number, status: 'pending_approval', customerId: body.customerId, deviceId, workflowId, at: appliedAt });
     await trx

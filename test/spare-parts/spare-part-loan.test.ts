@@ -1,0 +1,265 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import request from 'supertest';
+import { sparePartWorkflowId, type SparePartLoanState } from '../../workflows/definitions';
+import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+
+// The happy path is pinned to the real 2026 calendar: the virtual clock starts the day before the receipt.
+process.env.TEMPORAL_TEST_SERVER_START_TIME = '2026-09-23T00:00:00Z';
+export const HAPPY_PATH_HISTORY = path.join(__dirname, 'histories', 'spare-part-happy-path.json');
+
+const LIST_PRICE_CENTS = 1_250_000;
+
+describe('spare part first, end to end (real worker, test server with time skipping, PostgreSQL, SMTP)', () => {
+  let h: ProcessHarness;
+  let worker: { stop(): Promise<void> };
+  let customerId: string;
+  let contactId: string;
+  const as = (role: 'manager' | 'service_desk' | 'billing' | 'engineer') => ({ Authorization: `Bearer ${h.tokens[role]}` });
+
+  async function addDevice(serial: string): Promise<void> {
+    const product = await h.database.db.selectFrom('products').select('id').executeTakeFirstOrThrow();
+    await h.database.db
+      .insertInto('devices')
+      .values({ serial, product_id: product.id, customer_id: customerId, site_id: null, warranty_end: '2027-03-31', first_power_on_at: null })
+      .execute();
+  }
+
+  async function apply(serial: string) {
+    return request(h.app)
+      .post('/spare-parts')
+      .set(as('service_desk'))
+      .send({ customerId, contactId, failedSerial: serial, faultDescription: 'line card dead, service degraded', deliveryAddress: '88 Century Ave, Shanghai' });
+  }
+
+  /** Applies, approves, ships and records receipt at `receivedAt`; returns the loan number. */
+  async function loanAwaitingReturn(serial: string, receivedAt: string): Promise<string> {
+    await addDevice(serial);
+    const applied = await apply(serial);
+    expect(applied.status).toBe(201);
+    const number: string = applied.body.loanNumber;
+    expect((await request(h.app).post(`/spare-parts/${number}/approve`).set(as('manager')).send({})).status).toBe(200);
+    expect(
+      (await request(h.app).post(`/spare-parts/${number}/shipment`).set(as('service_desk')).send({ replacementSerial: `R-${serial}`, carrier: 'SF Express', trackingNumber: `SF${serial}` })).status,
+    ).toBe(200);
+    const received = await request(h.app).post(`/spare-parts/${number}/receipt`).set(as('service_desk')).send({ receivedAt });
+    expect(received.status).toBe(200);
+    return number;
+  }
+
+  const mailsTo = (email: string, subjectPart: string) => h.smtp.received.filter((mail) => mail.to.includes(email) && mail.subject.includes(subjectPart));
+
+  async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+    const started = Date.now();
+    for (;;) {
+      const value = await probe();
+      if (accept(value)) return value;
+      if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async function sleepUntil(isoInstant: string): Promise<void> {
+    const now = await h.env.currentTimeMs();
+    const target = Date.parse(isoInstant);
+    if (target > now) await h.env.sleep(target - now);
+  }
+
+  const invoiceLines = () => h.database.db.selectFrom('invoice_lines').selectAll().where('customer_id', '=', customerId).orderBy('created_at').execute();
+  const customerRow = () => h.database.db.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirstOrThrow();
+
+  beforeAll(async () => {
+    h = await startProcessHarness();
+    worker = await h.startWorker();
+    const db = h.database.db;
+    const customer = await db
+      .insertInto('customers')
+      .values({ code: 'CMCC-SH', name: 'Shanghai Mobile', customer_class: 'A', sla_class: '7x24', billing_day: 25, spare_part_first: true, downgraded_at: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    customerId = customer.id;
+    contactId = (
+      await db.insertInto('contacts').values({ customer_id: customerId, name: 'Li Lei', email: 'lilei@cmcc.test', locale: 'en', phone: null }).returning('id').executeTakeFirstOrThrow()
+    ).id;
+    await db.insertInto('products').values({ code: 'NE40E-LPU', name: 'Line processing unit', product_line: 'network', list_price_cents: LIST_PRICE_CENTS }).execute();
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  test('happy path: received 2026-09-24, due 2026-10-22 across National Day; reminders on 10-15, 10-21 and 10-22; returned on time, no invoice line', async () => {
+    const number = await loanAwaitingReturn('SN-HAPPY', '2026-09-24T10:00:00+08:00');
+    const loan = (await request(h.app).get(`/spare-parts/${number}`).set(as('engineer'))).body;
+    expect(loan).toMatchObject({ status: 'awaiting_return', returnDeadline: { dueDate: '2026-10-22', provisional: false, missingYears: [] } });
+    expect(loan.returnDeadline.dueAt).toBe('2026-10-22T15:59:59.000Z');
+    expect(loan.shipment).toMatchObject({ replacementSerial: 'R-SN-HAPPY', replacementWarrantyEnd: '2027-03-31' });
+    await h.smtp.waitFor(4);
+    expect(mailsTo('lilei@cmcc.test', 'Return the failed part by 2026-10-22')).toHaveLength(1);
+
+    const reminders = () => mailsTo('lilei@cmcc.test', 'Reminder').concat(mailsTo('lilei@cmcc.test', 'last day'));
+    await sleepUntil('2026-10-15T00:59:00Z');
+    expect(reminders()).toHaveLength(0);
+    await sleepUntil('2026-10-15T01:01:00Z');
+    await eventually(reminders, (mails) => mails.length === 1);
+    expect(reminders()[0]!.subject).toContain('due in 5 working days');
+
+    await sleepUntil('2026-10-21T01:01:00Z');
+    await eventually(reminders, (mails) => mails.length === 2);
+    expect(reminders()[1]!.subject).toContain('due in 1 working day');
+    await sleepUntil('2026-10-22T01:01:00Z');
+    await eventually(reminders, (mails) => mails.length === 3);
+    expect(reminders()[2]!.subject).toContain('Today is the last day');
+
+    const returned = await request(h.app)
+      .post(`/spare-parts/${number}/return`)
+      .set(as('service_desk'))
+      .send({ returnedSerial: 'SN-HAPPY', faultTagPresent: true, receivedAt: '2026-10-22T14:00:00+08:00' });
+    expect(returned.status).toBe(200);
+    expect(returned.body).toMatchObject({ status: 'returned', remindersSent: ['2026-10-15', '2026-10-21', '2026-10-22'], invoiceLines: [] });
+    expect(returned.body.timeline.map((event: { action: string }) => event.action)).toEqual([
+      'spare_part.applied',
+      'spare_part.approved',
+      'spare_part.shipped',
+      'spare_part.received',
+      'spare_part.reminder_sent',
+      'spare_part.reminder_sent',
+      'spare_part.reminder_sent',
+      'spare_part.returned',
+    ]);
+
+    const handle = h.env.client.workflow.getHandle(sparePartWorkflowId(number));
+    const result: SparePartLoanState = await handle.result();
+    expect(result.status).toBe('returned');
+    expect(await invoiceLines()).toEqual([]);
+    expect((await customerRow()).service_downgrade).toBe('none');
+    const rma = await h.database.db.selectFrom('rma_repairs').selectAll().where('source_ref', '=', `${number}/returned-part`).execute();
+    expect(rma).toHaveLength(1);
+    const outbox = await h.database.db.selectFrom('email_outbox').select(['idempotency_key', 'status']).where('idempotency_key', 'like', `spare-part/${number}/%`).execute();
+    expect(outbox.every((row) => row.status === 'sent')).toBe(true);
+    expect(new Set(outbox.map((row) => row.idempotency_key)).size).toBe(outbox.length);
+
+    if (process.env.SAVE_WORKFLOW_HISTORIES === '1') {
+      fs.mkdirSync(path.dirname(HAPPY_PATH_HISTORY), { recursive: true });
+      fs.writeFileSync(HAPPY_PATH_HISTORY, historyToJSON(await handle.fetchHistory()));
+    }
+  });
+
+  test('a rejected application ends the loan with the reason emailed; approving it afterwards is a 409', async () => {
+    await addDevice('SN-REJECT');
+    const number: string = (await apply('SN-REJECT')).body.loanNumber;
+    const rejected = await request(h.app).post(`/spare-parts/${number}/reject`).set(as('manager')).send({ reason: 'spare pool empty for this model' });
+    expect(rejected.status).toBe(200);
+    expect(rejected.body).toMatchObject({ status: 'rejected', decision: { comment: 'spare pool empty for this model' } });
+    await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Spare-part-first application not approved`), (mails) => mails.length === 1);
+    expect((await h.env.client.workflow.getHandle(sparePartWorkflowId(number)).result()).status).toBe('rejected');
+    const approve = await request(h.app).post(`/spare-parts/${number}/approve`).set(as('manager')).send({});
+    expect(approve.status).toBe(409);
+  });
+
+  test('approving twice or shipping before approval is a 409 with the reason, and changes nothing', async () => {
+    await addDevice('SN-TWICE');
+    const number: string = (await apply('SN-TWICE')).body.loanNumber;
+    const early = await request(h.app).post(`/spare-parts/${number}/shipment`).set(as('service_desk')).send({ replacementSerial: 'R-X', carrier: 'SF', trackingNumber: '1' });
+    expect(early.status).toBe(409);
+    expect(early.body.error).toMatchObject({ code: 'invalid_transition', message: expect.stringContaining('is waiting for approval') });
+    expect((await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body).toMatchObject({ status: 'pending_approval', shipment: null });
+
+    expect((await request(h.app).post(`/spare-parts/${number}/approve`).set(as('manager')).send({ comment: 'ok' })).status).toBe(200);
+    const twice = await request(h.app).post(`/spare-parts/${number}/approve`).set(as('manager')).send({ comment: 'again' });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.message).toContain('is already approved');
+    const loan = (await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body;
+    expect(loan.decision.comment).toBe('ok');
+    expect(loan.timeline.filter((event: { action: string }) => event.action === 'spare_part.approved')).toHaveLength(1);
+    expect((await request(h.app).post(`/spare-parts/${number}/approve`).set(as('service_desk')).send({})).status).toBe(403);
+  });
+
+  test('a returned part whose serial does not match the failed device is refused with a 422 and the loan stays open', async () => {
+    const now = new Date(await h.env.currentTimeMs()).toISOString();
+    const number = await loanAwaitingReturn('SN-WRONG', now);
+    const wrong = await request(h.app).post(`/spare-parts/${number}/return`).set(as('service_desk')).send({ returnedSerial: 'SN-OTHER', faultTagPresent: true });
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.error).toMatchObject({ code: 'business_rule_violated', details: { field: 'returnedSerial' } });
+    expect(wrong.body.error.message).toContain('does not match the failed device SN-WRONG');
+    const noTag = await request(h.app).post(`/spare-parts/${number}/return`).set(as('service_desk')).send({ returnedSerial: 'SN-WRONG', faultTagPresent: false });
+    expect(noTag.status).toBe(422);
+    expect((await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body.status).toBe('awaiting_return');
+    const right = await request(h.app).post(`/spare-parts/${number}/return`).set(as('service_desk')).send({ returnedSerial: 'SN-WRONG', faultTagPresent: false, discrepancy: 'fault tag missing, serial verified' });
+    expect(right.status).toBe(200);
+    expect(right.body).toMatchObject({ status: 'returned', returned: { faultTagPresent: false, discrepancy: 'fault tag missing, serial verified' } });
+  });
+
+  test('overdue: one invoice line at list price in the next billing cycle, customer downgraded, new applications refused; a late return credits it and lifts the downgrade', async () => {
+    const receivedAt = new Date(await h.env.currentTimeMs()).toISOString();
+    const number = await loanAwaitingReturn('SN-LATE', receivedAt);
+    const loan = (await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body;
+    const dueAt: string = loan.returnDeadline.dueAt;
+
+    // The worker goes away while the loan waits for its deadline; a new worker finishes it.
+    await worker.stop();
+    await sleepUntil(new Date(Date.parse(dueAt) + 3_600_000).toISOString());
+    worker = await h.startWorker();
+    const overdue = await eventually(
+      async () => (await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body,
+      (body) => body.status === 'overdue',
+    );
+    const dueDay = Number(loan.returnDeadline.dueDate.slice(8, 10));
+    const [dueYear, dueMonth] = loan.returnDeadline.dueDate.split('-').map(Number) as [number, number];
+    const cycleMonth = dueDay < 25 ? dueMonth : dueMonth + 1;
+    const expectedCycle = cycleMonth > 12 ? `${dueYear + 1}-01` : `${dueYear}-${String(cycleMonth).padStart(2, '0')}`;
+    expect(overdue.invoiceLines).toEqual([expect.objectContaining({ amountCents: LIST_PRICE_CENTS, billingCycle: expectedCycle, sourceRef: `spare-part/${number}/overdue` })]);
+    expect((await customerRow()).service_downgrade).toBe('return_for_repair');
+    await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Failed part overdue`), (mails) => mails.length === 1);
+    await eventually(() => mailsTo('manager@fieldops.test', `[${number}]`), (mails) => mails.length === 1);
+
+    await addDevice('SN-NEXT');
+    const refused = await apply('SN-NEXT');
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: 'customer_downgraded', details: { overdueLoans: [number] } });
+    expect(refused.body.error.message).toContain(number);
+
+    const late = await request(h.app).post(`/spare-parts/${number}/return`).set(as('service_desk')).send({ returnedSerial: 'SN-LATE', faultTagPresent: true });
+    expect(late.status).toBe(200);
+    expect(late.body).toMatchObject({ status: 'written_off', writtenOff: { reason: 'late_return' } });
+    const lines = await invoiceLines();
+    expect(lines.map((line) => [line.amount_cents, line.source_ref])).toEqual([
+      [LIST_PRICE_CENTS, `spare-part/${number}/overdue`],
+      [-LIST_PRICE_CENTS, `spare-part/${number}/overdue/credit`],
+    ]);
+    expect((await customerRow()).service_downgrade).toBe('none');
+    expect((await apply('SN-NEXT')).status).toBe(201);
+    expect((await h.env.client.workflow.getHandle(sparePartWorkflowId(number)).result()).status).toBe('written_off');
+    expect(mailsTo('lilei@cmcc.test', `[${number}] Failed part overdue`)).toHaveLength(1);
+  });
+
+  test('the customer confirms receipt through the signed link in the shipping email, once', async () => {
+    await addDevice('SN-LINK');
+    const number: string = (await apply('SN-LINK')).body.loanNumber;
+    await request(h.app).post(`/spare-parts/${number}/approve`).set(as('manager')).send({});
+    await request(h.app).post(`/spare-parts/${number}/shipment`).set(as('service_desk')).send({ replacementSerial: 'R-SN-LINK', carrier: 'SF Express', trackingNumber: 'SF1' });
+    const [shipping] = await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Your replacement part has shipped`), (mails) => mails.length === 1);
+    const url = /http:\/\/fieldops\.test(\/links\/\S+)/.exec(shipping!.text)?.[1];
+    expect(url).toBeDefined();
+    expect((await request(h.app).get(url!)).body).toMatchObject({ caseNumber: number, action: 'spare-part.confirm-receipt', used: false });
+    const confirmed = await request(h.app).post(url!).send({ discrepancy: 'box slightly dented' });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ loanNumber: number, status: 'awaiting_return' });
+    expect((await request(h.app).post(url!).send({})).status).toBe(410);
+    const loan = (await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body;
+    expect(loan.receipt).toMatchObject({ discrepancy: 'box slightly dented', confirmedBy: 'customer contact (customer)' });
+  });
+
+  test('bad input names its field: unknown serial, missing reason, malformed loan number', async () => {
+    const unknown = await apply('SN-DOES-NOT-EXIST');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.details).toEqual([expect.objectContaining({ field: 'failedSerial' })]);
+    const noReason = await request(h.app).post('/spare-parts/SP-2026-000001/reject').set(as('manager')).send({});
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.error.details).toEqual([expect.objectContaining({ field: 'reason' })]);
+    const badNumber = await request(h.app).get('/spare-parts/42').set(as('manager'));
+    expect(badNumber.status).toBe(400);
+    expect(badNumber.body.error.details).toEqual([expect.objectContaining({ in: 'path', field: 'loanNumber' })]);
+  });
+});

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { systemClock } from '../../activities/clock';
+import { createMailer } from '../../activities/mailer';
+import { createCalendarProvider } from '../../db/repositories/calendar';
+import type { UserRole } from '../../db/schema';
+import { createWorker, workflowsPath } from '../../worker/worker';
+import { createTestApp, createUsers, testConfig, testSignedLinks } from './app';
+import { createTestDatabase, type TestDatabase } from './db';
+import { startTestSmtpServer, type TestSmtpServer } from './smtp';
+import { createTestEnv } from './temporal';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The production workflow bundle, built once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+  return bundle;
+}
+
+export interface ProcessHarness {
+  database: TestDatabase;
+  smtp: TestSmtpServer;
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  app: ReturnType<typeof createTestApp>;
+  tokens: Record<UserRole, string>;
+  /** Starts a worker on the harness's task queue; `stop()` shuts it down and waits for it. */
+  startWorker(): Promise<{ stop(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a process test needs, all real: a fresh PostgreSQL database, an SMTP server, the
+ * Temporal test server with time skipping, the production worker and the Express app.
+ */
+export async function startProcessHarness(): Promise<ProcessHarness> {
+  const [database, smtp, env, workflows] = await Promise.all([createTestDatabase(), startTestSmtpServer(), createTestEnv(), workflowBundle()]);
+  const taskQueue = `fieldops-test-${randomBytes(4).toString('hex')}`;
+  const mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'fieldops <noreply@fieldops.test>', dataDir: 'var' });
+  const links = testSignedLinks();
+  const config = { ...testConfig, temporal: { ...testConfig.temporal, taskQueue } };
+  const app = createTestApp(database.db, { temporal: env.client, config, links });
+  const tokens = await createUsers(database.db, ['admin', 'manager', 'service_desk', 'billing', 'engineer']);
+  const workers = new Set<{ stop(): Promise<void> }>();
+
+  return {
+    database,
+    smtp,
+    env,
+    taskQueue,
+    app,
+    tokens,
+    async startWorker() {
+      const worker = await createWorker({
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        taskQueue,
+        workflowBundle: workflows,
+        db: database.db,
+        mailer,
+        clock: systemClock,
+        links,
+        calendar: createCalendarProvider(database.db),
+      });
+      const running = worker.run();
+      const handle = {
+        async stop() {
+          workers.delete(handle);
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running;
+        },
+      };
+      workers.add(handle);
+      return handle;
+    },
+    async close() {
+      for (const worker of [...workers]) await worker.stop();
+      await env.teardown();
+      mailer.close();
+      await Promise.all([database.drop(), smtp.close()]);
+    },
+  };
+}
