@@ -109,7 +109,6 @@ export class BusinessCalendar {
   private readonly isoDateOfOffset: string[];
   /** Unpublished years before CALENDAR_FIRST_YEAR + index. */
   private readonly unpublishedYearsBefore: Int32Array;
-  private readonly entries: ReadonlyMap<IsoDate, CalendarDayEntry>;
 
   constructor(data: BusinessCalendarData) {
     const problems: string[] = [];
@@ -131,7 +130,6 @@ export class BusinessCalendar {
     if (problems.length > 0) throw new CalendarDataError(problems);
 
     this.publishedYears = Object.freeze([...published].sort((a, b) => a - b));
-    this.entries = new Map(data.days.map((entry) => [entry.date, { ...entry }]));
 
     const length = this.lastDay - this.firstDay + 1;
     this.isoDateOfOffset = new Array<string>(length);
@@ -169,15 +167,6 @@ export class BusinessCalendar {
     for (let index = 0; index < yearCount; index++) {
       this.unpublishedYearsBefore[index + 1] = this.unpublishedYearsBefore[index]! + (published.has(CALENDAR_FIRST_YEAR + index) ? 0 : 1);
     }
-  }
-
-  /** The schedule entries (holidays and adjusted working days) of one year, sorted by date. */
-  entriesOfYear(year: number): CalendarDayEntry[] {
-    return [...this.entries.values()].filter((entry) => entry.date.startsWith(`${year}-`)).sort((a, b) => (a.date < b.date ? -1 : 1));
-  }
-
-  entryFor(date: IsoDate): CalendarDayEntry | undefined {
-    return this.entries.get(date);
   }
 
   isPublishedYear(year: number): boolean {
