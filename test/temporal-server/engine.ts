@@ -806,7 +806,8 @@ export class TemporalEngine {
       this.endWorkflowTask(run, task);
       for (const message of messages) this.applyProtocolMessage(run, message, 0, request.identity);
       this.afterTask(run, false);
-      return {};
+      // Tells the worker to forget the discarded task's events: back to the last started task.
+      return { resetHistoryEventId: int64(this.lastWorkflowTaskStartedEventId(run)) };
     }
 
     this.endWorkflowTask(run, task);
@@ -856,6 +857,14 @@ export class TemporalEngine {
     for (const action of afterCompletion) action();
     this.afterTask(run, needsTask || hadBuffered);
     return {};
+  }
+
+  private lastWorkflowTaskStartedEventId(run: WorkflowRun): number {
+    for (let index = run.history.length - 1; index >= 0; index--) {
+      const event = run.history[index]!;
+      if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) return toNumber(event.eventId);
+    }
+    return 0;
   }
 
   /** Schedules the next task when needed and routes queries that waited for the finished one. */

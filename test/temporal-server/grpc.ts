@@ -17,6 +17,9 @@ export type UnaryHandler = (request: never, context: CallContext) => Promise<obj
 
 const root = protoRoot as unknown as Root;
 
+/** TEMPORAL_TEST_SERVER_TRACE=1 logs every call and answer to stderr. */
+const TRACE = process.env.TEMPORAL_TEST_SERVER_TRACE === '1';
+
 /**
  * A grpc-js service definition for a Temporal proto service, with protobufjs encoding, and an
  * implementation in which every method without a handler answers UNIMPLEMENTED.
@@ -51,12 +54,14 @@ export function bindService(
         callback({ code: error.code, details: error.message });
         return;
       }
+      if (TRACE) console.error(`[temporal-test-server] ${method.name} ${JSON.stringify(call.request).slice(0, 2000)}`);
       const controller = new AbortController();
       activeCalls.add(controller);
       call.on('cancelled', () => controller.abort());
       handler(call.request as never, { signal: controller.signal }).then(
         (response) => {
           activeCalls.delete(controller);
+          if (TRACE) console.error(`[temporal-test-server] ${method.name} -> ${JSON.stringify(response).slice(0, 2000)}`);
           callback(null, response);
         },
         (error: unknown) => {
