@@ -1,0 +1,154 @@
+// npm run bench:spare-parts: 10,000 open spare-part loans on one worker, time skipped past every
+// deadline, half returned in time and half overdue. Prints wall time, worker and server RSS, emails
+// and invoice lines; fails if the invoice lines are not exactly half the loans or any email repeats.
+// LOANS=1000 npm run bench:spare-parts for a shorter run.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
+import { systemClock } from '../../activities/clock';
+import { createMailer } from '../../activities/mailer';
+import { createUserWithToken } from '../../api/auth';
+import { applyForSparePart } from '../../api/routes/spare-parts';
+import { createCalendarProvider } from '../../db/repositories/calendar';
+import {
+  approveSparePartUpdate,
+  confirmReceiptUpdate,
+  recordReturnUpdate,
+  recordShipmentUpdate,
+  sparePartWorkflowId,
+} from '../../workflows/definitions';
+import { createActivities } from '../../activities';
+import { testSignedLinks } from '../support/app';
+import { createTestDatabase } from '../support/db';
+import { workflowBundle } from '../support/process-harness';
+import { startTestSmtpServer } from '../support/smtp';
+import { createTestEnv } from '../support/temporal';
+
+const LOANS = Number(process.env.LOANS ?? 10_000);
+const CUSTOMERS = Math.max(1, Math.ceil(LOANS / 100));
+const CONCURRENCY = 64;
+const DAY_MS = 86_400_000;
+
+async function inBatches<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+function rssOfProcessesMatching(pattern: string): number {
+  const lines = execFileSync('ps', ['-eo', 'rss=,args='], { encoding: 'utf8' }).split('\n');
+  return lines.filter((line) => line.includes(pattern) && !line.includes('ps -eo')).reduce((sum, line) => sum + Number(line.trim().split(/\s+/)[0]) * 1024, 0);
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const [database, smtp, env, bundle] = await Promise.all([createTestDatabase(), startTestSmtpServer(), createTestEnv(), workflowBundle()]);
+  const db = database.db;
+  const taskQueue = `bench-${randomBytes(3).toString('hex')}`;
+  const mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'bench <bench@fieldops.test>', dataDir: 'var' });
+  const links = testSignedLinks();
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: createActivities({ db, mailer, clock: systemClock, links, calendar: createCalendarProvider(db) }),
+    maxConcurrentActivityTaskExecutions: 100,
+    maxCachedWorkflows: LOANS + 100,
+  });
+  const running = worker.run();
+  let peakWorkerRss = 0;
+  let peakServerRss = 0;
+  const sampler = setInterval(() => {
+    peakWorkerRss = Math.max(peakWorkerRss, process.memoryUsage().rss);
+    peakServerRss = Math.max(peakServerRss, rssOfProcessesMatching('temporal-test-server'));
+  }, 1000);
+
+  try {
+    await createUserWithToken(db, { name: 'Bench manager', email: 'manager@bench.test', role: 'manager' });
+    const product = await db.insertInto('products').values({ code: 'BENCH', name: 'Bench part', product_line: 'network', list_price_cents: 100_000 }).returning('id').executeTakeFirstOrThrow();
+    const loans: Array<{ customerId: string; contactId: string; serial: string }> = [];
+    for (let c = 0; c < CUSTOMERS; c++) {
+      const customer = await db
+        .insertInto('customers')
+        .values({ code: `C${c}`, name: `Customer ${c}`, customer_class: 'B', sla_class: 'NBD', billing_day: 25, spare_part_first: true, downgraded_at: null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const contact = await db.insertInto('contacts').values({ customer_id: customer.id, name: `Contact ${c}`, email: `c${c}@bench.test`, locale: 'en', phone: null }).returning('id').executeTakeFirstOrThrow();
+      const serials = Array.from({ length: Math.min(100, LOANS - c * 100) }, (_, d) => `B-${c}-${d}`);
+      await db.insertInto('devices').values(serials.map((serial) => ({ serial, product_id: product.id, customer_id: customer.id, site_id: null, warranty_end: null, first_power_on_at: null }))).execute();
+      loans.push(...serials.map((serial) => ({ customerId: customer.id, contactId: contact.id, serial })));
+    }
+    const deps = { db, temporal: env.client, taskQueue };
+    const stamp = () => ({ actor: 'bench', role: 'service_desk', at: new Date().toISOString() });
+    const numbers: string[] = [];
+    await inBatches(loans, async (loan) => {
+      const created = await applyForSparePart(deps, { ...loan, failedSerial: loan.serial, faultDescription: 'bench', deliveryAddress: 'bench', relatedCaseNumber: null }, stamp());
+      numbers.push(created.loanNumber);
+    });
+    const receivedAt = new Date(await env.currentTimeMs()).toISOString();
+    await inBatches(numbers, async (number) => {
+      const handle = env.client.workflow.getHandle(sparePartWorkflowId(number));
+      await handle.executeUpdate(approveSparePartUpdate, { args: [{ ...stamp(), comment: null }] });
+      await handle.executeUpdate(recordShipmentUpdate, { args: [{ ...stamp(), replacementSerial: `R-${number}`, carrier: 'SF', trackingNumber: number, shippedAt: receivedAt }] });
+      await handle.executeUpdate(confirmReceiptUpdate, { args: [{ ...stamp(), receivedAt, discrepancy: null }] });
+    });
+    const setupDone = Date.now();
+    console.log(`${LOANS} loans applied, approved, shipped and received in ${((setupDone - started) / 1000).toFixed(1)} s`);
+
+    // Ten days on, the first half comes back in time; then every deadline passes.
+    await env.sleep(10 * DAY_MS);
+    const inTime = numbers.slice(0, Math.floor(numbers.length / 2));
+    await inBatches(inTime, async (number) => {
+      const serial = (await db.selectFrom('spare_part_loans as l').innerJoin('devices as d', 'd.id', 'l.failed_device_id').select('d.serial').where('l.loan_number', '=', number).executeTakeFirstOrThrow()).serial;
+      await env.client.workflow.getHandle(sparePartWorkflowId(number)).executeUpdate(recordReturnUpdate, { args: [{ ...stamp(), returnedSerial: serial, faultTagPresent: true, discrepancy: null, receivedAt: new Date(await env.currentTimeMs()).toISOString() }] });
+    });
+    await env.sleep(40 * DAY_MS);
+    const expectedLines = numbers.length - inTime.length;
+    for (;;) {
+      const { n } = await db.selectFrom('spare_part_loans').select((eb) => eb.fn.countAll<string>().as('n')).where('status', '=', 'overdue').executeTakeFirstOrThrow();
+      if (Number(n) >= expectedLines) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    // Let the last overdue notices drain from the outbox.
+    for (let quiet = 0; quiet < 3; ) {
+      const { busy } = await db.selectFrom('email_outbox').select((eb) => eb.fn.countAll<string>().as('busy')).where('status', '!=', 'sent').executeTakeFirstOrThrow();
+      quiet = Number(busy) === 0 ? quiet + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const { lines } = await db.selectFrom('invoice_lines').select((eb) => eb.fn.countAll<string>().as('lines')).executeTakeFirstOrThrow();
+    const { pending } = await db.selectFrom('email_outbox').select((eb) => eb.fn.countAll<string>().as('pending')).where('status', '!=', 'sent').executeTakeFirstOrThrow();
+    const keys = smtp.received.map((mail) => String(mail.headers.get('x-fieldops-idempotency-key')));
+    const duplicates = keys.length - new Set(keys).size;
+    const wallSeconds = (Date.now() - started) / 1000;
+    console.log(
+      [
+        `loans: ${numbers.length} (${inTime.length} returned in time, ${expectedLines} overdue)`,
+        `wall time: ${wallSeconds.toFixed(1)} s (setup ${((setupDone - started) / 1000).toFixed(1)} s)`,
+        `worker RSS peak: ${mib(peakWorkerRss)}; server RSS peak: ${mib(peakServerRss)}`,
+        `emails received by SMTP: ${smtp.received.length} (duplicates: ${duplicates}; outbox rows not sent: ${pending})`,
+        `invoice lines: ${lines}`,
+      ].join('\n'),
+    );
+    if (Number(lines) !== expectedLines || duplicates !== 0) {
+      console.error(`FAILED: expected ${expectedLines} invoice lines and no duplicate email`);
+      process.exitCode = 1;
+    }
+  } finally {
+    clearInterval(sampler);
+    worker.shutdown();
+    await running;
+    await env.teardown();
+    mailer.close();
+    await Promise.all([database.drop(), smtp.close()]);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
