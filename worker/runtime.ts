@@ -3,7 +3,8 @@ import { systemClock, type Clock } from '../activities/clock';
 import { createMailer, mailCaptureDirectory, type Mailer } from '../activities/mailer';
 import { createSignedLinks, type SignedLinks } from '../activities/signed-links';
 import { createDb, migrateToLatest, type Db } from '../db';
-import { createCalendarProvider, type CalendarProvider } from '../db/repositories/calendar';
+import { loadChineseWorkdayDataset } from '../db/calendar-dataset';
+import { addMissingCalendarYears, createCalendarProvider, type CalendarProvider } from '../db/repositories/calendar';
 import type { Config } from './config';
 
 /** The long-lived dependencies every process shares, built once from the config. */
@@ -27,6 +28,8 @@ export async function createRuntime(config: Config, options: { migrate?: boolean
   if (options.migrate !== false) {
     const applied = await migrateToLatest(db);
     logger.info({ database: description, applied }, applied.length > 0 ? 'database migrated' : 'database schema up to date');
+    const calendarYearsAdded = await addMissingCalendarYears(db, loadChineseWorkdayDataset(), new Date());
+    if (calendarYearsAdded.length > 0) logger.info({ years: calendarYearsAdded }, 'business calendar: years added from chinese-workday');
   }
   const clock = systemClock;
   const mailer = createMailer(config);

@@ -146,3 +146,49 @@ export function createCalendarProvider(db: Db, options: { recheckAfterMs?: numbe
   };
   return provider;
 }
+
+/**
+ * Adds the years a newer dataset (e.g. a chinese-workday upgrade) publishes that the database does
+ * not hold yet. A year already present is never touched: it may have been loaded or corrected by
+ * an admin. Safe when several processes start at once. Returns the years added.
+ */
+export async function addMissingCalendarYears(
+  db: Db,
+  dataset: BusinessCalendarData & { source: string; version: string },
+  at: Date,
+): Promise<number[]> {
+  return db.transaction().execute(async (trx) => {
+    if (dataset.publishedYears.length === 0) return [];
+    const inserted = await trx
+      .insertInto('calendar_years')
+      .values(dataset.publishedYears.map((year) => ({ year, source: dataset.source, version: dataset.version, loaded_at: at, loaded_by: 'system' })))
+      .onConflict((oc) => oc.column('year').doNothing())
+      .returning('year')
+      .execute();
+    const added = new Set(inserted.map((row) => row.year));
+    const days = dataset.days.filter((day) => added.has(Number(day.date.slice(0, 4))));
+    if (days.length > 0) {
+      await trx
+        .insertInto('calendar_days')
+        .values(days.map((day) => ({ date: day.date, year: Number(day.date.slice(0, 4)), kind: day.kind, name: day.name ?? null, source: `${dataset.source}@${dataset.version}` })))
+        .execute();
+    }
+    for (const year of added) {
+      await trx
+        .insertInto('audit_events')
+        .values({
+          case_id: null,
+          occurred_at: at,
+          actor: 'system',
+          actor_role: 'system',
+          action: 'calendar.year_added',
+          comment: `${year}: ${dataset.source} (${dataset.version})`,
+          data: JSON.stringify({ year, source: dataset.source, version: dataset.version, days: days.filter((day) => day.date.startsWith(`${year}-`)) }),
+          idempotency_key: `calendar.year_added:${year}:${dataset.source}@${dataset.version}`,
+        })
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .execute();
+    }
+    return [...added].sort((a, b) => a - b);
+  });
+}
