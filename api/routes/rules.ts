@@ -6,7 +6,7 @@ import { findCalendarYear, listCalendarYears, replaceCalendarYear, type Calendar
 import type { UserRole } from '../../db/schema';
 import { CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, validateCalendarYear } from '../../workflows/rules/calendar';
 import { PACKAGING_DEFECTS, assessDoa, claimWindow, replacementWarranty } from '../../workflows/rules/goods';
-import { SECURITY_INCIDENT_KINDS, gradeIncident, nextEscalation } from '../../workflows/rules/grading';
+import { PRODUCT_FAMILIES, SECURITY_INCIDENT_KINDS, gradeIncident, nextEscalation } from '../../workflows/rules/grading';
 import { SEVERITIES, SLA_CLASSES, dueAt, responseTargets } from '../../workflows/rules/sla';
 import { isIsoDate, isIsoInstant } from '../../workflows/rules/time';
 import { ApiError, type FieldProblem } from '../errors';
@@ -116,7 +116,7 @@ const priorOccurrence = z.object({
 const gradingBody = z
   .object({
     customerClass: z.enum(['A', 'B', 'C']),
-    productFamily: z.enum(['network', 'storage', 'server']),
+    productFamily: z.enum(PRODUCT_FAMILIES),
     affectedUsers: z.number().int().min(0).optional(),
     serviceLostPercent: z.number().min(0).max(100).optional().meta({ description: '100 is a total outage' }),
     serverChassisOrMultipleDevices: z.boolean().optional(),

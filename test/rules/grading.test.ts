@@ -72,6 +72,11 @@ describe('tables 2-4: share of service lost', () => {
     expect(grade({ customerClass: 'C', productFamily: 'server', serverChassisOrMultipleDevices: true, serviceLostPercent: 100 }).level).toBeNull();
   });
 
+  it('does not apply to a network-management system, graded by table 6 only', () => {
+    expect(grade({ customerClass: 'A', productFamily: 'nms', serviceLostPercent: 100, affectedUsers: 9000 }).level).toBeNull();
+    expect(grade({ customerClass: 'A', productFamily: 'nms', serviceLostPercent: 100, nmsOutage: { allNmsDownHours: 30 } }).level).toBe(2);
+  });
+
   it('applies to servers only when a whole chassis or two or more devices failed', () => {
     expect(grade({ customerClass: 'A', productFamily: 'server', serviceLostPercent: 100 }).level).toBeNull();
     expect(grade({ customerClass: 'A', productFamily: 'server', serverChassisOrMultipleDevices: false, serviceLostPercent: 100 }).level).toBeNull();

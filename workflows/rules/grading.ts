@@ -17,7 +17,9 @@ import {
 
 export type IncidentLevel = 1 | 2 | 3;
 export type CustomerClass = 'A' | 'B' | 'C';
-export type ProductFamily = 'network' | 'storage' | 'server';
+/** The product lines of the master data; a network-management system ('nms') is graded by table 6 (and the common rules) only. */
+export const PRODUCT_FAMILIES = ['network', 'storage', 'server', 'nms'] as const;
+export type ProductFamily = (typeof PRODUCT_FAMILIES)[number];
 export type DataImportance = 'critical_database_or_financial' | 'important_files';
 export type FireDevice = 'box' | 'chassis';
 
@@ -178,7 +180,7 @@ export function nmsOutageType(outage: NmsOutage): 'E1' | 'E2' | null {
 
 function validateInput(input: IncidentGradingInput): void {
   if (!['A', 'B', 'C'].includes(input.customerClass)) throw new RangeError(`customerClass must be A, B or C`);
-  if (!['network', 'storage', 'server'].includes(input.productFamily)) throw new RangeError(`productFamily must be network, storage or server`);
+  if (!(PRODUCT_FAMILIES as readonly string[]).includes(input.productFamily)) throw new RangeError(`productFamily must be one of ${PRODUCT_FAMILIES.join(', ')}`);
   const nonNegative = (name: string, value: number | undefined) => {
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) throw new RangeError(`${name} must be a number >= 0`);
   };
