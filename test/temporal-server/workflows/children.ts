@@ -4,7 +4,6 @@ import {
   getExternalWorkflowHandle,
   ParentClosePolicy,
   startChild,
-  WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/workflow';
 import { echoWorkflow, failingWorkflow, waitForeverWorkflow } from './lifecycle';
 import { addSignal } from './messaging';
@@ -34,7 +33,7 @@ export async function parentOfDuplicateChild(childId: string): Promise<string> {
     await startChild(waitForeverWorkflow, { workflowId: childId });
     return 'started';
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already started';
+    if ((error as Error).name === 'WorkflowExecutionAlreadyStartedError') return 'already started';
     throw error;
   }
 }

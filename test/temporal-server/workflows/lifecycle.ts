@@ -1,8 +1,11 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
+  defineQuery,
   defineSignal,
+  isCancellation,
   patched,
   setHandler,
   sleep,
@@ -71,4 +74,41 @@ export async function failsFirstTaskWorkflow(): Promise<number> {
   const { attempt, historyLength } = workflowInfo();
   if (historyLength <= 3 && attempt === 1) throw new Error('transient bug in the first workflow task');
   return attempt;
+}
+
+export const stateQuery = defineQuery<string>('state');
+
+/** Reports 'waiting' until a one-hour timer fires, then 'timer fired'; ends on `proceed`. */
+export async function timerStateWorkflow(): Promise<number> {
+  let state = 'waiting';
+  let proceed = false;
+  setHandler(stateQuery, () => state);
+  setHandler(proceedSignal, () => {
+    proceed = true;
+  });
+  await sleep('1 hour');
+  state = 'timer fired';
+  await condition(() => proceed);
+  return Date.now();
+}
+
+/** Starts a long timer and cancels it; returns how the timer ended. */
+export async function cancelledTimerWorkflow(): Promise<string> {
+  const scope = new CancellationScope();
+  const timer = scope.run(() => sleep('30 days'));
+  await sleep('1 second');
+  scope.cancel();
+  try {
+    await timer;
+    return 'fired';
+  } catch (error) {
+    return isCancellation(error) ? 'cancelled' : 'failed';
+  }
+}
+
+/** Workflow time (Date.now) before and after a timer. */
+export async function workflowClockWorkflow(duration: string): Promise<{ before: number; after: number }> {
+  const before = Date.now();
+  await sleep(duration);
+  return { before, after: Date.now() };
 }
