@@ -25,7 +25,7 @@ function installQuietRuntime(): void {
 }
 
 /** The workflow bundle of ./workflows, rebuilt only when those sources change. */
-async function workflowBundle(): Promise<WorkflowBundle> {
+export async function workflowBundle(): Promise<WorkflowBundle> {
   const hash = createHash('sha256');
   for (const name of fs.readdirSync(WORKFLOWS_DIR).sort()) hash.update(name).update(fs.readFileSync(path.join(WORKFLOWS_DIR, name)));
   const cached = path.join(CACHE_DIR, `workflows-${hash.digest('hex').slice(0, 16)}.js`);
