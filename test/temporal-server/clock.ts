@@ -37,7 +37,10 @@ export class VirtualClock {
     readonly timeSkipping: boolean,
     /** Whether the engine has a workflow task outstanding, or (when `includeActivities`) an activity task. */
     private readonly isBusy: (includeActivities: boolean) => boolean,
+    /** Where virtual time starts (epoch ms); defaults to now. Only time skipping may set it in the past. */
+    startTimeMs?: number,
   ) {
+    if (startTimeMs !== undefined) this.offsetMs = startTimeMs - Date.now();
     // Like Temporal's test server, skipping starts locked; TimeSkippingWorkflowClient.result() unlocks it.
     this.lockCount = timeSkipping ? 1 : 0;
   }

@@ -135,6 +135,7 @@ function visibilityStatusName(status: temporal.api.enums.v1.WorkflowExecutionSta
 
 export interface EngineOptions {
   timeSkipping: boolean;
+  startTimeMs?: number | undefined;
 }
 
 /** The in-memory Temporal: executions, histories, task queues and the virtual clock. */
@@ -156,6 +157,7 @@ export class TemporalEngine {
   constructor(options: EngineOptions) {
     this.clock = new VirtualClock(options.timeSkipping, (includeActivities) =>
       this.outstandingWorkflowTasks.size > 0 || (includeActivities && this.outstandingActivities.size > 0),
+      options.startTimeMs,
     );
   }
 
@@ -1788,6 +1790,14 @@ export class TemporalEngine {
     return activity;
   }
 
+  private startedActivityById(request: { namespace: string; workflowId: string; runId: string; activityId: string }): Activity {
+    const run = this.findOpenRun(request.namespace, { workflowId: request.workflowId, runId: request.runId });
+    for (const activity of run.activities.values()) {
+      if (activity.activityId === request.activityId && activity.state === 'started') return activity;
+    }
+    throw notFound(`activity "${request.activityId}" is not running`);
+  }
+
   /** Ends the activity with its started event (written now, as the real server does) and a final event. */
   private finishActivity(activity: Activity, writeFinal: (startedEventId: number) => void): void {
     const { run } = activity;
@@ -1812,7 +1822,14 @@ export class TemporalEngine {
   }
 
   respondActivityTaskCompleted(request: temporal.api.workflowservice.v1.RespondActivityTaskCompletedRequest): object {
-    const activity = this.startedActivityFor(request.taskToken);
+    return this.completeActivity(this.startedActivityFor(request.taskToken), request);
+  }
+
+  respondActivityTaskCompletedById(request: temporal.api.workflowservice.v1.RespondActivityTaskCompletedByIdRequest): object {
+    return this.completeActivity(this.startedActivityById(request), request);
+  }
+
+  private completeActivity(activity: Activity, request: { result?: Payloads | null; identity?: string | null }): object {
     this.finishActivity(activity, (startedEventId) =>
       this.writeEvent(activity.run, {
         eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
@@ -1828,7 +1845,17 @@ export class TemporalEngine {
   }
 
   respondActivityTaskFailed(request: temporal.api.workflowservice.v1.RespondActivityTaskFailedRequest): object {
-    const activity = this.startedActivityFor(request.taskToken);
+    return this.failActivity(this.startedActivityFor(request.taskToken), request);
+  }
+
+  respondActivityTaskFailedById(request: temporal.api.workflowservice.v1.RespondActivityTaskFailedByIdRequest): object {
+    return this.failActivity(this.startedActivityById(request), request);
+  }
+
+  private failActivity(
+    activity: Activity,
+    request: { failure?: Failure | null; lastHeartbeatDetails?: Payloads | null; identity?: string | null },
+  ): object {
     if (request.lastHeartbeatDetails?.payloads?.length) activity.heartbeatDetails = request.lastHeartbeatDetails;
     const failure = request.failure ?? { message: 'activity failed' };
     const decision = retryDecision(activity.retry, activity.attempt, failure, this.clock.now(), this.activityDeadline(activity));
@@ -1852,7 +1879,14 @@ export class TemporalEngine {
   }
 
   respondActivityTaskCanceled(request: temporal.api.workflowservice.v1.RespondActivityTaskCanceledRequest): object {
-    const activity = this.startedActivityFor(request.taskToken);
+    return this.cancelActivity(this.startedActivityFor(request.taskToken), request);
+  }
+
+  respondActivityTaskCanceledById(request: temporal.api.workflowservice.v1.RespondActivityTaskCanceledByIdRequest): object {
+    return this.cancelActivity(this.startedActivityById(request), request);
+  }
+
+  private cancelActivity(activity: Activity, request: { details?: Payloads | null; identity?: string | null }): object {
     this.finishActivity(activity, (startedEventId) =>
       this.writeEvent(activity.run, {
         eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
@@ -1871,8 +1905,20 @@ export class TemporalEngine {
   recordActivityTaskHeartbeat(
     request: temporal.api.workflowservice.v1.RecordActivityTaskHeartbeatRequest,
   ): temporal.api.workflowservice.v1.IRecordActivityTaskHeartbeatResponse {
-    const activity = this.startedActivityFor(request.taskToken);
-    if (request.details) activity.heartbeatDetails = request.details;
+    return this.heartbeatActivity(this.startedActivityFor(request.taskToken), request.details);
+  }
+
+  recordActivityTaskHeartbeatById(
+    request: temporal.api.workflowservice.v1.RecordActivityTaskHeartbeatByIdRequest,
+  ): temporal.api.workflowservice.v1.IRecordActivityTaskHeartbeatByIdResponse {
+    return this.heartbeatActivity(this.startedActivityById(request), request.details);
+  }
+
+  private heartbeatActivity(
+    activity: Activity,
+    details: Payloads | null | undefined,
+  ): temporal.api.workflowservice.v1.IRecordActivityTaskHeartbeatResponse {
+    if (details) activity.heartbeatDetails = details;
     activity.lastHeartbeatTimeMs = this.clock.now();
     this.armHeartbeatTimeout(activity);
     return { cancelRequested: activity.cancelRequestedEventId !== undefined };

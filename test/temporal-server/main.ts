@@ -10,7 +10,13 @@ export async function main(args: readonly string[]): Promise<void> {
     console.error('usage: temporal-test-server <port> [--real-time]');
     process.exit(2);
   }
-  const server = await startTemporalTestServer({ port, host: '127.0.0.1', timeSkipping: !args.includes('--real-time') });
+  const startTime = process.env.TEMPORAL_TEST_SERVER_START_TIME;
+  const startTimeMs = startTime ? Date.parse(startTime) : undefined;
+  if (startTimeMs !== undefined && Number.isNaN(startTimeMs)) {
+    console.error(`TEMPORAL_TEST_SERVER_START_TIME is not an ISO instant: ${startTime}`);
+    process.exit(2);
+  }
+  const server = await startTemporalTestServer({ port, host: '127.0.0.1', timeSkipping: !args.includes('--real-time'), startTimeMs });
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
   };

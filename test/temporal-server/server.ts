@@ -16,6 +16,8 @@ export interface TemporalTestServerOptions {
   host?: string;
   /** true: virtual clock with TestService time skipping; false: wall clock (the offline dev engine). */
   timeSkipping: boolean;
+  /** Time skipping only: the virtual time to start at (epoch ms), e.g. to run a test on a past calendar date. */
+  startTimeMs?: number | undefined;
 }
 
 export interface TemporalTestServer {
@@ -86,6 +88,13 @@ function workflowServiceHandlers(engine: TemporalEngine): Record<string, UnaryHa
     RespondActivityTaskFailed: async (request: wsv1.RespondActivityTaskFailedRequest) => engine.respondActivityTaskFailed(request),
     RespondActivityTaskCanceled: async (request: wsv1.RespondActivityTaskCanceledRequest) =>
       engine.respondActivityTaskCanceled(request),
+    RespondActivityTaskCompletedById: async (request: wsv1.RespondActivityTaskCompletedByIdRequest) =>
+      engine.respondActivityTaskCompletedById(request),
+    RespondActivityTaskFailedById: async (request: wsv1.RespondActivityTaskFailedByIdRequest) => engine.respondActivityTaskFailedById(request),
+    RespondActivityTaskCanceledById: async (request: wsv1.RespondActivityTaskCanceledByIdRequest) =>
+      engine.respondActivityTaskCanceledById(request),
+    RecordActivityTaskHeartbeatById: async (request: wsv1.RecordActivityTaskHeartbeatByIdRequest) =>
+      engine.recordActivityTaskHeartbeatById(request),
     RecordActivityTaskHeartbeat: async (request: wsv1.RecordActivityTaskHeartbeatRequest) =>
       engine.recordActivityTaskHeartbeat(request),
     ShutdownWorker: async (request: wsv1.ShutdownWorkerRequest) => engine.shutdownWorker(request),
@@ -123,7 +132,7 @@ function testServiceHandlers(engine: TemporalEngine): Record<string, UnaryHandle
 /** Starts the server in this process. */
 export async function startTemporalTestServer(options: TemporalTestServerOptions): Promise<TemporalTestServer> {
   const host = options.host ?? '127.0.0.1';
-  const engine = new TemporalEngine({ timeSkipping: options.timeSkipping });
+  const engine = new TemporalEngine({ timeSkipping: options.timeSkipping, startTimeMs: options.timeSkipping ? options.startTimeMs : undefined });
   const activeCalls = new Set<AbortController>();
   const reportError = (method: string, error: unknown): void => {
     console.error(`[temporal-test-server] ${method} failed:`, error);
