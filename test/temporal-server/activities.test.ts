@@ -1,9 +1,17 @@
-import { Context } from '@temporalio/activity';
+import { CompleteAsyncError, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { useServerTestEnv } from './harness';
 import { cancelActivityAfter, runActivity } from './workflows';
 
+/** Task tokens of activities completing asynchronously, by workflow id. */
+const asyncTokens = new Map<string, Uint8Array>();
+
 const activities = {
+  async completeLater(): Promise<never> {
+    const { taskToken, workflowExecution } = Context.current().info;
+    asyncTokens.set(workflowExecution.workflowId, taskToken);
+    throw new CompleteAsyncError();
+  },
   async succeedAfterFailures(failures: number): Promise<number> {
     const { attempt } = Context.current().info;
     if (attempt <= failures) throw ApplicationFailure.create({ message: `attempt ${attempt} failed`, type: 'Flaky' });
@@ -199,5 +207,32 @@ describe('activities', () => {
     expect(pending?.attempt).toBe(2);
     expect(pending?.lastFailure?.message).toBe('failed with Flaky');
     await handle.terminate();
+  });
+
+  test('an activity completed asynchronously by task token delivers that result', async () => {
+    const workflowId = t.id('async-token');
+    const handle = await t.env.client.workflow.start(runActivity, {
+      taskQueue: t.taskQueue,
+      workflowId,
+      args: ['completeLater', [], { startToCloseTimeout: '1 minute' }],
+    });
+    while (!asyncTokens.has(workflowId)) await new Promise((resolve) => setTimeout(resolve, 20));
+    await t.env.client.activity.heartbeat(asyncTokens.get(workflowId)!, 'still working');
+    await t.env.client.activity.complete(asyncTokens.get(workflowId)!, 'done by token');
+    expect((await handle.result()).result).toBe('done by token');
+  });
+
+  test('an activity completed asynchronously by workflow and activity id delivers that result', async () => {
+    const workflowId = t.id('async-id');
+    const handle = await t.env.client.workflow.start(runActivity, {
+      taskQueue: t.taskQueue,
+      workflowId,
+      args: ['completeLater', [], { startToCloseTimeout: '1 minute', activityId: 'approval-mail', retry: { maximumAttempts: 1 } }],
+    });
+    while (!asyncTokens.has(workflowId)) await new Promise((resolve) => setTimeout(resolve, 20));
+    await t.env.client.activity.heartbeat({ workflowId, activityId: 'approval-mail' });
+    await t.env.client.activity.fail({ workflowId, activityId: 'approval-mail' }, new Error('rejected by mail'));
+    const outcome = await handle.result();
+    expect(outcome.failure?.causeMessage).toBe('rejected by mail');
   });
 });
