@@ -233,6 +233,7 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
           return_deadline_provisional: deadline.provisional,
           return_deadline_missing_years: deadline.missingYears,
           first_reminder_date: deadline.reminders[0]?.date ?? deadline.dueDate,
+          reminder_dates: deadline.reminders.map((reminder) => reminder.date),
         });
         await appendAuditEvent(trx, {
           caseId: input.caseId,

@@ -197,6 +197,7 @@ export interface SparePartLoansTable {
   return_deadline_provisional: boolean | null;
   return_deadline_missing_years: number[] | null;
   first_reminder_date: string | null;
+  reminder_dates: string[] | null;
   returned_at: Timestamp | null;
   return_discrepancy: string | null;
   fault_tag_present: boolean | null;

@@ -1,5 +1,6 @@
 import { ApplicationFailure, allHandlersFinished, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { SparePartLoanSummary } from '../activities/spare-parts';
 import {
   BUSINESS_RULE_VIOLATION,
   INVALID_TRANSITION,
@@ -55,7 +56,12 @@ async function untilOr(done: () => boolean, deadlineIso: string): Promise<boolea
  * until a late return or a payment writes the loan off.
  */
 export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<SparePartLoanState> {
-  const loan = await activities.loadSparePartLoan(input.caseId);
+  // Handlers are registered before the first await: an update sent right after the start must find them.
+  let loan: SparePartLoanSummary | undefined;
+  const loaded = async (): Promise<SparePartLoanSummary> => {
+    await condition(() => loan !== undefined);
+    return loan!;
+  };
   const state: SparePartLoanState = { loanNumber: input.loanNumber, status: 'pending_approval', deadline: null, remindersSent: [] };
   let changeInProgress = false;
   const isFinal = () => SPARE_PART_FINAL_STATUSES.includes(state.status);
@@ -84,7 +90,7 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
   };
   const email = (key: string, content: EmailWithoutKey) =>
     activities.sendEmail({ ...content, idempotencyKey: `spare-part/${state.loanNumber}/${key}` } as SendEmailInput);
-  const toContact = { contactId: loan.contactId };
+  const toContact = async () => ({ contactId: (await loaded()).contactId });
 
   setHandler(sparePartStateQuery, () => state);
 
@@ -104,7 +110,7 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
       change(async () => {
         await activities.recordSparePartDecision({ caseId: input.caseId, decision: 'rejected', stamp: rejection });
         state.status = 'rejected';
-        await email('rejected', { caseId: input.caseId, to: toContact, template: 'spare_part_rejected', params: { loanNumber: state.loanNumber, reason: rejection.reason } });
+        await email('rejected', { caseId: input.caseId, to: await toContact(), template: 'spare_part_rejected', params: { loanNumber: state.loanNumber, reason: rejection.reason } });
       }),
     { validator: (_: RejectionInput) => allowOnlyWhen(['pending_approval'], 'reject') },
   );
@@ -117,7 +123,7 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
         state.status = 'shipped';
         await email('shipped', {
             caseId: input.caseId,
-          to: toContact,
+          to: await toContact(),
           template: 'spare_part_shipped',
           params: {
             loanNumber: state.loanNumber,
@@ -141,9 +147,9 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
         state.status = 'awaiting_return';
         await email('return-deadline', {
             caseId: input.caseId,
-          to: toContact,
+          to: await toContact(),
           template: 'spare_part_return_deadline',
-          params: { loanNumber: state.loanNumber, failedSerial: loan.failedSerial, dueDate: deadline.dueDate, provisional: deadline.provisional },
+          params: { loanNumber: state.loanNumber, failedSerial: (await loaded()).failedSerial, dueDate: deadline.dueDate, provisional: deadline.provisional },
         });
       }),
     { validator: (_: ReceiptInput) => allowOnlyWhen(['shipped'], 'confirm receipt') },
@@ -157,18 +163,20 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
         state.status = result.status;
         await email('closed', {
             caseId: input.caseId,
-          to: toContact,
+          to: await toContact(),
           template: 'spare_part_closed',
-          params: { loanNumber: state.loanNumber, failedSerial: loan.failedSerial, writtenOff: result.status === 'written_off' },
+          params: { loanNumber: state.loanNumber, failedSerial: (await loaded()).failedSerial, writtenOff: result.status === 'written_off' },
         });
       }),
     {
       validator: (receipt: ReturnInput) => {
         allowOnlyWhen(['awaiting_return', 'overdue'], 'record the return');
-        if (receipt.returnedSerial !== loan.failedSerial) {
+        // Awaiting return implies the loan was loaded long ago.
+        const failedSerial = loan?.failedSerial;
+        if (receipt.returnedSerial !== failedSerial) {
           throw ApplicationFailure.create({
             type: BUSINESS_RULE_VIOLATION,
-            message: `returned serial ${receipt.returnedSerial} does not match the failed device ${loan.failedSerial}`,
+            message: `returned serial ${receipt.returnedSerial} does not match the failed device ${failedSerial}`,
             details: [{ field: 'returnedSerial' }],
           });
         }
@@ -191,20 +199,21 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
         state.status = 'written_off';
         await email('closed', {
             caseId: input.caseId,
-          to: toContact,
+          to: await toContact(),
           template: 'spare_part_closed',
-          params: { loanNumber: state.loanNumber, failedSerial: loan.failedSerial, writtenOff: true },
+          params: { loanNumber: state.loanNumber, failedSerial: (await loaded()).failedSerial, writtenOff: true },
         });
       }),
     { validator: (_: PaymentInput) => allowOnlyWhen(['overdue'], 'record a payment') },
   );
 
+  loan = await activities.loadSparePartLoan(input.caseId);
   await email('application-received', {
 
     caseId: input.caseId,
-    to: toContact,
+    to: await toContact(),
     template: 'spare_part_application_received',
-    params: { loanNumber: state.loanNumber, failedSerial: loan.failedSerial },
+    params: { loanNumber: state.loanNumber, failedSerial: (await loaded()).failedSerial },
   });
 
   // Approval, shipment and receipt are driven by updates; the workflow waits for the return clock to start.
@@ -219,9 +228,9 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
       if (await untilOr(() => state.status !== 'awaiting_return', reminder.at)) break;
       await email(`reminder/${reminder.date}`, {
         caseId: input.caseId,
-        to: toContact,
+        to: await toContact(),
         template: 'spare_part_return_reminder',
-        params: { loanNumber: state.loanNumber, failedSerial: loan.failedSerial, dueDate: deadline.dueDate, workingDaysLeft: reminder.workingDaysLeft },
+        params: { loanNumber: state.loanNumber, failedSerial: (await loaded()).failedSerial, dueDate: deadline.dueDate, workingDaysLeft: reminder.workingDaysLeft },
       });
       await activities.recordSparePartReminder({ caseId: input.caseId, loanNumber: state.loanNumber, date: reminder.date, workingDaysLeft: reminder.workingDaysLeft });
       state.remindersSent.push(reminder.date);
@@ -238,15 +247,15 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
         log.info('spare-part loan overdue', { loanNumber: state.loanNumber, ...overdue });
         await email('overdue', {
             caseId: input.caseId,
-          to: toContact,
+          to: await toContact(),
           template: 'spare_part_overdue_customer',
-          params: { loanNumber: state.loanNumber, failedSerial: loan.failedSerial, amountCents: overdue.amountCents, billingCycle: overdue.billingCycle },
+          params: { loanNumber: state.loanNumber, failedSerial: (await loaded()).failedSerial, amountCents: overdue.amountCents, billingCycle: overdue.billingCycle },
         });
         await activities.notifyManagersOfOverdue({
           caseId: input.caseId,
           loanNumber: state.loanNumber,
-          customerName: loan.customerName,
-          failedSerial: loan.failedSerial,
+          customerName: (await loaded()).customerName,
+          failedSerial: (await loaded()).failedSerial,
           amountCents: overdue.amountCents,
         });
       } finally {

@@ -70,7 +70,13 @@ const loanSchema = z
       .nullable(),
     receipt: z.object({ receivedAt: z.string(), confirmedBy: z.string(), discrepancy: z.string().nullable() }).nullable(),
     returnDeadline: z
-      .object({ dueDate: z.string(), dueAt: z.string(), provisional: z.boolean(), missingYears: z.array(z.number()) })
+      .object({
+        dueDate: z.string(),
+        dueAt: z.string(),
+        provisional: z.boolean(),
+        missingYears: z.array(z.number()),
+        reminderDates: z.array(z.string()).meta({ description: 'Days a reminder goes out, at 09:00 China time' }),
+      })
       .nullable(),
     remindersSent: z.array(z.string()),
     returned: z.object({ at: z.string(), faultTagPresent: z.boolean(), discrepancy: z.string().nullable() }).nullable(),
@@ -136,6 +142,7 @@ async function loadLoan(db: Db, loanNumber: string, withDetails = true): Promise
             dueAt: iso(row.return_due_at)!,
             provisional: row.return_deadline_provisional ?? false,
             missingYears: row.return_deadline_missing_years ?? [],
+            reminderDates: row.reminder_dates ?? [],
           }
         : null,
     remindersSent: events

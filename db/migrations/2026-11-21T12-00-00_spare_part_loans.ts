@@ -37,6 +37,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('return_deadline_provisional', 'boolean')
     .addColumn('return_deadline_missing_years', sql`integer[]`)
     .addColumn('first_reminder_date', 'date')
+    .addColumn('reminder_dates', sql`text[]`)
     .addColumn('returned_at', 'timestamptz')
     .addColumn('return_discrepancy', 'text')
     .addColumn('fault_tag_present', 'boolean')

@@ -16,7 +16,7 @@ export function createTestApp(db: Db, overrides: Partial<AppDependencies> = {}) 
   return createApp({
     config: testConfig,
     db,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     links: testSignedLinks(),
     readiness: { database: () => pingDb(db) },
     ...overrides,

@@ -35,8 +35,8 @@ export interface ProcessHarness {
  * Everything a process test needs, all real: a fresh PostgreSQL database, an SMTP server, the
  * Temporal test server with time skipping, the production worker and the Express app.
  */
-export async function startProcessHarness(): Promise<ProcessHarness> {
-  const [database, smtp, env, workflows] = await Promise.all([createTestDatabase(), startTestSmtpServer(), createTestEnv(), workflowBundle()]);
+export async function startProcessHarness(options: { startTime?: string } = {}): Promise<ProcessHarness> {
+  const [database, smtp, env, workflows] = await Promise.all([createTestDatabase(), startTestSmtpServer(), createTestEnv(options), workflowBundle()]);
   const taskQueue = `fieldops-test-${randomBytes(4).toString('hex')}`;
   const mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'fieldops <noreply@fieldops.test>', dataDir: 'var' });
   const links = testSignedLinks();

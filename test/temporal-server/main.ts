@@ -1,7 +1,7 @@
 import { startTemporalTestServer } from './server';
 
 /**
- * Command line of the launcher: `temporal-test-server <port> [--real-time]`, like Temporal's Java
+ * Command line of the launcher: `temporal-test-server <port> [--real-time] [--start-time=ISO]`, like Temporal's Java
  * test server (time skipping on). Runs until SIGINT/SIGTERM.
  */
 export async function main(args: readonly string[]): Promise<void> {
@@ -10,10 +10,10 @@ export async function main(args: readonly string[]): Promise<void> {
     console.error('usage: temporal-test-server <port> [--real-time]');
     process.exit(2);
   }
-  const startTime = process.env.TEMPORAL_TEST_SERVER_START_TIME;
+  const startTime = args.find((arg) => arg.startsWith('--start-time='))?.slice('--start-time='.length) ?? process.env.TEMPORAL_TEST_SERVER_START_TIME;
   const startTimeMs = startTime ? Date.parse(startTime) : undefined;
   if (startTimeMs !== undefined && Number.isNaN(startTimeMs)) {
-    console.error(`TEMPORAL_TEST_SERVER_START_TIME is not an ISO instant: ${startTime}`);
+    console.error(`--start-time / TEMPORAL_TEST_SERVER_START_TIME is not an ISO instant: ${startTime}`);
     process.exit(2);
   }
   const server = await startTemporalTestServer({ port, host: '127.0.0.1', timeSkipping: !args.includes('--real-time'), startTimeMs });
