@@ -14,6 +14,8 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       // Handlers implement async interfaces; an async function without await is not a bug here.
       '@typescript-eslint/require-await': 'off',
+      // Workflow state assigned after the handlers that read it are registered is the pattern, not a slip.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Kysely migrations take Kysely<any> by convention: they must not depend on today's schema types.
       '@typescript-eslint/no-explicit-any': ['error', { ignoreRestArgs: true }],

@@ -89,7 +89,7 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
     }
   };
   const email = (key: string, content: EmailWithoutKey) =>
-    activities.sendEmail({ ...content, idempotencyKey: `spare-part/${state.loanNumber}/${key}` } as SendEmailInput);
+    activities.sendEmail({ ...content, idempotencyKey: `spare-part/${state.loanNumber}/${key}` });
   const toContact = async () => ({ contactId: (await loaded()).contactId });
 
   setHandler(sparePartStateQuery, () => state);

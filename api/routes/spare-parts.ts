@@ -228,7 +228,7 @@ export async function applyForSparePart(deps: SparePartDependencies, body: z.out
         applied_by: applicant.actor,
         applied_by_role: applicant.role,
         applied_at: appliedAt,
-      } as never)
+      })
       .execute();
     await trx
       .insertInto('audit_events')

@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     }
     const { lines } = await db.selectFrom('invoice_lines').select((eb) => eb.fn.countAll<string>().as('lines')).executeTakeFirstOrThrow();
     const { pending } = await db.selectFrom('email_outbox').select((eb) => eb.fn.countAll<string>().as('pending')).where('status', '!=', 'sent').executeTakeFirstOrThrow();
-    const keys = smtp.received.map((mail) => String(mail.headers.get('x-fieldops-idempotency-key')));
+    const keys = smtp.received.map((mail) => mail.headers.get('x-fieldops-idempotency-key') as string);
     const duplicates = keys.length - new Set(keys).size;
     const wallSeconds = (Date.now() - started) / 1000;
     console.log(

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { createDb, migrateToLatest, type Db } from '../../db';
 
@@ -50,9 +49,4 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
       await onAdminConnection((client) => client.query(`drop database if exists ${name} with (force)`));
     },
   };
-}
-
-/** A bare Kysely on a URL, for tests that need a second, independent connection. */
-export function connect(url: string): Kysely<any> {
-  return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }) });
 }
