@@ -6,6 +6,7 @@ import type { Database, SparePartLoan } from '../db/schema';
 import type { Updateable } from 'kysely';
 import {
   BUSINESS_RULE_VIOLATION,
+  SPARE_PART_FINAL_STATUSES,
   type DecisionInput,
   type PaymentInput,
   type ReceiptInput,
@@ -97,7 +98,7 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
       .set({ ...changes, status, updated_at: at })
       .where('case_id', '=', caseId)
       .execute();
-    await setCaseStatus(trx, caseId, status, at, status === 'rejected' || status === 'returned' || status === 'written_off');
+    await setCaseStatus(trx, caseId, status, at, SPARE_PART_FINAL_STATUSES.includes(status));
   }
 
   /** Lifts the customer's downgrade once no overdue loan of theirs is left unwritten-off. */

@@ -26,6 +26,8 @@ export type SparePartStatus = (typeof SPARE_PART_STATUSES)[number];
 
 /** Statuses after which nothing more happens to a loan. */
 export const SPARE_PART_FINAL_STATUSES: readonly SparePartStatus[] = ['rejected', 'returned', 'written_off'];
+/** A loan in progress: at most one per failed device. */
+export const SPARE_PART_OPEN_STATUSES: readonly SparePartStatus[] = SPARE_PART_STATUSES.filter((status) => !SPARE_PART_FINAL_STATUSES.includes(status));
 
 export interface SparePartLoanInput {
   caseId: string;

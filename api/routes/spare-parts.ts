@@ -8,6 +8,8 @@ import type { Db } from '../../db';
 import { insertCase, nextCaseNumber } from '../../db/repositories/cases';
 import type { UserRole } from '../../db/schema';
 import {
+  SPARE_PART_FINAL_STATUSES,
+  SPARE_PART_OPEN_STATUSES,
   SPARE_PART_STATUSES,
   approveSparePartUpdate,
   confirmReceiptUpdate,
@@ -193,7 +195,7 @@ async function checkEligibility(db: Db, body: z.output<typeof applicationSchema>
     .selectFrom('spare_part_loans')
     .select('loan_number')
     .where('failed_device_id', '=', device.id)
-    .where('status', 'in', ['pending_approval', 'approved', 'shipped', 'awaiting_return', 'overdue'])
+    .where('status', 'in', SPARE_PART_OPEN_STATUSES)
     .executeTakeFirst();
   if (open) throw ApiError.conflict('loan_already_open', `device ${body.failedSerial} already has open loan ${open.loan_number}`, { loanNumber: open.loan_number });
   let relatedCaseId: string | null = null;
@@ -286,7 +288,7 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
         if (query.customerId) select = select.where('customer_id', '=', query.customerId);
         if (query.status === 'open') select = select.where('status', 'in', ['pending_approval', 'approved', 'shipped', 'awaiting_return']);
         if (query.status === 'overdue') select = select.where('status', '=', 'overdue');
-        if (query.status === 'closed') select = select.where('status', 'in', ['rejected', 'returned', 'written_off']);
+        if (query.status === 'closed') select = select.where('status', 'in', SPARE_PART_FINAL_STATUSES);
         if (query.status === 'due_soon') {
           select = select.where('status', '=', 'awaiting_return').where('first_reminder_date', '<=', sql<string>`(now() at time zone 'Asia/Shanghai')::date`);
         }
