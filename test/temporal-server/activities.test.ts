@@ -9,7 +9,7 @@ const asyncTokens = new Map<string, Uint8Array>();
 const activities = {
   async completeLater(): Promise<never> {
     const { taskToken, workflowExecution } = Context.current().info;
-    asyncTokens.set(workflowExecution.workflowId, taskToken);
+    asyncTokens.set(workflowExecution?.workflowId ?? '', taskToken);
     throw new CompleteAsyncError();
   },
   async succeedAfterFailures(failures: number): Promise<number> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { google, temporal } from '@temporalio/proto';
+import type { Cancellation } from './cancellation';
 import { VirtualClock, type ClockTimer } from './clock';
 import { duration, durationMs, int64, timestamp, toNumber } from './convert';
 import { invalidArgument, notFound, queryFailed, RpcError, workflowAlreadyStarted } from './errors';
@@ -171,14 +172,14 @@ export class TemporalEngine {
   // Waiting helpers
 
   /** Resolves when `ready()` holds after a change on `run`, or with false after the timeout/cancel. */
-  private waitForRun(run: WorkflowRun, ready: () => boolean, signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+  private waitForRun(run: WorkflowRun, ready: () => boolean, cancellation: Cancellation, timeoutMs: number): Promise<boolean> {
     if (ready()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const finish = (result: boolean): void => {
         clearTimeout(timer);
         run.listeners.delete(onChange);
         this.shutdownListeners.delete(onAbort);
-        signal.removeEventListener('abort', onAbort);
+        stopListening();
         resolve(result);
       };
       const onChange = (): void => {
@@ -188,7 +189,7 @@ export class TemporalEngine {
       const timer = setTimeout(() => finish(false), timeoutMs);
       run.listeners.add(onChange);
       this.shutdownListeners.add(onAbort);
-      signal.addEventListener('abort', onAbort);
+      const stopListening = cancellation.onCancel(onAbort);
     });
   }
 
@@ -199,7 +200,7 @@ export class TemporalEngine {
   private waitForPoll<T, R>(
     pollers: Array<Poller<T>>,
     build: (item: T) => R | undefined,
-    signal: AbortSignal,
+    cancellation: Cancellation,
     empty: R,
   ): Promise<R> {
     return new Promise((resolve) => {
@@ -219,14 +220,14 @@ export class TemporalEngine {
         const index = pollers.indexOf(poller);
         if (index >= 0) pollers.splice(index, 1);
         this.shutdownListeners.delete(onAbort);
-        signal.removeEventListener('abort', onAbort);
+        stopListening();
         resolve(response);
       };
       const onAbort = (): void => finish(empty);
       const timer = setTimeout(() => finish(empty), LONG_POLL_TIMEOUT_MS);
       pollers.push(poller);
       this.shutdownListeners.add(onAbort);
-      signal.addEventListener('abort', onAbort);
+      const stopListening = cancellation.onCancel(onAbort);
     });
   }
 
@@ -612,9 +613,13 @@ export class TemporalEngine {
 
   async pollWorkflowTaskQueue(
     request: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest,
-    signal: AbortSignal,
+    cancellation: Cancellation,
   ): Promise<temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse> {
-    const queueName = request.taskQueue?.name ?? '';
+    // Sticky queues are not kept: a worker's sticky pollers serve its normal queue (every task
+    // carries the full history), so all its pollers take part instead of the few normal ones.
+    const taskQueue = request.taskQueue;
+    const queueName =
+      taskQueue?.kind === TaskQueueKind.TASK_QUEUE_KIND_STICKY && taskQueue.normalName ? taskQueue.normalName : (taskQueue?.name ?? '');
     const queue = this.taskQueue(request.namespace, queueName);
     const build = (item: WorkflowDispatch): temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined =>
       item.kind === 'task' ? this.startWorkflowTask(item.run, item.task, request.identity) : this.startQueryTask(item.query);
@@ -623,7 +628,7 @@ export class TemporalEngine {
       if (response) return response;
     }
     if (this.closed) return {};
-    return this.waitForPoll(queue.workflowPollers, build, signal, {});
+    return this.waitForPoll(queue.workflowPollers, build, cancellation, {});
   }
 
   private startWorkflowTask(
@@ -1711,7 +1716,7 @@ export class TemporalEngine {
 
   async pollActivityTaskQueue(
     request: temporal.api.workflowservice.v1.PollActivityTaskQueueRequest,
-    signal: AbortSignal,
+    cancellation: Cancellation,
   ): Promise<temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse> {
     const queue = this.taskQueue(request.namespace, request.taskQueue?.name ?? '');
     const build = (item: { activity: Activity; attempt: number }) =>
@@ -1721,7 +1726,7 @@ export class TemporalEngine {
       if (response) return response;
     }
     if (this.closed) return {};
-    return this.waitForPoll(queue.activityPollers, build, signal, {});
+    return this.waitForPoll(queue.activityPollers, build, cancellation, {});
   }
 
   private startActivityTask(
@@ -2083,7 +2088,7 @@ export class TemporalEngine {
 
   async queryWorkflow(
     request: temporal.api.workflowservice.v1.QueryWorkflowRequest,
-    signal: AbortSignal,
+    cancellation: Cancellation,
   ): Promise<temporal.api.workflowservice.v1.IQueryWorkflowResponse> {
     const run = this.findRun(request.namespace, request.execution);
     const QueryRejectCondition = api.enums.v1.QueryRejectCondition;
@@ -2104,13 +2109,13 @@ export class TemporalEngine {
           if (query.settled) return;
           query.settled = true;
           this.pendingQueries.delete(query.id);
-          signal.removeEventListener('abort', onAbort);
+          stopListening();
           this.shutdownListeners.delete(onAbort);
           resolve(result);
         },
       };
       const onAbort = (): void => query.settle({ error: new RpcError(1, 'query cancelled') });
-      signal.addEventListener('abort', onAbort);
+      const stopListening = cancellation.onCancel(onAbort);
       this.shutdownListeners.add(onAbort);
       this.pendingQueries.set(query.id, query);
       const task = run.workflowTask;
@@ -2163,7 +2168,7 @@ export class TemporalEngine {
 
   async updateWorkflowExecution(
     request: temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest,
-    signal: AbortSignal,
+    cancellation: Cancellation,
   ): Promise<temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse> {
     const run = this.findOpenRun(request.namespace, request.workflowExecution);
     const updateRequest: UpdateRequest = request.request ?? {};
@@ -2178,26 +2183,26 @@ export class TemporalEngine {
       this.clock.requestSkipCheck();
     }
     const waitForCompleted = request.waitPolicy?.lifecycleStage === UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED;
-    return this.awaitUpdate(run, update, waitForCompleted, signal);
+    return this.awaitUpdate(run, update, waitForCompleted, cancellation);
   }
 
   async pollWorkflowExecutionUpdate(
     request: temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest,
-    signal: AbortSignal,
+    cancellation: Cancellation,
   ): Promise<temporal.api.workflowservice.v1.IPollWorkflowExecutionUpdateResponse> {
     const run = this.findRun(request.namespace, request.updateRef?.workflowExecution);
     const updateId = request.updateRef?.updateId ?? '';
     const update = run.updates.get(updateId);
     if (!update) throw notFound(`update "${updateId}" not found`);
     const waitForCompleted = request.waitPolicy?.lifecycleStage !== UpdateStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
-    return this.awaitUpdate(run, update, waitForCompleted, signal);
+    return this.awaitUpdate(run, update, waitForCompleted, cancellation);
   }
 
   private async awaitUpdate(
     run: WorkflowRun,
     update: UpdateState,
     waitForCompleted: boolean,
-    signal: AbortSignal,
+    cancellation: Cancellation,
   ): Promise<temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse> {
     const reached = (): boolean =>
       update.abandoned !== undefined || update.stage === 'completed' || (!waitForCompleted && update.stage === 'accepted');
@@ -2209,7 +2214,7 @@ export class TemporalEngine {
           clearTimeout(timer);
           waiters.delete(onChange);
           run.listeners.delete(onChange);
-          signal.removeEventListener('abort', finish);
+          stopListening();
           this.shutdownListeners.delete(finish);
           resolve();
         };
@@ -2219,7 +2224,7 @@ export class TemporalEngine {
         const timer = setTimeout(finish, UPDATE_WAIT_MS);
         waiters.add(onChange);
         run.listeners.add(onChange);
-        signal.addEventListener('abort', finish);
+        const stopListening = cancellation.onCancel(finish);
         this.shutdownListeners.add(finish);
       });
     }
@@ -2242,13 +2247,13 @@ export class TemporalEngine {
 
   async getWorkflowExecutionHistory(
     request: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest,
-    signal: AbortSignal,
+    cancellation: Cancellation,
   ): Promise<temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryResponse> {
     const run = this.findRun(request.namespace, request.execution);
     const HistoryEventFilterType = api.enums.v1.HistoryEventFilterType;
     if (request.historyEventFilterType === HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT) {
       if (!isClosed(run) && request.waitNewEvent) {
-        await this.waitForRun(run, () => isClosed(run), signal, LONG_POLL_TIMEOUT_MS);
+        await this.waitForRun(run, () => isClosed(run), cancellation, LONG_POLL_TIMEOUT_MS);
       }
       if (!isClosed(run)) return { history: { events: [] }, nextPageToken: new Uint8Array() };
       const closeEvent = run.history[run.history.length - 1]!;
@@ -2257,7 +2262,7 @@ export class TemporalEngine {
     const token = request.nextPageToken?.length ? Buffer.from(request.nextPageToken).toString('utf8') : '';
     const fromIndex = token ? Number(token) : 0;
     if (request.waitNewEvent && run.history.length <= fromIndex && !isClosed(run)) {
-      await this.waitForRun(run, () => run.history.length > fromIndex || isClosed(run), signal, LONG_POLL_TIMEOUT_MS);
+      await this.waitForRun(run, () => run.history.length > fromIndex || isClosed(run), cancellation, LONG_POLL_TIMEOUT_MS);
     }
     const pageSize = request.maximumPageSize > 0 ? request.maximumPageSize : 1000;
     const events = run.history.slice(fromIndex, fromIndex + pageSize);
@@ -2402,15 +2407,15 @@ export class TemporalEngine {
   }
 
   /** TestService sleep: returns once virtual time has advanced by the duration (skipping towards it). */
-  async sleep(durationToSleep: google.protobuf.IDuration | null | undefined, signal: AbortSignal): Promise<void> {
-    await this.sleepUntil(this.clock.now() + (durationMs(durationToSleep) ?? 0), signal);
+  async sleep(durationToSleep: google.protobuf.IDuration | null | undefined, cancellation: Cancellation): Promise<void> {
+    await this.sleepUntil(this.clock.now() + (durationMs(durationToSleep) ?? 0), cancellation);
   }
 
-  async sleepUntil(targetMs: number, signal: AbortSignal): Promise<void> {
+  async sleepUntil(targetMs: number, cancellation: Cancellation): Promise<void> {
     await Promise.race([
       this.clock.sleepUntil(targetMs),
       new Promise<void>((resolve) => {
-        signal.addEventListener('abort', () => resolve());
+        cancellation.onCancel(resolve);
         this.shutdownListeners.add(resolve);
       }),
     ]);

@@ -1,5 +1,6 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { temporal } from '@temporalio/proto';
+import type { Cancellation } from './cancellation';
 import { timestamp, timestampMs } from './convert';
 import { TemporalEngine } from './engine';
 import { bindService, type CallContext, type UnaryHandler } from './grpc';
@@ -64,25 +65,25 @@ function workflowServiceHandlers(engine: TemporalEngine): Record<string, UnaryHa
       engine.requestCancelWorkflowExecution(request),
     TerminateWorkflowExecution: async (request: wsv1.TerminateWorkflowExecutionRequest) =>
       engine.terminateWorkflowExecution(request),
-    QueryWorkflow: (request: wsv1.QueryWorkflowRequest, context: CallContext) => engine.queryWorkflow(request, context.signal),
+    QueryWorkflow: (request: wsv1.QueryWorkflowRequest, context: CallContext) => engine.queryWorkflow(request, context.cancellation),
     UpdateWorkflowExecution: (request: wsv1.UpdateWorkflowExecutionRequest, context: CallContext) =>
-      engine.updateWorkflowExecution(request, context.signal),
+      engine.updateWorkflowExecution(request, context.cancellation),
     PollWorkflowExecutionUpdate: (request: wsv1.PollWorkflowExecutionUpdateRequest, context: CallContext) =>
-      engine.pollWorkflowExecutionUpdate(request, context.signal),
+      engine.pollWorkflowExecutionUpdate(request, context.cancellation),
     DescribeWorkflowExecution: async (request: wsv1.DescribeWorkflowExecutionRequest) =>
       engine.describeWorkflowExecution(request),
     GetWorkflowExecutionHistory: (request: wsv1.GetWorkflowExecutionHistoryRequest, context: CallContext) =>
-      engine.getWorkflowExecutionHistory(request, context.signal),
+      engine.getWorkflowExecutionHistory(request, context.cancellation),
     ListWorkflowExecutions: async (request: wsv1.ListWorkflowExecutionsRequest) => engine.listWorkflowExecutions(request),
     CountWorkflowExecutions: async (request: wsv1.CountWorkflowExecutionsRequest) => engine.countWorkflowExecutions(request),
     PollWorkflowTaskQueue: (request: wsv1.PollWorkflowTaskQueueRequest, context: CallContext) =>
-      engine.pollWorkflowTaskQueue(request, context.signal),
+      engine.pollWorkflowTaskQueue(request, context.cancellation),
     RespondWorkflowTaskCompleted: async (request: wsv1.RespondWorkflowTaskCompletedRequest) =>
       engine.respondWorkflowTaskCompleted(request),
     RespondWorkflowTaskFailed: async (request: wsv1.RespondWorkflowTaskFailedRequest) => engine.respondWorkflowTaskFailed(request),
     RespondQueryTaskCompleted: async (request: wsv1.RespondQueryTaskCompletedRequest) => engine.respondQueryTaskCompleted(request),
     PollActivityTaskQueue: (request: wsv1.PollActivityTaskQueueRequest, context: CallContext) =>
-      engine.pollActivityTaskQueue(request, context.signal),
+      engine.pollActivityTaskQueue(request, context.cancellation),
     RespondActivityTaskCompleted: async (request: wsv1.RespondActivityTaskCompletedRequest) =>
       engine.respondActivityTaskCompleted(request),
     RespondActivityTaskFailed: async (request: wsv1.RespondActivityTaskFailedRequest) => engine.respondActivityTaskFailed(request),
@@ -114,15 +115,15 @@ function testServiceHandlers(engine: TemporalEngine): Record<string, UnaryHandle
       return {};
     },
     UnlockTimeSkippingWithSleep: async (request: testv1.SleepRequest, context: CallContext) => {
-      await engine.sleep(request.duration, context.signal);
+      await engine.sleep(request.duration, context.cancellation);
       return {};
     },
     Sleep: async (request: testv1.SleepRequest, context: CallContext) => {
-      await engine.sleep(request.duration, context.signal);
+      await engine.sleep(request.duration, context.cancellation);
       return {};
     },
     SleepUntil: async (request: testv1.SleepUntilRequest, context: CallContext) => {
-      await engine.sleepUntil(timestampMs(request.timestamp) ?? 0, context.signal);
+      await engine.sleepUntil(timestampMs(request.timestamp) ?? 0, context.cancellation);
       return {};
     },
     GetCurrentTime: async () => ({ time: timestamp(engine.currentTime()) }),
@@ -133,11 +134,15 @@ function testServiceHandlers(engine: TemporalEngine): Record<string, UnaryHandle
 export async function startTemporalTestServer(options: TemporalTestServerOptions): Promise<TemporalTestServer> {
   const host = options.host ?? '127.0.0.1';
   const engine = new TemporalEngine({ timeSkipping: options.timeSkipping, startTimeMs: options.timeSkipping ? options.startTimeMs : undefined });
-  const activeCalls = new Set<AbortController>();
+  const activeCalls = new Set<Cancellation>();
   const reportError = (method: string, error: unknown): void => {
     console.error(`[temporal-test-server] ${method} failed:`, error);
   };
-  const server = new Server({ 'grpc.max_receive_message_length': 128 * 1024 * 1024, 'grpc.max_send_message_length': 128 * 1024 * 1024 });
+  const server = new Server({
+    'grpc.max_receive_message_length': 128 * 1024 * 1024,
+    'grpc.max_send_message_length': 128 * 1024 * 1024,
+    'grpc.enable_channelz': 0,
+  });
   const workflowService = bindService('temporal.api.workflowservice.v1.WorkflowService', workflowServiceHandlers(engine), reportError, activeCalls);
   server.addService(workflowService.definition, workflowService.implementation);
   const testService = bindService('temporal.api.testservice.v1.TestService', testServiceHandlers(engine), reportError, activeCalls);
@@ -157,7 +162,7 @@ export async function startTemporalTestServer(options: TemporalTestServerOptions
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         engine.shutdown();
-        for (const call of activeCalls) call.abort();
+        for (const call of activeCalls) call.cancel();
         server.tryShutdown(() => resolve());
         // Streams that the peer never closes must not keep the process alive.
         setTimeout(() => {

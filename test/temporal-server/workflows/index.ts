@@ -2,3 +2,4 @@ export * from './activities';
 export * from './children';
 export * from './lifecycle';
 export * from './messaging';
+export * from './bench';
