@@ -2186,6 +2186,33 @@ export class TemporalEngine {
     return this.awaitUpdate(run, update, waitForCompleted, cancellation);
   }
 
+  /** Update-with-start: the start (usually with conflict policy USE_EXISTING), then the update. */
+  async executeMultiOperation(
+    request: temporal.api.workflowservice.v1.ExecuteMultiOperationRequest,
+    cancellation: Cancellation,
+  ): Promise<temporal.api.workflowservice.v1.IExecuteMultiOperationResponse> {
+    const [first, second] = request.operations;
+    if (request.operations.length !== 2 || !first?.startWorkflow || !second?.updateWorkflow) {
+      throw invalidArgument('ExecuteMultiOperation supports exactly [startWorkflow, updateWorkflow]');
+    }
+    const start = first.startWorkflow as temporal.api.workflowservice.v1.StartWorkflowExecutionRequest;
+    const startResponse = this.startWorkflowExecution(start);
+    const update = second.updateWorkflow as temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest;
+    const updateResponse = await this.updateWorkflowExecution(update, cancellation);
+    return { responses: [{ startWorkflow: startResponse }, { updateWorkflow: updateResponse }] };
+  }
+
+  deleteWorkflowExecution(request: temporal.api.workflowservice.v1.DeleteWorkflowExecutionRequest): object {
+    const run = this.findRun(request.namespace, request.workflowExecution);
+    if (!isClosed(run)) this.terminateRun(run, 'Delete workflow execution', null, '');
+    this.runsById.delete(run.runId);
+    const key = this.key(run.namespace, run.workflowId);
+    const remaining = (this.runsByKey.get(key) ?? []).filter((other) => other !== run);
+    if (remaining.length > 0) this.runsByKey.set(key, remaining);
+    else this.runsByKey.delete(key);
+    return {};
+  }
+
   async pollWorkflowExecutionUpdate(
     request: temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest,
     cancellation: Cancellation,

@@ -68,6 +68,10 @@ function workflowServiceHandlers(engine: TemporalEngine): Record<string, UnaryHa
     QueryWorkflow: (request: wsv1.QueryWorkflowRequest, context: CallContext) => engine.queryWorkflow(request, context.cancellation),
     UpdateWorkflowExecution: (request: wsv1.UpdateWorkflowExecutionRequest, context: CallContext) =>
       engine.updateWorkflowExecution(request, context.cancellation),
+    ExecuteMultiOperation: (request: wsv1.ExecuteMultiOperationRequest, context: CallContext) =>
+      engine.executeMultiOperation(request, context.cancellation),
+    DeleteWorkflowExecution: async (request: wsv1.DeleteWorkflowExecutionRequest) => engine.deleteWorkflowExecution(request),
+    ResetStickyTaskQueue: async () => ({}),
     PollWorkflowExecutionUpdate: (request: wsv1.PollWorkflowExecutionUpdateRequest, context: CallContext) =>
       engine.pollWorkflowExecutionUpdate(request, context.cancellation),
     DescribeWorkflowExecution: async (request: wsv1.DescribeWorkflowExecutionRequest) =>

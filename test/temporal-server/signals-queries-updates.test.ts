@@ -1,4 +1,4 @@
-import { QueryNotRegisteredError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { QueryNotRegisteredError, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { useServerTestEnv } from './harness';
@@ -200,5 +200,17 @@ describe('updates', () => {
     const handle = await t.env.client.workflow.start(approvalWorkflow, { taskQueue: t.taskQueue, workflowId: t.id('update-closed') });
     await handle.terminate();
     await expect(handle.executeUpdate(approveUpdate, { args: ['ed'] })).rejects.toThrow();
+  });
+
+  test('update-with-start starts the workflow and runs the update in one call', async () => {
+    const workflowId = t.id('update-with-start');
+    const startWorkflowOperation = new WithStartWorkflowOperation(approvalWorkflow, {
+      workflowId,
+      taskQueue: t.taskQueue,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    expect(await t.env.client.workflow.executeUpdateWithStart(approveUpdate, { args: ['fi'], startWorkflowOperation })).toBe('approved by fi');
+    const handle = await startWorkflowOperation.workflowHandle();
+    expect(await handle.result()).toBe('fi');
   });
 });

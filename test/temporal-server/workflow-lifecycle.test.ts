@@ -231,6 +231,13 @@ describe('workflow lifecycle', () => {
     await handle.terminate();
   });
 
+  test('a deleted workflow execution is no longer found', async () => {
+    const workflowId = t.id('delete');
+    await t.env.client.workflow.execute(echoWorkflow, { taskQueue: t.taskQueue, workflowId, args: ['bye'] });
+    await t.env.client.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId } });
+    await expect(t.env.client.workflow.getHandle(workflowId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
   test('operations on an unknown workflow id fail with WorkflowNotFoundError', async () => {
     const handle = t.env.client.workflow.getHandle('no-such-workflow');
     await expect(handle.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
