@@ -850,6 +850,7 @@ export class TemporalEngine {
       if (!referenced.has(message.id ?? '')) this.applyProtocolMessage(run, message, completedEventId, request.identity);
     }
     const afterCompletion: Array<() => void> = [];
+    const eagerActivities: Activity[] = [];
     let needsTask = request.forceCreateNewWorkflowTask;
     for (const command of commands) {
       if (isClosed(run)) break;
@@ -858,12 +859,18 @@ export class TemporalEngine {
         if (message) this.applyProtocolMessage(run, message, completedEventId, request.identity);
         continue;
       }
-      needsTask = this.applyCommand(run, command, completedEventId, request.identity, afterCompletion) || needsTask;
+      needsTask = this.applyCommand(run, command, completedEventId, request.identity, afterCompletion, eagerActivities) || needsTask;
     }
     const hadBuffered = this.flushBuffered(run);
     for (const action of afterCompletion) action();
     this.afterTask(run, needsTask || hadBuffered);
-    return {};
+    // Activities the worker asked to run eagerly start now and travel back in this answer.
+    const activityTasks: temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse[] = [];
+    for (const activity of eagerActivities) {
+      const task = this.startActivityTask(activity, activity.attempt, request.identity);
+      if (task) activityTasks.push(task);
+    }
+    return { activityTasks };
   }
 
   private lastWorkflowTaskStartedEventId(run: WorkflowRun): number {
@@ -915,12 +922,17 @@ export class TemporalEngine {
     completedEventId: number,
     identity: string,
     afterCompletion: Array<() => void>,
+    eagerActivities: Activity[],
   ): boolean {
     const completedId = int64(completedEventId);
     switch (command.commandType) {
-      case CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
-        this.scheduleActivity(run, command.scheduleActivityTaskCommandAttributes ?? {}, completedEventId);
+      case CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: {
+        const attributes = command.scheduleActivityTaskCommandAttributes ?? {};
+        const eager = Boolean(attributes.requestEagerExecution) && (!attributes.taskQueue?.name || attributes.taskQueue.name === run.taskQueue);
+        const activity = this.scheduleActivity(run, attributes, completedEventId, !eager);
+        if (eager) eagerActivities.push(activity);
         return false;
+      }
       case CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
         return this.requestCancelActivity(run, toNumber(command.requestCancelActivityTaskCommandAttributes?.scheduledEventId), completedEventId);
       case CommandType.COMMAND_TYPE_START_TIMER: {
@@ -1608,7 +1620,8 @@ export class TemporalEngine {
     run: WorkflowRun,
     attributes: temporal.api.command.v1.IScheduleActivityTaskCommandAttributes,
     completedEventId: number,
-  ): void {
+    dispatch: boolean,
+  ): Activity {
     const now = this.clock.now();
     const remainingExecutionMs = run.executionDeadlineMs ? run.executionDeadlineMs - now : undefined;
     let scheduleToCloseMs = durationMs(attributes.scheduleToCloseTimeout) ?? remainingExecutionMs;
@@ -1682,10 +1695,11 @@ export class TemporalEngine {
         ),
       );
     }
-    this.makeActivityAvailable(activity);
+    this.makeActivityAvailable(activity, dispatch);
+    return activity;
   }
 
-  private makeActivityAvailable(activity: Activity): void {
+  private makeActivityAvailable(activity: Activity, dispatch = true): void {
     const now = this.clock.now();
     activity.state = 'scheduled';
     activity.attemptScheduledTimeMs = now;
@@ -1698,7 +1712,7 @@ export class TemporalEngine {
         ),
       );
     }
-    this.dispatchActivity(activity);
+    if (dispatch) this.dispatchActivity(activity);
   }
 
   private clearAttemptTimers(activity: Activity): void {
