@@ -3,6 +3,7 @@ import {
   accumulatorWorkflow,
   cancelExternalWorkflow,
   finishSignal,
+  parentCancellingChild,
   parentLeavingChild,
   parentOfDuplicateChild,
   parentOfEcho,
@@ -62,6 +63,18 @@ describe('child workflows', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await t.env.client.workflow.getHandle(childId).describe()).status.name).toBe('RUNNING');
     await t.env.client.workflow.getHandle(childId).terminate();
+  });
+
+  test('a parent cancelling its child gets a ChildWorkflowFailure caused by the cancellation', async () => {
+    const workflowId = t.id('cancel-child');
+    const childId = `${workflowId}-child`;
+    expect(await t.env.client.workflow.execute(parentCancellingChild, { taskQueue: t.taskQueue, workflowId, args: [childId] })).toBe(
+      'child cancelled',
+    );
+    expect(await t.eventTypes(workflowId)).toEqual(
+      expect.arrayContaining(['RequestCancelExternalWorkflowExecutionInitiated', 'ChildWorkflowExecutionCanceled']),
+    );
+    expect((await t.env.client.workflow.getHandle(childId).describe()).status.name).toBe('CANCELLED');
   });
 
   test('starting a child with the id of a running workflow fails with WORKFLOW_ALREADY_EXISTS', async () => {

@@ -67,6 +67,16 @@ describe('workers', () => {
     expect(result).toEqual(['first', 'second']);
   });
 
+  test('a query sent while a workflow task is scheduled is answered through that task', async () => {
+    const queue = `${t.taskQueue}-late`;
+    const handle = await t.env.client.workflow.start(timerStateWorkflow, { taskQueue: queue, workflowId: t.id('queries-map') });
+    const answer = handle.query(stateQuery);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const worker = await t.createWorker(queue);
+    expect(await worker.runUntil(answer)).toBe('waiting');
+    await handle.terminate();
+  });
+
   test('a query is answered by a new worker that has no cached state', async () => {
     const handle = await t.env.client.workflow.start(timerStateWorkflow, { taskQueue: `${t.taskQueue}-fresh`, workflowId: t.id('fresh-query') });
     const first = await t.createWorker(`${t.taskQueue}-fresh`);

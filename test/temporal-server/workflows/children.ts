@@ -1,7 +1,9 @@
 import {
+  CancellationScope,
   ChildWorkflowFailure,
   executeChild,
   getExternalWorkflowHandle,
+  isCancellation,
   ParentClosePolicy,
   startChild,
 } from '@temporalio/workflow';
@@ -53,5 +55,18 @@ export async function cancelExternalWorkflow(targetId: string): Promise<string> 
     return 'cancel requested';
   } catch (error) {
     return `failed: ${(error as Error).name}`;
+  }
+}
+
+/** Starts a child, then cancels it; reports how the child ended. */
+export async function parentCancellingChild(childId: string): Promise<string> {
+  const scope = new CancellationScope();
+  const child = await scope.run(() => startChild(waitForeverWorkflow, { workflowId: childId }));
+  scope.cancel();
+  try {
+    await child.result();
+    return 'completed';
+  } catch (error) {
+    return error instanceof ChildWorkflowFailure && isCancellation(error.cause) ? 'child cancelled' : `failed: ${(error as Error).message}`;
   }
 }
