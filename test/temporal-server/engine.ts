@@ -811,7 +811,7 @@ export class TemporalEngine {
     if (task.speculative && onlyRejections && run.buffered.length === 0 && !request.forceCreateNewWorkflowTask) {
       // A speculative task that only rejected updates leaves no trace in history.
       this.endWorkflowTask(run, task);
-      for (const message of messages) this.applyProtocolMessage(run, message, 0, request.identity);
+      for (const message of messages) this.applyProtocolMessage(run, message, request.identity);
       this.afterTask(run, false);
       // Tells the worker to forget the discarded task's events: back to the last started task.
       return { resetHistoryEventId: int64(this.lastWorkflowTaskStartedEventId(run)) };
@@ -847,7 +847,7 @@ export class TemporalEngine {
         .map((command) => command.protocolMessageCommandAttributes?.messageId ?? ''),
     );
     for (const message of messages) {
-      if (!referenced.has(message.id ?? '')) this.applyProtocolMessage(run, message, completedEventId, request.identity);
+      if (!referenced.has(message.id ?? '')) this.applyProtocolMessage(run, message, request.identity);
     }
     const afterCompletion: Array<() => void> = [];
     const eagerActivities: Activity[] = [];
@@ -856,7 +856,7 @@ export class TemporalEngine {
       if (isClosed(run)) break;
       if (command.commandType === CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE) {
         const message = messagesById.get(command.protocolMessageCommandAttributes?.messageId ?? '');
-        if (message) this.applyProtocolMessage(run, message, completedEventId, request.identity);
+        if (message) this.applyProtocolMessage(run, message, request.identity);
         continue;
       }
       needsTask = this.applyCommand(run, command, completedEventId, request.identity, afterCompletion, eagerActivities) || needsTask;
@@ -1077,7 +1077,7 @@ export class TemporalEngine {
     }
   }
 
-  private applyProtocolMessage(run: WorkflowRun, message: ProtocolMessage, completedEventId: number, identity: string): void {
+  private applyProtocolMessage(run: WorkflowRun, message: ProtocolMessage, identity: string): void {
     const update = run.updates.get(message.protocolInstanceId ?? '');
     const body = message.body;
     if (!update || !body?.value) return;
@@ -1120,7 +1120,6 @@ export class TemporalEngine {
       default:
         break;
     }
-    void completedEventId;
     this.notifyListeners(run);
     this.notifyUpdateWaiters(update);
   }

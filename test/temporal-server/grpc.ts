@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js';
 import { BaseServerInterceptingCall } from '@grpc/grpc-js/build/src/server-interceptors';
 import zlib from 'node:zlib';
 import * as protoRoot from '@temporalio/proto';
-import type { Method, Root, Service, Type } from 'protobufjs';
+import type { Root, Service, Type } from 'protobufjs';
 import { Cancellation } from './cancellation';
 import { RpcError, unimplemented } from './errors';
 
@@ -45,7 +45,8 @@ function useOneShotDecompression(): void {
     try {
       return encoding === 'gzip' ? zlib.gunzipSync(contents, options) : zlib.inflateSync(contents, options);
     } catch {
-      return Promise.reject({ code: status.INTERNAL, details: 'Failed to decompress message' });
+      // Corrupt or oversized: grpc-js's own path answers with the proper status.
+      return original.call(this, message, encoding);
     }
   };
 }
@@ -64,7 +65,7 @@ export function bindService(
   const service: Service = root.lookupService(serviceName);
   const definition: Record<string, MethodDefinition<object, object>> = {};
   const implementation: UntypedServiceImplementation = {};
-  for (const method of service.methodsArray as Method[]) {
+  for (const method of service.methodsArray) {
     method.resolve();
     const requestType = method.resolvedRequestType as Type;
     const responseType = method.resolvedResponseType as Type;

@@ -49,6 +49,15 @@ function tokenize(query: string): Token[] {
   return tokens;
 }
 
+/** An unset value (e.g. CloseTime of a running workflow) matches no comparison. */
+function compare(
+  actual: string | number | undefined,
+  expected: string | number,
+  holds: (a: string | number, b: string | number) => boolean,
+): boolean {
+  return actual !== undefined && holds(actual, expected);
+}
+
 export function parseVisibilityQuery(query: string): Predicate {
   const withoutOrder = query.replace(/\border\s+by\b[\s\S]*$/i, '').trim();
   if (!withoutOrder) return () => true;
@@ -140,13 +149,13 @@ export function parseVisibilityQuery(query: string): Predicate {
       case '!=':
         return (record) => record[field] !== expected;
       case '<':
-        return (record) => record[field] !== undefined && record[field]! < expected;
+        return (record) => compare(record[field], expected, (a, b) => a < b);
       case '<=':
-        return (record) => record[field] !== undefined && record[field]! <= expected;
+        return (record) => compare(record[field], expected, (a, b) => a <= b);
       case '>':
-        return (record) => record[field] !== undefined && record[field]! > expected;
+        return (record) => compare(record[field], expected, (a, b) => a > b);
       case '>=':
-        return (record) => record[field] !== undefined && record[field]! >= expected;
+        return (record) => compare(record[field], expected, (a, b) => a >= b);
       default:
         throw new Error(`unsupported operator "${operator.text}"`);
     }
