@@ -149,7 +149,12 @@ export class VirtualClock {
       const timer = this.timers.shift()!;
       if (timer.cancelled) continue;
       timer.cancelled = true;
-      timer.fire();
+      try {
+        timer.fire();
+      } catch (error) {
+        // A failing timer action must not take the whole server (or `npm start`) down.
+        console.error('[temporal-test-server] timer action failed:', error);
+      }
     }
     this.arm();
     this.requestSkipCheck();
