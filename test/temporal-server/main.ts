@@ -7,7 +7,7 @@ import { startTemporalTestServer } from './server';
 export async function main(args: readonly string[]): Promise<void> {
   const port = Number(args[0] ?? 0);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    console.error('usage: temporal-test-server <port> [--real-time]');
+    console.error('usage: temporal-test-server <port> [--real-time] [--start-time=ISO]');
     process.exit(2);
   }
   const startTime = args.find((arg) => arg.startsWith('--start-time='))?.slice('--start-time='.length) ?? process.env.TEMPORAL_TEST_SERVER_START_TIME;
