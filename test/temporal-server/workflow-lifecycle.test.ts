@@ -206,9 +206,9 @@ describe('workflow lifecycle', () => {
 
   test('a start delay postpones the first workflow task', async () => {
     const workflowId = t.id('delay');
+    const before = await t.env.currentTimeMs();
     const handle = await t.env.client.workflow.start(echoWorkflow, { taskQueue: t.taskQueue, workflowId, args: ['late'], startDelay: '2 hours' });
     expect(await t.eventTypes(workflowId)).toEqual(['WorkflowExecutionStarted']);
-    const before = await t.env.currentTimeMs();
     expect(await handle.result()).toBe('late');
     expect((await t.env.currentTimeMs()) - before).toBeGreaterThanOrEqual(2 * 3600_000);
   });
