@@ -44,6 +44,17 @@ export const emailTemplates = {
     }),
   }),
 
+  spare_part_application_link: template<{ customerName: string; applyUrl: string; expiresOn: string }>({
+    'zh-CN': (p) => ({
+      subject: '备件先行申请链接',
+      text: `${p.customerName}：\n\n请通过以下链接提交备件先行申请（填写故障设备序列号、故障现象和收货地址）：\n${p.applyUrl}\n\n链接仅可使用一次，有效期至 ${formatDate['zh-CN'](p.expiresOn)}。`,
+    }),
+    en: (p) => ({
+      subject: 'Your spare-part-first application link',
+      text: `Dear ${p.customerName},\n\nApply for an advance replacement here (failed device serial, fault and delivery address):\n${p.applyUrl}\n\nThe link works once and expires on ${formatDate.en(p.expiresOn)}.`,
+    }),
+  }),
+
   spare_part_application_received: template<{ loanNumber: string; failedSerial: string }>({
     'zh-CN': (p) => ({
       subject: `[${p.loanNumber}] 备件先行申请已收到`,

@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { Db } from '../db';
 import { createCalendarProvider, type CalendarProvider } from '../db/repositories/calendar';
+import type { Mailer } from '../activities/mailer';
 import type { SignedLinks } from '../activities/signed-links';
 import type { Config } from '../worker/config';
 import { authenticate } from './auth';
@@ -24,6 +25,8 @@ export interface AppDependencies {
   links: SignedLinks;
   /** Temporal client for the process endpoints; absent only in tests that exercise the HTTP layer alone. */
   temporal?: Client;
+  /** For the few emails the API sends itself (e.g. an application link); required with `temporal`. */
+  mailer?: Mailer;
   readiness: ReadinessChecks;
   /** Extra signed-link actions (tests); each process's own are registered with its routes. */
   linkActions?: readonly LinkAction[];
@@ -58,8 +61,8 @@ export function createApp(deps: AppDependencies): Express {
   registerMasterDataRoutes(routes, deps);
   registerRulesRoutes(routes, { db: deps.db, calendar: deps.calendar ?? createCalendarProvider(deps.db) });
   const linkActions: LinkAction[] = [...(deps.linkActions ?? [])];
-  if (deps.temporal) {
-    const processDeps = { db: deps.db, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue };
+  if (deps.temporal && deps.mailer) {
+    const processDeps = { db: deps.db, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue, links: deps.links, mailer: deps.mailer };
     registerSparePartRoutes(routes, processDeps);
     linkActions.push(...sparePartLinkActions(processDeps));
   }

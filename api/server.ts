@@ -13,6 +13,7 @@ export async function startApiServer(runtime: Runtime, temporal: Client): Promis
     links: runtime.links,
     calendar: runtime.calendar,
     temporal,
+    mailer: runtime.mailer,
     readiness: {
       database: () => pingDb(runtime.db),
       temporal: async () => {

@@ -2,6 +2,10 @@ import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { systemClock } from '../../activities/clock';
+import { createEmailActivities } from '../../activities/email';
+import type { Mailer } from '../../activities/mailer';
+import type { SignedLinks } from '../../activities/signed-links';
 import { CONFIRM_RECEIPT_ACTION } from '../../activities/spare-parts';
 import { shanghaiDate } from '../../workflows/rules/time';
 import type { Db } from '../../db';
@@ -30,7 +34,14 @@ export interface SparePartDependencies {
   db: Db;
   temporal: Client;
   taskQueue: string;
+  links: SignedLinks;
+  mailer: Mailer;
 }
+
+export const APPLY_ACTION = 'spare-part.apply';
+const APPLICATION_LINK_TTL_HOURS = 24 * 14;
+/** Application links are issued to a contact, before any case exists: their scope names the contact. */
+const contactScope = (contactId: string) => `contact:${contactId}`;
 
 const DESK: readonly UserRole[] = ['service_desk', 'manager'];
 const MANAGER: readonly UserRole[] = ['manager'];
@@ -41,13 +52,15 @@ const instant = z.iso.datetime({ offset: true });
 const text = (max: number) => z.string().trim().min(1).max(max);
 const loanParams = z.object({ loanNumber: z.string().regex(/^SP-\d{4}-\d{6}$/, 'must look like SP-2026-000042') });
 
-const applicationSchema = z.object({
-  customerId: z.uuid(),
-  contactId: z.uuid().meta({ description: 'The customer contact who receives the emails and signs for the part' }),
+const customerApplicationSchema = z.object({
   failedSerial: text(64),
   faultDescription: text(2000),
   deliveryAddress: text(500),
   relatedCaseNumber: z.string().trim().min(1).max(32).nullable().default(null).meta({ description: 'The fault-repair or incident case this belongs to' }),
+});
+const applicationSchema = customerApplicationSchema.extend({
+  customerId: z.uuid(),
+  contactId: z.uuid().meta({ description: 'The customer contact who receives the emails and signs for the part' }),
 });
 
 const LIST_FILTERS = ['open', 'due_soon', 'overdue', 'closed'] as const;
@@ -254,6 +267,18 @@ export async function applyForSparePart(deps: SparePartDependencies, body: z.out
 export function sparePartLinkActions(deps: SparePartDependencies): LinkAction[] {
   return [
     defineLinkAction({
+      action: APPLY_ACTION,
+      summary: 'Apply for a spare-part-first loan (failed device serial, fault, delivery address)',
+      body: customerApplicationSchema,
+      perform: async ({ claims, body }) => {
+        const contactId = claims.caseId.slice(contactScope('').length);
+        const contact = await deps.db.selectFrom('contacts').select(['id', 'name', 'customer_id']).where('id', '=', contactId).executeTakeFirst();
+        if (!contact || claims.caseId !== contactScope(contact.id)) throw new ApiError(401, 'link_invalid', 'This link is not valid', { reason: 'unknown contact' });
+        const loan = await applyForSparePart(deps, { ...body, customerId: contact.customer_id, contactId: contact.id }, { actor: contact.name, role: 'customer', at: new Date().toISOString() });
+        return { loanNumber: loan.loanNumber, status: loan.status };
+      },
+    }),
+    defineLinkAction({
       action: CONFIRM_RECEIPT_ACTION,
       summary: 'Confirm that the replacement part arrived, noting any discrepancy',
       body: z.object({ discrepancy: z.string().trim().max(2000).nullable().default(null) }),
@@ -278,6 +303,29 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
       method: 'post', path: '/spare-parts', tag, summary: 'Apply for a spare-part-first loan on behalf of a customer', access: { roles: DESK },
       body: applicationSchema, response: { status: 201, schema: loanSchema }, errors: [409, 422],
       handler: async ({ body, actor }) => applyForSparePart(deps, body, stamp(actor!)),
+    })
+    .add({
+      method: 'post', path: '/spare-parts/application-links', tag, summary: 'Email a customer contact a single-use link to apply for a loan themselves', access: { roles: DESK },
+      body: z.object({ contactId: z.uuid() }),
+      response: { status: 201, schema: z.object({ contactId: z.uuid(), email: z.string(), expiresAt: z.string() }) },
+      handler: async ({ body }) => {
+        const contact = await deps.db
+          .selectFrom('contacts as c')
+          .innerJoin('customers as k', 'k.id', 'c.customer_id')
+          .select(['c.id', 'c.email', 'k.name as customer_name'])
+          .where('c.id', '=', body.contactId)
+          .executeTakeFirst();
+        if (!contact) throw ApiError.validation([{ in: 'body', field: 'contactId', message: `no contact with id ${body.contactId}` }]);
+        const link = deps.links.issue({ caseId: contactScope(contact.id), action: APPLY_ACTION, singleUse: true, ttlHours: APPLICATION_LINK_TTL_HOURS });
+        const { sendEmail } = createEmailActivities({ db: deps.db, mailer: deps.mailer, clock: systemClock });
+        await sendEmail({
+          idempotencyKey: `spare-part/application-link/${link.token.split('.')[1]}`,
+          to: { contactId: contact.id },
+          template: 'spare_part_application_link',
+          params: { customerName: contact.customer_name, applyUrl: link.url, expiresOn: link.expiresAt.toISOString().slice(0, 10) },
+        });
+        return { contactId: contact.id, email: contact.email, expiresAt: link.expiresAt.toISOString() };
+      },
     })
     .add({
       method: 'get', path: '/spare-parts', tag, summary: 'List loans: open, due soon (first reminder reached), overdue or closed', access: { roles: ANY_USER },

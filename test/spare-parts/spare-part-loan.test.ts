@@ -264,6 +264,24 @@ describe('spare part first, end to end (real worker, test server with time skipp
     expect(loan.receipt).toMatchObject({ discrepancy: 'box slightly dented', confirmedBy: 'customer contact (customer)' });
   });
 
+  test('a customer contact applies through the single-use link the service desk emails', async () => {
+    await addDevice('SN-SELF');
+    const issued = await request(h.app).post('/spare-parts/application-links').set(as('service_desk')).send({ contactId });
+    expect(issued.status).toBe(201);
+    const [mail] = await eventually(() => mailsTo('lilei@cmcc.test', 'Your spare-part-first application link'), (mails) => mails.length === 1);
+    const url = /http:\/\/fieldops\.test(\/links\/\S+)/.exec(mail!.text)?.[1];
+    expect(url).toBeDefined();
+    const missing = await request(h.app).post(url!).send({ faultDescription: 'dead', deliveryAddress: 'here' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.details).toEqual([expect.objectContaining({ field: 'failedSerial' })]);
+    const applied = await request(h.app).post(url!).send({ failedSerial: 'SN-SELF', faultDescription: 'power supply failed', deliveryAddress: '1 Bund Rd' });
+    expect(applied.status).toBe(200);
+    const loan = (await request(h.app).get(`/spare-parts/${applied.body.loanNumber}`).set(as('manager'))).body;
+    expect(loan).toMatchObject({ status: 'pending_approval', failedSerial: 'SN-SELF', contactId, applied: { by: 'Li Lei', role: 'customer' } });
+    expect((await request(h.app).post(url!).send({ failedSerial: 'SN-SELF', faultDescription: 'again', deliveryAddress: 'x' })).status).toBe(410);
+    expect((await request(h.app).post(`/spare-parts/${applied.body.loanNumber}/reject`).set(as('manager')).send({ reason: 'test cleanup' })).status).toBe(200);
+  });
+
   test('bad input names its field: unknown serial, missing reason, malformed loan number', async () => {
     const unknown = await apply('SN-DOES-NOT-EXIST');
     expect(unknown.status).toBe(400);

@@ -41,7 +41,7 @@ export async function startProcessHarness(options: { startTime?: string } = {}):
   const mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'fieldops <noreply@fieldops.test>', dataDir: 'var' });
   const links = testSignedLinks();
   const config = { ...testConfig, temporal: { ...testConfig.temporal, taskQueue } };
-  const app = createTestApp(database.db, { temporal: env.client, config, links });
+  const app = createTestApp(database.db, { temporal: env.client, config, links, mailer });
   const tokens = await createUsers(database.db, ['admin', 'manager', 'service_desk', 'billing', 'engineer']);
   const workers = new Set<{ stop(): Promise<void> }>();
 
