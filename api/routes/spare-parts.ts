@@ -258,7 +258,13 @@ export async function applyForSparePart(deps: SparePartDependencies, body: z.out
         idempotency_key: `${number}/applied`,
       })
       .execute();
-    await deps.temporal.workflow.start('sparePartLoanWorkflow', { workflowId, taskQueue: deps.taskQueue, args: [{ caseId, loanNumber: number }] });
+    // One workflow per loan, ever: the id is never reused, even after the loan closed.
+    await deps.temporal.workflow.start('sparePartLoanWorkflow', {
+      workflowId,
+      taskQueue: deps.taskQueue,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      args: [{ caseId, loanNumber: number }],
+    });
     return number;
   });
   return loadLoan(deps.db, loanNumber);

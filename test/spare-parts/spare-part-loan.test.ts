@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import request from 'supertest';
 import { sparePartWorkflowId, type SparePartLoanState } from '../../workflows/definitions';
@@ -161,6 +162,11 @@ describe('spare part first, end to end (real worker, test server with time skipp
     expect((await h.env.client.workflow.getHandle(sparePartWorkflowId(number)).result()).status).toBe('rejected');
     const approve = await request(h.app).post(`/spare-parts/${number}/approve`).set(as('manager')).send({});
     expect(approve.status).toBe(409);
+    // A second start for the same loan is refused, even though the first run has closed.
+    const caseId = (await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body.caseId;
+    await expect(
+      h.env.client.workflow.start('sparePartLoanWorkflow', { workflowId: sparePartWorkflowId(number), taskQueue: h.taskQueue, workflowIdReusePolicy: 'REJECT_DUPLICATE', args: [{ caseId, loanNumber: number }] }),
+    ).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
   });
 
   test('approving twice or shipping before approval is a 409 with the reason, and changes nothing', async () => {
