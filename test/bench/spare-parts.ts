@@ -47,7 +47,7 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const [database, smtp, env, bundle] = await Promise.all([createTestDatabase(), startTestSmtpServer(), createTestEnv(), workflowBundle()]);
+  const [database, smtp, env, bundle] = await Promise.all([createTestDatabase(), startTestSmtpServer({ headersOnly: true }), createTestEnv(), workflowBundle()]);
   const db = database.db;
   const taskQueue = `bench-${randomBytes(3).toString('hex')}`;
   const mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'bench <bench@fieldops.test>', dataDir: 'var' });

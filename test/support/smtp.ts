@@ -20,8 +20,25 @@ export interface TestSmtpServer {
   close(): Promise<void>;
 }
 
-/** A real SMTP server in the test process: mail is received over TCP and parsed with mailparser. */
-export async function startTestSmtpServer(): Promise<TestSmtpServer> {
+/** Reads only the raw header block (for benchmarks: parsing thousands of mails would dominate the measurement). */
+async function headersOnly(stream: NodeJS.ReadableStream): Promise<Pick<ReceivedMail, 'subject' | 'text' | 'messageId' | 'headers'>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks).toString('latin1');
+  const headerBlock = raw.slice(0, raw.indexOf('\r\n\r\n'));
+  const headers = new Map<string, string>();
+  for (const line of headerBlock.replace(/\r\n\s+/g, ' ').split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { subject: headers.get('subject') ?? '', text: '', messageId: headers.get('message-id'), headers: headers };
+}
+
+/**
+ * A real SMTP server in the test process: mail is received over TCP and parsed with mailparser
+ * (`headersOnly`: only the header block is kept, for benchmarks).
+ */
+export async function startTestSmtpServer(options: { headersOnly?: boolean } = {}): Promise<TestSmtpServer> {
   const received: ReceivedMail[] = [];
   let failures = 0;
   const waiters = new Set<() => void>();
@@ -37,15 +54,12 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
         stream.on('end', () => callback(Object.assign(new Error('Temporary failure, try again'), { responseCode: 451 })));
         return;
       }
-      simpleParser(stream)
+      const parse = options.headersOnly
+        ? headersOnly(stream)
+        : simpleParser(stream).then((parsed) => ({ subject: parsed.subject ?? '', text: parsed.text ?? '', messageId: parsed.messageId, headers: parsed.headers }));
+      parse
         .then((parsed) => {
-          received.push({
-            to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-            subject: parsed.subject ?? '',
-            text: parsed.text ?? '',
-            messageId: parsed.messageId,
-            headers: parsed.headers,
-          });
+          received.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), ...parsed });
           for (const wake of waiters) wake();
           callback();
         })
