@@ -1,4 +1,4 @@
-import { sql, type SelectQueryBuilder } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../db';
 import {
@@ -186,16 +186,60 @@ const toUserDto = (row: User): z.input<typeof userSchema> => ({
   disabledAt: row.disabled_at,
 });
 
-async function page<T extends keyof Database, R>(
-  query: SelectQueryBuilder<Database, T, R>,
-  { limit, offset }: { limit: number; offset: number },
-  orderBy: string,
-) {
-  const [items, count] = await Promise.all([
-    query.orderBy(sql.ref(orderBy)).orderBy(sql.ref('id')).limit(limit).offset(offset).execute(),
-    query.clearSelect().select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),
-  ]);
-  return { items, total: Number(count.total), limit, offset };
+type MasterTable = 'customers' | 'contacts' | 'sites' | 'products' | 'devices' | 'users';
+
+interface ReadRoutesSpec<T extends MasterTable, S extends z.ZodType> {
+  table: T;
+  /** The collection path, e.g. `/customers`. */
+  path: string;
+  noun: string;
+  tag: string;
+  roles: readonly UserRole[];
+  schema: S;
+  toDto: (row: Selectable<Database[T]>) => z.input<S>;
+  orderBy: keyof Database[T] & string;
+  /** Optional exact-match filters of the list: query parameter -> column. */
+  filters?: Record<string, keyof Database[T] & string>;
+  listSummary: string;
+}
+
+/** `GET <path>` (paginated, filtered) and `GET <path>/:id` for one master-data table. */
+function addReadRoutes<T extends MasterTable, S extends z.ZodType>(routes: ApiRoutes, db: Db, spec: ReadRoutesSpec<T, S>): void {
+  const filters = Object.entries(spec.filters ?? {});
+  const filterSchema = Object.fromEntries(filters.map(([parameter]) => [parameter, parameter.endsWith('Id') ? z.uuid().optional() : z.string().min(1).optional()]));
+  // Kysely cannot type a query over a table chosen by a type parameter, so the builder is typed as one
+  // concrete table; only untyped references (`sql.ref`) are used on it and rows go through `toDto`.
+  const rows = () => db.selectFrom(spec.table as 'customers').selectAll();
+  const toDto = (row: unknown) => spec.toDto(row as Selectable<Database[T]>);
+
+  routes
+    .add({
+      method: 'get', path: spec.path, tag: spec.tag, summary: spec.listSummary, access: { roles: spec.roles },
+      query: pageQuerySchema.extend(filterSchema), response: { schema: pageOf(spec.schema) },
+      handler: async ({ query }) => {
+        // The filters' index signature hides the page fields' types; the schema above guarantees them.
+        const { limit, offset } = query as unknown as z.output<typeof pageQuerySchema>;
+        let select = rows();
+        for (const [parameter, column] of filters) {
+          const value = (query as Record<string, unknown>)[parameter];
+          if (typeof value === 'string') select = select.where(sql<boolean>`${sql.ref(column)} = ${value}`);
+        }
+        const [items, count] = await Promise.all([
+          select.orderBy(sql.ref(spec.orderBy)).orderBy(sql.ref('id')).limit(limit).offset(offset).execute(),
+          select.clearSelect().select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),
+        ]);
+        return { items: items.map(toDto), total: Number(count.total), limit, offset };
+      },
+    })
+    .add({
+      method: 'get', path: `${spec.path}/:id`, tag: spec.tag, summary: `Get a ${spec.noun}`, access: { roles: spec.roles },
+      params: idParamsSchema, response: { schema: spec.schema }, errors: [404],
+      handler: async ({ params }) => {
+        const row = await rows().where(sql<boolean>`id = ${params.id}`).executeTakeFirst();
+        if (!row) throw ApiError.notFound(spec.noun, params.id);
+        return toDto(row);
+      },
+    });
 }
 
 async function assertCustomerExists(db: Db, customerId: string, field = 'customerId'): Promise<void> {
@@ -204,8 +248,6 @@ async function assertCustomerExists(db: Db, customerId: string, field = 'custome
 }
 
 export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }): void {
-  const byCustomerQuery = pageQuerySchema.extend({ customerId: z.uuid().optional() });
-
   routes
     .add({
       method: 'post', path: '/customers', tag: 'Master data', summary: 'Create a customer', access: { roles: MASTER_DATA_EDITORS },
@@ -219,23 +261,8 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
             .executeTakeFirstOrThrow(),
         ),
     })
-    .add({
-      method: 'get', path: '/customers', tag: 'Master data', summary: 'List customers', access: { roles: ANY_USER },
-      query: pageQuerySchema, response: { schema: pageOf(customerSchema) },
-      handler: async ({ query }) => {
-        const result = await page(db.selectFrom('customers').selectAll(), query, 'code');
-        return { ...result, items: result.items.map(toCustomerDto) };
-      },
-    })
-    .add({
-      method: 'get', path: '/customers/:id', tag: 'Master data', summary: 'Get a customer', access: { roles: ANY_USER },
-      params: idParamsSchema, response: { schema: customerSchema }, errors: [404],
-      handler: async ({ params }) => {
-        const row = await db.selectFrom('customers').selectAll().where('id', '=', params.id).executeTakeFirst();
-        if (!row) throw ApiError.notFound('customer', params.id);
-        return toCustomerDto(row);
-      },
-    })
+
+
     .add({
       method: 'post', path: '/contacts', tag: 'Master data', summary: 'Create a customer contact', access: { roles: MASTER_DATA_EDITORS },
       body: newContactSchema, response: { status: 201, schema: contactSchema }, errors: [409],
@@ -250,25 +277,8 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
         );
       },
     })
-    .add({
-      method: 'get', path: '/contacts', tag: 'Master data', summary: 'List contacts, optionally of one customer', access: { roles: ANY_USER },
-      query: byCustomerQuery, response: { schema: pageOf(contactSchema) },
-      handler: async ({ query }) => {
-        let select = db.selectFrom('contacts').selectAll();
-        if (query.customerId) select = select.where('customer_id', '=', query.customerId);
-        const result = await page(select, query, 'name');
-        return { ...result, items: result.items.map(toContactDto) };
-      },
-    })
-    .add({
-      method: 'get', path: '/contacts/:id', tag: 'Master data', summary: 'Get a contact', access: { roles: ANY_USER },
-      params: idParamsSchema, response: { schema: contactSchema }, errors: [404],
-      handler: async ({ params }) => {
-        const row = await db.selectFrom('contacts').selectAll().where('id', '=', params.id).executeTakeFirst();
-        if (!row) throw ApiError.notFound('contact', params.id);
-        return toContactDto(row);
-      },
-    })
+
+
     .add({
       method: 'post', path: '/sites', tag: 'Master data', summary: 'Create a customer site', access: { roles: MASTER_DATA_EDITORS },
       body: newSiteSchema, response: { status: 201, schema: siteSchema },
@@ -283,25 +293,8 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
         );
       },
     })
-    .add({
-      method: 'get', path: '/sites', tag: 'Master data', summary: 'List sites, optionally of one customer', access: { roles: ANY_USER },
-      query: byCustomerQuery, response: { schema: pageOf(siteSchema) },
-      handler: async ({ query }) => {
-        let select = db.selectFrom('sites').selectAll();
-        if (query.customerId) select = select.where('customer_id', '=', query.customerId);
-        const result = await page(select, query, 'name');
-        return { ...result, items: result.items.map(toSiteDto) };
-      },
-    })
-    .add({
-      method: 'get', path: '/sites/:id', tag: 'Master data', summary: 'Get a site', access: { roles: ANY_USER },
-      params: idParamsSchema, response: { schema: siteSchema }, errors: [404],
-      handler: async ({ params }) => {
-        const row = await db.selectFrom('sites').selectAll().where('id', '=', params.id).executeTakeFirst();
-        if (!row) throw ApiError.notFound('site', params.id);
-        return toSiteDto(row);
-      },
-    })
+
+
     .add({
       method: 'post', path: '/products', tag: 'Master data', summary: 'Create a product', access: { roles: MASTER_DATA_EDITORS },
       body: newProductSchema, response: { status: 201, schema: productSchema }, errors: [409],
@@ -314,23 +307,8 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
             .executeTakeFirstOrThrow(),
         ),
     })
-    .add({
-      method: 'get', path: '/products', tag: 'Master data', summary: 'List products', access: { roles: ANY_USER },
-      query: pageQuerySchema, response: { schema: pageOf(productSchema) },
-      handler: async ({ query }) => {
-        const result = await page(db.selectFrom('products').selectAll(), query, 'code');
-        return { ...result, items: result.items.map(toProductDto) };
-      },
-    })
-    .add({
-      method: 'get', path: '/products/:id', tag: 'Master data', summary: 'Get a product', access: { roles: ANY_USER },
-      params: idParamsSchema, response: { schema: productSchema }, errors: [404],
-      handler: async ({ params }) => {
-        const row = await db.selectFrom('products').selectAll().where('id', '=', params.id).executeTakeFirst();
-        if (!row) throw ApiError.notFound('product', params.id);
-        return toProductDto(row);
-      },
-    })
+
+
     .add({
       method: 'post', path: '/devices', tag: 'Master data', summary: 'Register an installed device', access: { roles: MASTER_DATA_EDITORS },
       body: newDeviceSchema, response: { status: 201, schema: deviceSchema }, errors: [409],
@@ -353,26 +331,8 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
         );
       },
     })
-    .add({
-      method: 'get', path: '/devices', tag: 'Master data', summary: 'List devices, optionally of one customer or by serial', access: { roles: ANY_USER },
-      query: byCustomerQuery.extend({ serial: z.string().min(1).optional() }), response: { schema: pageOf(deviceSchema) },
-      handler: async ({ query }) => {
-        let select = db.selectFrom('devices').selectAll();
-        if (query.customerId) select = select.where('customer_id', '=', query.customerId);
-        if (query.serial) select = select.where('serial', '=', query.serial);
-        const result = await page(select, query, 'serial');
-        return { ...result, items: result.items.map(toDeviceDto) };
-      },
-    })
-    .add({
-      method: 'get', path: '/devices/:id', tag: 'Master data', summary: 'Get a device', access: { roles: ANY_USER },
-      params: idParamsSchema, response: { schema: deviceSchema }, errors: [404],
-      handler: async ({ params }) => {
-        const row = await db.selectFrom('devices').selectAll().where('id', '=', params.id).executeTakeFirst();
-        if (!row) throw ApiError.notFound('device', params.id);
-        return toDeviceDto(row);
-      },
-    })
+
+
     .add({
       method: 'post', path: '/users', tag: 'Users', summary: 'Create a user; the response shows its API token once', access: { roles: ['admin'] },
       body: newUserSchema, response: { status: 201, schema: userSchema.extend({ token: z.string() }) }, errors: [409],
@@ -381,21 +341,14 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
         return { ...toUserDto(user), token };
       },
     })
-    .add({
-      method: 'get', path: '/users', tag: 'Users', summary: 'List users', access: { roles: ['admin'] },
-      query: pageQuerySchema, response: { schema: pageOf(userSchema) },
-      handler: async ({ query }) => {
-        const result = await page(db.selectFrom('users').selectAll(), query, 'email');
-        return { ...result, items: result.items.map(toUserDto) };
-      },
-    })
-    .add({
-      method: 'get', path: '/users/:id', tag: 'Users', summary: 'Get a user', access: { roles: ['admin'] },
-      params: idParamsSchema, response: { schema: userSchema }, errors: [404],
-      handler: async ({ params }) => {
-        const row = await db.selectFrom('users').selectAll().where('id', '=', params.id).executeTakeFirst();
-        if (!row) throw ApiError.notFound('user', params.id);
-        return toUserDto(row);
-      },
-    });
+
+;
+
+  const masterData = { tag: 'Master data', roles: ANY_USER };
+  addReadRoutes(routes, db, { ...masterData, table: 'customers', path: '/customers', noun: 'customer', listSummary: 'List customers', schema: customerSchema, toDto: toCustomerDto, orderBy: 'code' });
+  addReadRoutes(routes, db, { ...masterData, table: 'contacts', path: '/contacts', noun: 'contact', listSummary: 'List contacts, optionally of one customer', schema: contactSchema, toDto: toContactDto, orderBy: 'name', filters: { customerId: 'customer_id' } });
+  addReadRoutes(routes, db, { ...masterData, table: 'sites', path: '/sites', noun: 'site', listSummary: 'List sites, optionally of one customer', schema: siteSchema, toDto: toSiteDto, orderBy: 'name', filters: { customerId: 'customer_id' } });
+  addReadRoutes(routes, db, { ...masterData, table: 'products', path: '/products', noun: 'product', listSummary: 'List products', schema: productSchema, toDto: toProductDto, orderBy: 'code' });
+  addReadRoutes(routes, db, { ...masterData, table: 'devices', path: '/devices', noun: 'device', listSummary: 'List devices, optionally of one customer or by serial', schema: deviceSchema, toDto: toDeviceDto, orderBy: 'serial', filters: { customerId: 'customer_id', serial: 'serial' } });
+  addReadRoutes(routes, db, { table: 'users', path: '/users', noun: 'user', tag: 'Users', roles: ['admin'], listSummary: 'List users', schema: userSchema, toDto: toUserDto, orderBy: 'email' });
 }

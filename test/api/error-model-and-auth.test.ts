@@ -93,6 +93,10 @@ describe('API error model', () => {
     const bySerial = await request(app).get('/devices?serial=SN-1').set(desk());
     expect(bySerial.body).toMatchObject({ total: 1, items: [{ id: device.body.id }] });
     expect((await request(app).get(`/devices/${device.body.id}`).set(desk())).body.siteId).toBe(site.body.id);
+    expect((await request(app).get(`/contacts?customerId=${customer.id}`).set(desk())).body).toMatchObject({ total: 1, items: [{ email: 'alice@acme.test' }] });
+    expect((await request(app).get('/contacts?customerId=00000000-0000-4000-8000-000000000000').set(desk())).body.total).toBe(0);
+    expect((await request(app).get(`/sites/${site.body.id}`).set(desk())).body).toMatchObject({ city: 'Shanghai', distanceKm: 12 });
+    expect((await request(app).get('/products?limit=1&offset=0').set(desk())).body).toMatchObject({ total: 1, limit: 1, offset: 0 });
     const missing = await request(app).get('/devices/00000000-0000-4000-8000-000000000000').set(desk());
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('not_found');
