@@ -43,13 +43,19 @@ type ExecutionInfo = temporal.api.workflow.v1.IWorkflowExecutionInfo;
 export const LONG_POLL_TIMEOUT_MS = 20_000;
 const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 10_000;
 const UPDATE_WAIT_MS = 20_000;
+/** The SDK sends its own; this is the real server's default when none is given. */
+const DEFAULT_STICKY_SCHEDULE_TO_START_MS = 5_000;
+/** A sticky queue nobody polled for this long (wall clock) has no worker: tasks skip it, as in the real server. */
+const STICKY_WORKER_UNAVAILABLE_MS = 10_000;
 
 const UPDATE_REQUEST_URL = 'type.googleapis.com/temporal.api.update.v1.Request';
 const UPDATE_ACCEPTANCE_URL = 'type.googleapis.com/temporal.api.update.v1.Acceptance';
 const UPDATE_REJECTION_URL = 'type.googleapis.com/temporal.api.update.v1.Rejection';
 const UPDATE_RESPONSE_URL = 'type.googleapis.com/temporal.api.update.v1.Response';
 
-type WorkflowDispatch = { kind: 'task'; run: WorkflowRun; task: WorkflowTask } | { kind: 'query'; query: PendingQuery };
+type WorkflowDispatch =
+  | { kind: 'task'; run: WorkflowRun; task: WorkflowTask; queue: string }
+  | { kind: 'query'; query: PendingQuery };
 
 interface Poller<T> {
   /** Hands the item to the waiting poll; false when the item is stale (then it is dropped). */
@@ -64,6 +70,8 @@ interface TaskQueue {
   activityBacklog: Array<{ activity: Activity; attempt: number }>;
   workflowPollers: Array<Poller<WorkflowDispatch>>;
   activityPollers: Array<Poller<{ activity: Activity; attempt: number }>>;
+  /** Wall-clock time of the last workflow poll's start or end (sticky worker availability). */
+  lastWorkflowPollMs: number | undefined;
 }
 
 type TaskToken =
@@ -235,7 +243,7 @@ export class TemporalEngine {
     const key = `${namespace}\u0000${name}`;
     let queue = this.taskQueues.get(key);
     if (!queue) {
-      queue = { workflowBacklog: [], activityBacklog: [], workflowPollers: [], activityPollers: [] };
+      queue = { workflowBacklog: [], activityBacklog: [], workflowPollers: [], activityPollers: [], lastWorkflowPollMs: undefined };
       this.taskQueues.set(key, queue);
     }
     return queue;
@@ -331,19 +339,26 @@ export class TemporalEngine {
   private materializeSpeculativeTask(run: WorkflowRun, task: WorkflowTask): void {
     task.speculative = false;
     if (task.startedEventId === 0) {
-      task.scheduledEventId = this.writeScheduledEvent(run, task.attempt);
+      task.scheduledEventId = this.writeScheduledEvent(run, task);
     }
   }
 
-  private writeScheduledEvent(run: WorkflowRun, attempt: number): number {
+  private writeScheduledEvent(run: WorkflowRun, task: WorkflowTask): number {
     return this.writeEvent(run, {
       eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
       workflowTaskScheduledEventAttributes: {
-        taskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueue: this.taskQueueOfTask(run, task),
         startToCloseTimeout: duration(run.workflowTaskTimeoutMs),
-        attempt,
+        attempt: task.attempt,
       },
     });
+  }
+
+  /** The task queue a WorkflowTaskScheduled event names: the sticky one while the task is sticky. */
+  private taskQueueOfTask(run: WorkflowRun, task: WorkflowTask): temporal.api.taskqueue.v1.ITaskQueue {
+    return task.sticky
+      ? { name: task.queue, kind: TaskQueueKind.TASK_QUEUE_KIND_STICKY, normalName: run.taskQueue }
+      : { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL };
   }
 
   private scheduleWorkflowTask(run: WorkflowRun, options: { speculative?: boolean; attempt?: number } = {}): void {
@@ -354,11 +369,16 @@ export class TemporalEngine {
     }
     const attempt = options.attempt ?? 1;
     const speculative = options.speculative ?? false;
+    if (run.stickyQueue !== undefined && !this.stickyWorkerAvailable(run.namespace, run.stickyQueue)) {
+      // The real server's "sticky worker unavailable": straight to the normal queue.
+      run.stickyQueue = undefined;
+    }
+    const sticky = run.stickyQueue !== undefined;
     const task: WorkflowTask = {
       id: this.nextTaskId++,
       attempt,
       speculative,
-      scheduledEventId: speculative ? 0 : this.writeScheduledEvent(run, attempt),
+      scheduledEventId: 0,
       startedEventId: 0,
       scheduledTimeMs: this.clock.now(),
       startedTimeMs: undefined,
@@ -366,16 +386,72 @@ export class TemporalEngine {
       queries: [],
       deliveredUpdates: [],
       timeout: undefined,
+      queue: run.stickyQueue ?? run.taskQueue,
+      sticky,
+      stickyTimeout: undefined,
     };
+    if (!speculative) task.scheduledEventId = this.writeScheduledEvent(run, task);
     run.workflowTask = task;
     run.workflowTaskNeeded = false;
     this.outstandingWorkflowTasks.add(task);
     for (const query of run.queriesAwaitingTask.splice(0)) task.queries.push(query);
-    this.dispatchWorkflow(run.namespace, run.taskQueue, { kind: 'task', run, task });
+    if (sticky) {
+      // Not picked up by the sticky worker in time: the task goes to the normal queue.
+      task.stickyTimeout = this.clock.schedule(this.clock.now() + run.stickyScheduleToStartMs, () =>
+        this.stickyTaskTimedOut(run, task),
+      );
+    }
+    this.dispatchWorkflow(run.namespace, task.queue, { kind: 'task', run, task, queue: task.queue });
+  }
+
+  private stickyWorkerAvailable(namespace: string, stickyQueue: string): boolean {
+    const queue = this.taskQueues.get(`${namespace}\u0000${stickyQueue}`);
+    if (!queue) return false;
+    if (queue.workflowPollers.some((poller) => !poller.cancelled)) return true;
+    return queue.lastWorkflowPollMs !== undefined && Date.now() - queue.lastWorkflowPollMs < STICKY_WORKER_UNAVAILABLE_MS;
+  }
+
+  /** Forgets the run's sticky queue; a task waiting there moves to the normal queue (full history). */
+  private clearStickiness(run: WorkflowRun): void {
+    run.stickyQueue = undefined;
+    const task = run.workflowTask;
+    if (!task || !task.sticky || task.startedEventId !== 0 || isClosed(run)) return;
+    task.stickyTimeout?.cancel();
+    task.stickyTimeout = undefined;
+    task.sticky = false;
+    task.queue = run.taskQueue;
+    this.dispatchWorkflow(run.namespace, task.queue, { kind: 'task', run, task, queue: task.queue });
+  }
+
+  /**
+   * Sticky schedule-to-start timeout: as the real server, WorkflowTaskTimedOut (SCHEDULE_TO_START)
+   * and a new task of the same attempt on the normal queue. A speculative task has no event to time
+   * out and simply moves.
+   */
+  private stickyTaskTimedOut(run: WorkflowRun, task: WorkflowTask): void {
+    if (run.workflowTask !== task || !task.sticky || task.startedEventId !== 0 || isClosed(run)) return;
+    task.stickyTimeout = undefined;
+    if (task.speculative) {
+      this.clearStickiness(run);
+      return;
+    }
+    run.stickyQueue = undefined;
+    this.endWorkflowTask(run, task);
+    this.writeEvent(run, {
+      eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+      workflowTaskTimedOutEventAttributes: {
+        scheduledEventId: int64(task.scheduledEventId),
+        startedEventId: int64(0),
+        timeoutType: TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
+      },
+    });
+    run.queriesAwaitingTask.unshift(...task.queries.filter((query) => !query.settled));
+    this.scheduleWorkflowTask(run, { attempt: task.attempt });
   }
 
   private endWorkflowTask(run: WorkflowRun, task: WorkflowTask): void {
     task.timeout?.cancel();
+    task.stickyTimeout?.cancel();
     this.outstandingWorkflowTasks.delete(task);
     if (run.workflowTask === task) run.workflowTask = undefined;
     this.clock.requestSkipCheck();
@@ -421,6 +497,8 @@ export class TemporalEngine {
       workflowTask: undefined,
       workflowTaskNeeded: false,
       lastCompletedStartedEventId: 0,
+      stickyQueue: undefined,
+      stickyScheduleToStartMs: DEFAULT_STICKY_SCHEDULE_TO_START_MS,
       cancelRequested: false,
       memo: params.memo,
       searchAttributes: params.searchAttributes,
@@ -615,20 +693,24 @@ export class TemporalEngine {
     request: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest,
     cancellation: Cancellation,
   ): Promise<temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse> {
-    // Sticky queues are not kept: a worker's sticky pollers serve its normal queue (every task
-    // carries the full history), so all its pollers take part instead of the few normal ones.
-    const taskQueue = request.taskQueue;
-    const queueName =
-      taskQueue?.kind === TaskQueueKind.TASK_QUEUE_KIND_STICKY && taskQueue.normalName ? taskQueue.normalName : (taskQueue?.name ?? '');
-    const queue = this.taskQueue(request.namespace, queueName);
+    // A worker's sticky pollers poll its sticky queue (request.taskQueue.kind STICKY), which only
+    // receives the tasks of runs whose last task that worker completed.
+    const queue = this.taskQueue(request.namespace, request.taskQueue?.name ?? '');
+    queue.lastWorkflowPollMs = Date.now();
     const build = (item: WorkflowDispatch): temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse | undefined =>
-      item.kind === 'task' ? this.startWorkflowTask(item.run, item.task, request.identity) : this.startQueryTask(item.query);
+      item.kind === 'task'
+        ? item.queue === item.task.queue
+          ? this.startWorkflowTask(item.run, item.task, request.identity)
+          : undefined // moved to another queue since it was dispatched here
+        : this.startQueryTask(item.query);
     while (queue.workflowBacklog.length > 0) {
       const response = build(queue.workflowBacklog.shift()!);
       if (response) return response;
     }
     if (this.closed) return {};
-    return this.waitForPoll(queue.workflowPollers, build, cancellation, {});
+    const response = await this.waitForPoll(queue.workflowPollers, build, cancellation, {});
+    queue.lastWorkflowPollMs = Date.now();
+    return response;
   }
 
   private startWorkflowTask(
@@ -639,6 +721,11 @@ export class TemporalEngine {
     if (run.workflowTask !== task || task.startedEventId !== 0 || isClosed(run)) return undefined;
     const now = this.clock.now();
     task.startedTimeMs = now;
+    task.stickyTimeout?.cancel();
+    task.stickyTimeout = undefined;
+    // A sticky task carries only the events after the last completed task's started event (the
+    // worker has the rest in its cache), as the real server does; otherwise the whole history.
+    const firstEventIndex = task.sticky ? run.lastCompletedStartedEventId : 0;
     let history: HistoryEvent[];
     if (task.speculative) {
       const scheduledEventId = run.history.length + 1;
@@ -648,7 +735,7 @@ export class TemporalEngine {
         taskId: int64(this.nextEventTaskId++),
         eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
         workflowTaskScheduledEventAttributes: {
-          taskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          taskQueue: this.taskQueueOfTask(run, task),
           startToCloseTimeout: duration(run.workflowTaskTimeoutMs),
           attempt: task.attempt,
         },
@@ -663,7 +750,7 @@ export class TemporalEngine {
       task.scheduledEventId = scheduledEventId;
       task.startedEventId = scheduledEventId + 1;
       task.unwrittenEvents = [scheduled, started];
-      history = [...run.history, scheduled, started];
+      history = [...run.history.slice(firstEventIndex), scheduled, started];
     } else {
       task.startedEventId = this.writeEvent(run, {
         eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
@@ -674,7 +761,7 @@ export class TemporalEngine {
           historySizeBytes: int64(0),
         },
       });
-      history = run.history;
+      history = firstEventIndex > 0 ? run.history.slice(firstEventIndex) : run.history;
     }
     task.timeout = this.clock.schedule(now + run.workflowTaskTimeoutMs, () => this.timeOutWorkflowTask(run, task));
 
@@ -749,6 +836,9 @@ export class TemporalEngine {
 
   /** After a failed or timed-out task: undeliver its updates, move its queries, schedule the retry. */
   private requeueAfterFailedTask(run: WorkflowRun, task: WorkflowTask, attempt: number): void {
+    // The worker's cached state is not to be trusted any more: the retry goes to the normal queue
+    // with the full history.
+    run.stickyQueue = undefined;
     for (const updateId of task.deliveredUpdates) {
       const update = run.updates.get(updateId);
       if (update?.stage === 'delivered') update.stage = 'admitted';
@@ -803,7 +893,9 @@ export class TemporalEngine {
         },
       });
       this.requeueAfterFailedTask(run, task, 1);
-      return {};
+      // As the real server: the call fails with INVALID_ARGUMENT "UnhandledCommand", which tells the
+      // SDK to evict the run it cached (its state ran ahead) and replay it with the new task.
+      throw invalidArgument('UnhandledCommand');
     }
 
     const onlyRejections =
@@ -834,6 +926,14 @@ export class TemporalEngine {
       },
     });
     run.lastCompletedStartedEventId = task.startedEventId;
+    // The worker keeps the run cached and asks for its next tasks on its sticky queue.
+    const stickyQueue = request.stickyAttributes?.workerTaskQueue?.name;
+    if (stickyQueue) {
+      run.stickyQueue = stickyQueue;
+      run.stickyScheduleToStartMs = durationMs(request.stickyAttributes?.scheduleToStartTimeout) || DEFAULT_STICKY_SCHEDULE_TO_START_MS;
+    } else {
+      run.stickyQueue = undefined;
+    }
     // Delivered updates the worker did not answer go out again with the next task.
     for (const updateId of task.deliveredUpdates) {
       const update = run.updates.get(updateId);
@@ -2440,9 +2540,22 @@ export class TemporalEngine {
 
   shutdownWorker(request: temporal.api.workflowservice.v1.ShutdownWorkerRequest): object {
     if (request.stickyTaskQueue) {
-      const queue = this.taskQueues.get(`${request.namespace}\u0000${request.stickyTaskQueue}`);
+      const key = `${request.namespace}\u0000${request.stickyTaskQueue}`;
+      const queue = this.taskQueues.get(key);
       for (const poller of queue?.workflowPollers.splice(0) ?? []) poller.release();
+      // The worker is gone: its runs' tasks go to the normal queue at once, with the full history.
+      for (const run of this.runsById.values()) {
+        if (run.namespace === request.namespace && run.stickyQueue === request.stickyTaskQueue) this.clearStickiness(run);
+      }
+      this.taskQueues.delete(key);
     }
+    return {};
+  }
+
+  /** ResetStickyTaskQueue: the run's next task goes to the normal queue with the full history. */
+  resetStickyTaskQueue(request: temporal.api.workflowservice.v1.ResetStickyTaskQueueRequest): object {
+    const run = this.findRun(request.namespace, request.execution);
+    this.clearStickiness(run);
     return {};
   }
 

@@ -30,6 +30,12 @@ export interface WorkflowTask {
   /** Update ids sent to the worker as protocol messages in this task. */
   deliveredUpdates: string[];
   timeout: ClockTimer | undefined;
+  /** The queue the task is dispatched to: the run's normal queue or its worker's sticky queue. */
+  queue: string;
+  /** Dispatched to the run's sticky queue: started with only the events after the last completed task. */
+  sticky: boolean;
+  /** Sticky schedule-to-start timeout: moves the task back to the normal queue. */
+  stickyTimeout: ClockTimer | undefined;
 }
 
 export interface ActivityRetry {
@@ -134,6 +140,9 @@ export interface WorkflowRun {
   /** Something happened during a started task that needs another task after it. */
   workflowTaskNeeded: boolean;
   lastCompletedStartedEventId: number;
+  /** The sticky queue of the worker that completed the last task (its `stickyAttributes`), if any. */
+  stickyQueue: string | undefined;
+  stickyScheduleToStartMs: number;
   cancelRequested: boolean;
   memo: Record<string, Payload>;
   searchAttributes: Record<string, Payload>;

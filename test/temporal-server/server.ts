@@ -71,7 +71,7 @@ function workflowServiceHandlers(engine: TemporalEngine): Record<string, UnaryHa
     ExecuteMultiOperation: (request: wsv1.ExecuteMultiOperationRequest, context: CallContext) =>
       engine.executeMultiOperation(request, context.cancellation),
     DeleteWorkflowExecution: async (request: wsv1.DeleteWorkflowExecutionRequest) => engine.deleteWorkflowExecution(request),
-    ResetStickyTaskQueue: async () => ({}),
+    ResetStickyTaskQueue: async (request: wsv1.ResetStickyTaskQueueRequest) => engine.resetStickyTaskQueue(request),
     PollWorkflowExecutionUpdate: (request: wsv1.PollWorkflowExecutionUpdateRequest, context: CallContext) =>
       engine.pollWorkflowExecutionUpdate(request, context.cancellation),
     DescribeWorkflowExecution: async (request: wsv1.DescribeWorkflowExecutionRequest) =>
