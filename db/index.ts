@@ -12,6 +12,8 @@ export type Db = Kysely<Database>;
 export interface DbConfig {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** Connections in the pool (PostgreSQL only); default 10. */
+  readonly databasePoolSize?: number;
 }
 
 const PG_DATE_OID = 1082;
@@ -33,7 +35,8 @@ export interface CreatedDb {
  */
 export function createDb(config: DbConfig): CreatedDb {
   if (config.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
+    // A burst waits for a free connection rather than failing at once; activities retry past this anyway.
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize ?? 10, connectionTimeoutMillis: 15_000 });
     pool.on('error', () => {
       // An idle client lost its server; the pool replaces it on the next checkout and readiness reports it.
     });

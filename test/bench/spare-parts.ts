@@ -26,7 +26,7 @@ import { createTestEnv } from '../support/temporal';
 
 const LOANS = Number(process.env.LOANS ?? 10_000);
 const CUSTOMERS = Math.max(1, Math.ceil(LOANS / 100));
-const CONCURRENCY = 64;
+const CONCURRENCY = 32;
 const DAY_MS = 86_400_000;
 
 async function inBatches<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
@@ -47,7 +47,7 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const [database, smtp, env, bundle] = await Promise.all([createTestDatabase(), startTestSmtpServer({ headersOnly: true }), createTestEnv(), workflowBundle()]);
+  const [database, smtp, env, bundle] = await Promise.all([createTestDatabase({ poolSize: 30 }), startTestSmtpServer({ headersOnly: true }), createTestEnv(), workflowBundle()]);
   const db = database.db;
   const taskQueue = `bench-${randomBytes(3).toString('hex')}`;
   const mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'bench <bench@fieldops.test>', dataDir: 'var' });

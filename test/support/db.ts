@@ -31,11 +31,11 @@ export interface TestDatabase {
 }
 
 /** A fresh, empty database on the test server, for one test file; `migrate: false` leaves it without tables. */
-export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(options: { migrate?: boolean; poolSize?: number } = {}): Promise<TestDatabase> {
   const name = `fieldops_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   await onAdminConnection((client) => client.query(`create database ${name}`));
   const url = withDatabase(testServerUrl(), name);
-  const { db } = createDb({ databaseUrl: url, dataDir: 'var' });
+  const { db } = createDb({ databaseUrl: url, dataDir: 'var', databasePoolSize: options.poolSize });
   if (options.migrate !== false) await migrateToLatest(db);
   let dropped = false;
   return {
