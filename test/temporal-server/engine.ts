@@ -91,6 +91,44 @@ function decodeToken(bytes: Uint8Array | null | undefined): TaskToken {
   }
 }
 
+type StartRequestFields = Pick<
+  temporal.api.workflowservice.v1.StartWorkflowExecutionRequest,
+  | 'namespace'
+  | 'workflowId'
+  | 'input'
+  | 'header'
+  | 'memo'
+  | 'searchAttributes'
+  | 'workflowExecutionTimeout'
+  | 'workflowRunTimeout'
+  | 'workflowTaskTimeout'
+  | 'retryPolicy'
+  | 'identity'
+  | 'requestId'
+  | 'workflowStartDelay'
+>;
+
+/** The run parameters a start and a signal-with-start request share. */
+function startParamsOf(request: StartRequestFields, workflowType: string, taskQueue: string) {
+  return {
+    namespace: request.namespace,
+    workflowId: request.workflowId,
+    workflowType,
+    taskQueue,
+    input: request.input,
+    header: request.header,
+    memo: recordOf(request.memo?.fields),
+    searchAttributes: recordOf(request.searchAttributes?.indexedFields),
+    executionTimeoutMs: durationMs(request.workflowExecutionTimeout),
+    runTimeoutMs: durationMs(request.workflowRunTimeout),
+    workflowTaskTimeoutMs: durationMs(request.workflowTaskTimeout),
+    retryPolicy: request.retryPolicy,
+    identity: request.identity,
+    requestId: request.requestId,
+    startDelayMs: durationMs(request.workflowStartDelay),
+  };
+}
+
 interface StartParams {
   namespace: string;
   workflowId: string;
@@ -622,21 +660,7 @@ export class TemporalEngine {
     );
     if (existing) return { runId: existing.runId, started: false };
     const run = this.createRun({
-      namespace: request.namespace,
-      workflowId: request.workflowId,
-      workflowType: request.workflowType.name,
-      taskQueue: request.taskQueue.name,
-      input: request.input,
-      header: request.header,
-      memo: recordOf(request.memo?.fields),
-      searchAttributes: recordOf(request.searchAttributes?.indexedFields),
-      executionTimeoutMs: durationMs(request.workflowExecutionTimeout),
-      runTimeoutMs: durationMs(request.workflowRunTimeout),
-      workflowTaskTimeoutMs: durationMs(request.workflowTaskTimeout),
-      retryPolicy: request.retryPolicy,
-      identity: request.identity,
-      requestId: request.requestId,
-      startDelayMs: durationMs(request.workflowStartDelay),
+      ...startParamsOf(request, request.workflowType.name, request.taskQueue.name),
     });
     return { runId: run.runId, started: true };
   }
@@ -661,21 +685,7 @@ export class TemporalEngine {
     if (!request.workflowType?.name) throw invalidArgument('WorkflowType is not set on request.');
     if (!request.taskQueue?.name) throw invalidArgument('TaskQueue is not set on request.');
     const run = this.createRun({
-      namespace: request.namespace,
-      workflowId: request.workflowId,
-      workflowType: request.workflowType.name,
-      taskQueue: request.taskQueue.name,
-      input: request.input,
-      header: request.header,
-      memo: recordOf(request.memo?.fields),
-      searchAttributes: recordOf(request.searchAttributes?.indexedFields),
-      executionTimeoutMs: durationMs(request.workflowExecutionTimeout),
-      runTimeoutMs: durationMs(request.workflowRunTimeout),
-      workflowTaskTimeoutMs: durationMs(request.workflowTaskTimeout),
-      retryPolicy: request.retryPolicy,
-      identity: request.identity,
-      requestId: request.requestId,
-      startDelayMs: durationMs(request.workflowStartDelay),
+      ...startParamsOf(request, request.workflowType.name, request.taskQueue.name),
       initialSignal: {
         signalName: request.signalName,
         input: request.signalInput,
