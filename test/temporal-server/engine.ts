@@ -495,6 +495,15 @@ export class TemporalEngine {
     this.clock.requestSkipCheck();
   }
 
+  /** The open run an external signal or cancel targets, or undefined when there is none (the failure event says so). */
+  private openRunOrUndefined(namespace: string, execution: temporal.api.common.v1.IWorkflowExecution): WorkflowRun | undefined {
+    try {
+      return this.findOpenRun(namespace, execution);
+    } catch {
+      return undefined;
+    }
+  }
+
   private flushBuffered(run: WorkflowRun): boolean {
     const writes = run.buffered.splice(0);
     for (const write of writes) write();
@@ -1623,12 +1632,7 @@ export class TemporalEngine {
       },
     });
     afterCompletion.push(() => {
-      let target: WorkflowRun | undefined;
-      try {
-        target = this.findOpenRun(namespace, execution);
-      } catch {
-        target = undefined;
-      }
+      const target = this.openRunOrUndefined(namespace, execution);
       if (target) {
         this.signalRun(target, attributes.signalName ?? '', attributes.input, attributes.header, '', {
           workflowId: run.workflowId,
@@ -1683,12 +1687,7 @@ export class TemporalEngine {
       },
     });
     afterCompletion.push(() => {
-      let target: WorkflowRun | undefined;
-      try {
-        target = this.findOpenRun(namespace, execution);
-      } catch {
-        target = undefined;
-      }
+      const target = this.openRunOrUndefined(namespace, execution);
       if (target) {
         this.requestCancel(target, attributes.reason ?? '', '', {
           initiatedEventId,
