@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
-import type { Db } from '../db';
+import type { Db, DbExecutor } from '../db';
 import type { Locale } from '../db/schema';
 import { renderEmail, type EmailContent } from './email-templates';
 import type { Mailer } from './mailer';
@@ -25,11 +25,39 @@ export interface SendEmailResult {
 
 const SEND_LEASE_MS = 60_000;
 
-async function resolveRecipient(db: Db, to: EmailRecipient): Promise<{ email: string; locale: Locale }> {
+async function resolveRecipient(db: DbExecutor, to: EmailRecipient): Promise<{ email: string; locale: Locale }> {
   if ('email' in to) return to;
   const contact = await db.selectFrom('contacts').select(['email', 'locale']).where('id', '=', to.contactId).executeTakeFirst();
   if (!contact) throw ApplicationFailure.nonRetryable(`no contact ${to.contactId}`, 'UnknownContact');
   return contact;
+}
+
+/**
+ * Writes the email to the outbox under its idempotency key, rendered in the recipient's language.
+ * Called inside the transaction that makes the change the email reports, so that the two commit
+ * together; `deliverEmail` sends it after the commit. A second call with the same key changes nothing.
+ */
+export async function enqueueEmail(db: DbExecutor, input: SendEmailInput): Promise<string> {
+  const recipient = await resolveRecipient(db, input.to);
+  const rendered = renderEmail(input, recipient.locale);
+  await db
+    .insertInto('email_outbox')
+    .values({
+      idempotency_key: input.idempotencyKey,
+      case_id: input.caseId ?? null,
+      recipient: recipient.email,
+      locale: recipient.locale,
+      template: input.template,
+      subject: rendered.subject,
+      body_text: rendered.text,
+      lease_until: null,
+      provider_message_id: null,
+      last_error: null,
+      sent_at: null,
+    })
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .execute();
+  return input.idempotencyKey;
 }
 
 /** A Message-ID derived from the key, so that even a duplicate delivery after a crash is recognisable as the same mail. */
@@ -37,34 +65,17 @@ function messageIdFor(idempotencyKey: string): string {
   return `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}@fieldops>`;
 }
 
-export function createEmailActivities({ db, mailer, clock }: { db: Db; mailer: Mailer; clock: Clock }) {
-  async function sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
-    const recipient = await resolveRecipient(db, input.to);
-    const rendered = renderEmail(input, recipient.locale);
-    await db
-      .insertInto('email_outbox')
-      .values({
-        idempotency_key: input.idempotencyKey,
-        case_id: input.caseId ?? null,
-        recipient: recipient.email,
-        locale: recipient.locale,
-        template: input.template,
-        subject: rendered.subject,
-        body_text: rendered.text,
-        lease_until: null,
-        provider_message_id: null,
-        last_error: null,
-        sent_at: null,
-      })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .execute();
+export type EmailDelivery = (idempotencyKey: string) => Promise<SendEmailResult>;
 
+/** Sends an outbox email once: the attempt that claims the row talks to SMTP; a sent row is never sent again. */
+export function createEmailDelivery({ db, mailer, clock }: { db: Db; mailer: Mailer; clock: Clock }): EmailDelivery {
+  return async function deliverEmail(idempotencyKey) {
     const now = clock.now();
     // Claim the row: only one attempt at a time may talk to SMTP, and never once it is sent.
     const claimed = await db
       .updateTable('email_outbox')
       .set({ status: 'sending', attempts: sql`attempts + 1`, lease_until: new Date(now.getTime() + SEND_LEASE_MS) })
-      .where('idempotency_key', '=', input.idempotencyKey)
+      .where('idempotency_key', '=', idempotencyKey)
       .where((eb) =>
         eb.or([eb('status', 'in', ['pending', 'failed']), eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)])]),
       )
@@ -75,12 +86,13 @@ export function createEmailActivities({ db, mailer, clock }: { db: Db; mailer: M
       const existing = await db
         .selectFrom('email_outbox')
         .select(['id', 'status', 'provider_message_id'])
-        .where('idempotency_key', '=', input.idempotencyKey)
-        .executeTakeFirstOrThrow();
+        .where('idempotency_key', '=', idempotencyKey)
+        .executeTakeFirst();
+      if (!existing) throw ApplicationFailure.nonRetryable(`no outbox email ${idempotencyKey}`, 'UnknownEmail');
       if (existing.status === 'sent') {
         return { outboxId: existing.id, messageId: existing.provider_message_id ?? '', sentNow: false };
       }
-      throw ApplicationFailure.retryable(`email ${input.idempotencyKey} is being sent by another attempt`, 'EmailSendInProgress');
+      throw ApplicationFailure.retryable(`email ${idempotencyKey} is being sent by another attempt`, 'EmailSendInProgress');
     }
 
     try {
@@ -105,7 +117,14 @@ export function createEmailActivities({ db, mailer, clock }: { db: Db; mailer: M
         .execute();
       throw error;
     }
-  }
+  };
+}
 
+export function createEmailActivities(deps: { db: Db; mailer: Mailer; clock: Clock }) {
+  const deliverEmail = createEmailDelivery(deps);
+  /** Writes the email to the outbox (unless an earlier attempt did) and sends it once. */
+  async function sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
+    return deliverEmail(await enqueueEmail(deps.db, input));
+  }
   return { sendEmail };
 }

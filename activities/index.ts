@@ -2,7 +2,7 @@ import type { Db } from '../db';
 import { createAuditActivities } from './audit';
 import type { Clock } from './clock';
 import { createDeadlineActivities } from './deadlines';
-import { createEmailActivities } from './email';
+import { createEmailActivities, createEmailDelivery } from './email';
 import type { Mailer } from './mailer';
 import type { SignedLinks } from './signed-links';
 import { createSparePartActivities, type WorkingDayCalendar } from './spare-parts';
@@ -18,12 +18,11 @@ export interface ActivityDependencies {
 
 /** Every activity the worker registers, built from its dependencies. Workflows import only the type. */
 export function createActivities(deps: ActivityDependencies) {
-  const email = createEmailActivities(deps);
   return {
-    ...email,
+    ...createEmailActivities(deps),
     ...createAuditActivities(deps),
     ...createDeadlineActivities(deps),
-    ...createSparePartActivities({ ...deps, sendEmail: email.sendEmail }),
+    ...createSparePartActivities({ ...deps, deliverEmail: createEmailDelivery(deps) }),
   };
 }
 

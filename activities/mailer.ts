@@ -63,10 +63,14 @@ export function mailCaptureDirectory(config: Pick<MailerConfig, 'dataDir'>): str
   return path.join(config.dataDir, 'mail');
 }
 
-/** SMTP when SMTP_URL is set; otherwise the development capture under `<dataDir>/mail`. */
+/**
+ * SMTP when SMTP_URL is set, over a pool of kept-open connections (one TCP and SMTP handshake per
+ * connection, not per mail; `?pool=false` or `?maxConnections=N` in the URL override it); otherwise
+ * the development capture under `<dataDir>/mail`.
+ */
 export function createMailer(config: MailerConfig): Mailer {
   if (config.smtpUrl) {
-    const smtp: Transporter<SMTPTransport.SentMessageInfo> = nodemailer.createTransport(config.smtpUrl, { from: config.mailFrom });
+    const smtp: Transporter<SMTPTransport.SentMessageInfo> = nodemailer.createTransport({ url: config.smtpUrl, pool: true, maxConnections: 5 }, { from: config.mailFrom });
     return smtp;
   }
   return nodemailer.createTransport(new MailCaptureTransport(mailCaptureDirectory(config)), { from: config.mailFrom });

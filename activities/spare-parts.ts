@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Transaction } from 'kysely';
-import type { Db } from '../db';
+import type { Db, DbExecutor } from '../db';
 import { setCaseStatus } from '../db/repositories/cases';
 import type { Database, SparePartLoan } from '../db/schema';
 import type { Updateable } from 'kysely';
@@ -18,7 +18,7 @@ import {
 } from '../workflows/definitions';
 import { appendAuditEvent } from './audit';
 import type { Clock } from './clock';
-import type { SendEmailInput, SendEmailResult } from './email';
+import { enqueueEmail, type EmailDelivery, type SendEmailInput } from './email';
 import type { SignedLinks } from './signed-links';
 import { replacementWarranty } from '../workflows/rules/goods';
 import { HOUR_MS, addCalendarDays, dayNumber, shanghaiDate, shanghaiInstantMs } from '../workflows/rules/time';
@@ -82,14 +82,58 @@ export interface SparePartActivityDependencies {
   clock: Clock;
   links: SignedLinks;
   calendar: () => Promise<WorkingDayCalendar>;
-  sendEmail: (input: SendEmailInput) => Promise<SendEmailResult>;
+  deliverEmail: EmailDelivery;
 }
 
-export function createSparePartActivities({ db, links, calendar, sendEmail }: SparePartActivityDependencies) {
-  async function loanRow(executor: Db | Trx, caseId: string) {
-    const loan = await executor.selectFrom('spare_part_loans').selectAll().where('case_id', '=', caseId).executeTakeFirst();
-    if (!loan) throw ApplicationFailure.nonRetryable(`no spare-part loan for case ${caseId}`, 'UnknownLoan');
-    return loan;
+type QueueEmail = (key: string, email: Omit<SendEmailInput, 'idempotencyKey' | 'caseId' | 'to'>, to?: SendEmailInput['to']) => Promise<void>;
+type LoanRow = Awaited<ReturnType<typeof loanRow>>;
+
+/** The loan with what its emails need: the failed part's serial, the customer's name and the contact's address. */
+async function loanRow(executor: DbExecutor, caseId: string) {
+  const loan = await executor
+    .selectFrom('spare_part_loans as l')
+    .innerJoin('devices as d', 'd.id', 'l.failed_device_id')
+    .innerJoin('customers as c', 'c.id', 'l.customer_id')
+    .innerJoin('contacts as k', 'k.id', 'l.contact_id')
+    .selectAll('l')
+    .select(['d.serial as failed_serial', 'c.name as customer_name', 'k.email as contact_email', 'k.locale as contact_locale'])
+    .where('l.case_id', '=', caseId)
+    .executeTakeFirst();
+  // Retryable: the workflow starts inside the transaction that inserts the loan, so its first step
+  // can run before that commit is visible (and the API terminates the workflow if the commit fails).
+  if (!loan) throw ApplicationFailure.retryable(`no spare-part loan for case ${caseId} (yet)`, 'LoanNotFound');
+  return loan;
+}
+
+function summaryOf(loan: LoanRow): SparePartLoanSummary {
+  return {
+    caseId: loan.case_id,
+    loanNumber: loan.loan_number,
+    customerId: loan.customer_id,
+    customerName: loan.customer_name,
+    contactId: loan.contact_id,
+    failedDeviceId: loan.failed_device_id,
+    failedSerial: loan.failed_serial,
+  };
+}
+
+export function createSparePartActivities({ db, links, calendar, deliverEmail }: SparePartActivityDependencies) {
+  /**
+   * One step of a loan: its changes, audit entry and emails are written in one transaction, keyed so
+   * that a retried attempt changes nothing twice; the emails are sent once the transaction has committed.
+   */
+  async function loanStep<T>(caseId: string, work: (trx: Trx, loan: LoanRow, queueEmail: QueueEmail) => Promise<T>): Promise<T> {
+    const queued: string[] = [];
+    const result = await db.transaction().execute(async (trx) => {
+      const loan = await loanRow(trx, caseId);
+      const queueEmail: QueueEmail = async (key, email, to = { email: loan.contact_email, locale: loan.contact_locale }) => {
+        const input = { ...email, idempotencyKey: `spare-part/${loan.loan_number}/${key}`, caseId, to } as SendEmailInput;
+        queued.push(await enqueueEmail(trx, input));
+      };
+      return work(trx, loan, queueEmail);
+    });
+    await Promise.all(queued.map((key) => deliverEmail(key)));
+    return result;
   }
 
   async function setStatus(trx: Trx, caseId: string, status: SparePartStatus, at: Date, changes: Updateable<Database['spare_part_loans']> = {}) {
@@ -135,24 +179,12 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
   }
 
   return {
-    async loadSparePartLoan(caseId: string): Promise<SparePartLoanSummary> {
-      const row = await db
-        .selectFrom('spare_part_loans as l')
-        .innerJoin('customers as c', 'c.id', 'l.customer_id')
-        .innerJoin('devices as d', 'd.id', 'l.failed_device_id')
-        .select(['l.case_id', 'l.loan_number', 'l.customer_id', 'c.name as customer_name', 'l.contact_id', 'l.failed_device_id', 'd.serial'])
-        .where('l.case_id', '=', caseId)
-        .executeTakeFirst();
-      if (!row) throw ApplicationFailure.nonRetryable(`no spare-part loan for case ${caseId}`, 'UnknownLoan');
-      return {
-        caseId: row.case_id,
-        loanNumber: row.loan_number,
-        customerId: row.customer_id,
-        customerName: row.customer_name,
-        contactId: row.contact_id,
-        failedDeviceId: row.failed_device_id,
-        failedSerial: row.serial,
-      };
+    /** Acknowledges the application to the customer and gives the workflow what it checks returns against. */
+    async acknowledgeSparePartApplication(caseId: string): Promise<SparePartLoanSummary> {
+      return loanStep(caseId, async (_trx, loan, queueEmail) => {
+        await queueEmail('application-received', { template: 'spare_part_application_received', params: { loanNumber: loan.loan_number, failedSerial: loan.failed_serial } });
+        return summaryOf(loan);
+      });
     },
 
     async recordSparePartDecision(
@@ -160,8 +192,7 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
     ): Promise<void> {
       const at = new Date(input.stamp.at);
       const comment = input.decision === 'rejected' ? input.stamp.reason : (input.stamp.comment ?? null);
-      await db.transaction().execute(async (trx) => {
-        const loan = await loanRow(trx, input.caseId);
+      await loanStep(input.caseId, async (trx, loan, queueEmail) => {
         await setStatus(trx, input.caseId, input.decision, at, { decided_by: input.stamp.actor, decided_at: at, decision_comment: comment });
         await appendAuditEvent(trx, {
           caseId: input.caseId,
@@ -172,14 +203,16 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
           comment,
           idempotencyKey: `${loan.loan_number}/decision`,
         });
+        if (input.decision === 'rejected') {
+          await queueEmail('rejected', { template: 'spare_part_rejected', params: { loanNumber: loan.loan_number, reason: input.stamp.reason } });
+        }
       });
     },
 
-    async recordSparePartShipment(input: { caseId: string; shipment: ShipmentInput }): Promise<{ confirmReceiptUrl: string; warrantyEnd: string }> {
+    async recordSparePartShipment(input: { caseId: string; shipment: ShipmentInput }): Promise<{ warrantyEnd: string }> {
       const { shipment } = input;
       const shippedAt = new Date(shipment.shippedAt);
-      return db.transaction().execute(async (trx) => {
-        const loan = await loanRow(trx, input.caseId);
+      return loanStep(input.caseId, async (trx, loan, queueEmail) => {
         const failed = await trx.selectFrom('devices').selectAll().where('id', '=', loan.failed_device_id).executeTakeFirstOrThrow();
         if (shipment.replacementSerial === failed.serial) throw ruleViolation('the replacement serial is the failed device itself');
         const existing = await trx.selectFrom('devices').select(['id', 'customer_id']).where('serial', '=', shipment.replacementSerial).executeTakeFirst();
@@ -216,15 +249,25 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
           idempotencyKey: `${loan.loan_number}/shipped`,
         });
         const link = links.issue({ caseId: input.caseId, action: CONFIRM_RECEIPT_ACTION, singleUse: true, ttlHours: 24 * 60 });
-        return { confirmReceiptUrl: link.url, warrantyEnd };
+        await queueEmail('shipped', {
+          template: 'spare_part_shipped',
+          params: {
+            loanNumber: loan.loan_number,
+            replacementSerial: shipment.replacementSerial,
+            carrier: shipment.carrier,
+            trackingNumber: shipment.trackingNumber,
+            confirmReceiptUrl: link.url,
+            warrantyEnd,
+          },
+        });
+        return { warrantyEnd };
       });
     },
 
     async recordSparePartReceipt(input: { caseId: string; receipt: ReceiptInput }): Promise<ReturnDeadline> {
       const { receipt } = input;
       const deadline = returnDeadline(await calendar(), new Date(receipt.receivedAt));
-      await db.transaction().execute(async (trx) => {
-        const loan = await loanRow(trx, input.caseId);
+      await loanStep(input.caseId, async (trx, loan, queueEmail) => {
         await setStatus(trx, input.caseId, 'awaiting_return', new Date(receipt.at), {
           received_at: new Date(receipt.receivedAt),
           receipt_confirmed_by: `${receipt.actor} (${receipt.role})`,
@@ -246,27 +289,39 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
           data: { receivedAt: receipt.receivedAt, deadline },
           idempotencyKey: `${loan.loan_number}/received`,
         });
+        await queueEmail('return-deadline', {
+          template: 'spare_part_return_deadline',
+          params: { loanNumber: loan.loan_number, failedSerial: loan.failed_serial, dueDate: deadline.dueDate, provisional: deadline.provisional },
+        });
       });
       return deadline;
     },
 
-    async recordSparePartReminder(input: { caseId: string; loanNumber: string; date: string; workingDaysLeft: number }): Promise<void> {
-      await appendAuditEvent(db, {
-        caseId: input.caseId,
-        occurredAt: new Date().toISOString(),
-        actor: 'system',
-        actorRole: 'system',
-        action: 'spare_part.reminder_sent',
-        data: { date: input.date, workingDaysLeft: input.workingDaysLeft },
-        idempotencyKey: `${input.loanNumber}/reminder/${input.date}`,
+    async sendSparePartReminder(input: { caseId: string; date: string; dueDate: string; workingDaysLeft: number }): Promise<void> {
+      await loanStep(input.caseId, async (trx, loan, queueEmail) => {
+        await appendAuditEvent(trx, {
+          caseId: input.caseId,
+          occurredAt: new Date().toISOString(),
+          actor: 'system',
+          actorRole: 'system',
+          action: 'spare_part.reminder_sent',
+          data: { date: input.date, workingDaysLeft: input.workingDaysLeft },
+          idempotencyKey: `${loan.loan_number}/reminder/${input.date}`,
+        });
+        await queueEmail(`reminder/${input.date}`, {
+          template: 'spare_part_return_reminder',
+          params: { loanNumber: loan.loan_number, failedSerial: loan.failed_serial, dueDate: input.dueDate, workingDaysLeft: input.workingDaysLeft },
+        });
       });
     },
 
-    /** The due day ended without the part: bill it at list price in the next cycle and downgrade the customer. */
-    async markSparePartOverdue(input: { caseId: string; at: string }): Promise<{ amountCents: number; billingCycle: string }> {
+    /**
+     * The due day ended without the part: bill it at list price in the next cycle, downgrade the
+     * customer, and tell the customer and every manager.
+     */
+    async markSparePartOverdue(input: { caseId: string; at: string }): Promise<{ amountCents: number; billingCycle: string; managersNotified: number }> {
       const at = new Date(input.at);
-      return db.transaction().execute(async (trx) => {
-        const loan = await loanRow(trx, input.caseId);
+      return loanStep(input.caseId, async (trx, loan, queueEmail) => {
         const details = await trx
           .selectFrom('devices as d')
           .innerJoin('products as p', 'p.id', 'd.product_id')
@@ -305,22 +360,21 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
           data: { amountCents: details.list_price_cents, billingCycle },
           idempotencyKey: `${loan.loan_number}/overdue`,
         });
-        return { amountCents: details.list_price_cents, billingCycle };
-      });
-    },
-
-    async notifyManagersOfOverdue(input: { caseId: string; loanNumber: string; customerName: string; failedSerial: string; amountCents: number }): Promise<number> {
-      const managers = await db.selectFrom('users').select(['id', 'email']).where('role', '=', 'manager').where('disabled_at', 'is', null).execute();
-      for (const manager of managers) {
-        await sendEmail({
-          idempotencyKey: `spare-part/${input.loanNumber}/overdue/manager/${manager.id}`,
-          caseId: input.caseId,
-          to: { email: manager.email, locale: 'zh-CN' },
-          template: 'spare_part_overdue_manager',
-          params: { loanNumber: input.loanNumber, customerName: input.customerName, failedSerial: input.failedSerial, amountCents: input.amountCents },
+        const amountCents = details.list_price_cents;
+        await queueEmail('overdue', {
+          template: 'spare_part_overdue_customer',
+          params: { loanNumber: loan.loan_number, failedSerial: loan.failed_serial, amountCents, billingCycle },
         });
-      }
-      return managers.length;
+        const managers = await trx.selectFrom('users').select(['id', 'email']).where('role', '=', 'manager').where('disabled_at', 'is', null).execute();
+        for (const manager of managers) {
+          await queueEmail(
+            `overdue/manager/${manager.id}`,
+            { template: 'spare_part_overdue_manager', params: { loanNumber: loan.loan_number, customerName: loan.customer_name, failedSerial: loan.failed_serial, amountCents } },
+            { email: manager.email, locale: 'zh-CN' },
+          );
+        }
+        return { amountCents, billingCycle, managersNotified: managers.length };
+      });
     },
 
     /**
@@ -331,8 +385,7 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
     async recordSparePartReturn(input: { caseId: string; receipt: ReturnInput }): Promise<{ status: 'returned' | 'written_off'; credited: boolean; downgradeLifted: boolean }> {
       const { receipt } = input;
       const arrivedAt = new Date(receipt.receivedAt);
-      return db.transaction().execute(async (trx) => {
-        const loan = await loanRow(trx, input.caseId);
+      return loanStep(input.caseId, async (trx, loan, queueEmail) => {
         const late = loan.status === 'overdue' || loan.status === 'written_off';
         const changes = { returned_at: arrivedAt, return_discrepancy: receipt.discrepancy, fault_tag_present: receipt.faultTagPresent };
         let credited = false;
@@ -372,14 +425,14 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
           data: { returnedSerial: receipt.returnedSerial, faultTagPresent: receipt.faultTagPresent, credited, downgradeLifted },
           idempotencyKey: `${loan.loan_number}/returned`,
         });
+        await queueEmail('closed', { template: 'spare_part_closed', params: { loanNumber: loan.loan_number, failedSerial: loan.failed_serial, writtenOff: late } });
         return { status: late ? 'written_off' : 'returned', credited, downgradeLifted };
       });
     },
 
     async recordSparePartPayment(input: { caseId: string; payment: PaymentInput }): Promise<{ downgradeLifted: boolean }> {
       const { payment } = input;
-      return db.transaction().execute(async (trx) => {
-        const loan = await loanRow(trx, input.caseId);
+      return loanStep(input.caseId, async (trx, loan, queueEmail) => {
         await setStatus(trx, input.caseId, 'written_off', new Date(payment.at), {
           written_off_at: new Date(payment.at),
           write_off_reason: 'payment',
@@ -396,6 +449,7 @@ export function createSparePartActivities({ db, links, calendar, sendEmail }: Sp
           data: { reference: payment.reference, downgradeLifted },
           idempotencyKey: `${loan.loan_number}/paid`,
         });
+        await queueEmail('closed', { template: 'spare_part_closed', params: { loanNumber: loan.loan_number, failedSerial: loan.failed_serial, writtenOff: true } });
         return { downgradeLifted };
       });
     },

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, Migrator, PostgresDialect, sql, type MigrationResultSet } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type MigrationResultSet, type Transaction } from 'kysely';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
@@ -8,6 +8,8 @@ import type { Database } from './schema';
 import { migrations } from './migrations';
 
 export type Db = Kysely<Database>;
+/** The database or an open transaction: repository functions take either, first. */
+export type DbExecutor = Db | Transaction<Database>;
 
 export interface DbConfig {
   readonly databaseUrl: string | undefined;

@@ -32,6 +32,8 @@ export const SPARE_PART_OPEN_STATUSES: readonly SparePartStatus[] = SPARE_PART_S
 export interface SparePartLoanInput {
   caseId: string;
   loanNumber: string;
+  /** What a returned part's serial must match. */
+  failedSerial: string;
 }
 
 export interface ReturnDeadline {

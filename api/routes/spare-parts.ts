@@ -220,11 +220,15 @@ async function checkEligibility(db: Db, body: z.output<typeof applicationSchema>
   return { customer, deviceId: device.id, relatedCaseId };
 }
 
-/** Registers the case and loan rows and starts the workflow in one transaction: a failed start leaves nothing behind. */
+/**
+ * Registers the case and loan rows and starts the workflow in one transaction: a failed start leaves
+ * nothing behind, and a commit that fails after the start terminates the workflow again.
+ */
 export async function applyForSparePart(deps: SparePartDependencies, body: z.output<typeof applicationSchema>, applicant: ActorStamp): Promise<LoanDto> {
   const { deviceId, relatedCaseId } = await checkEligibility(deps.db, body);
   const appliedAt = new Date(applicant.at);
-  const loanNumber = await deps.db.transaction().execute(async (trx) => {
+  let started: { terminate(reason: string): Promise<unknown> } | undefined;
+  const register = deps.db.transaction().execute(async (trx) => {
     const number = await nextCaseNumber(trx, 'SP', Number(shanghaiDate(appliedAt.getTime()).slice(0, 4)));
     const workflowId = sparePartWorkflowId(number);
     const caseId = await insertCase(trx, { kind: 'spare_part', number, status: 'pending_approval', customerId: body.customerId, deviceId, workflowId, at: appliedAt });
@@ -258,14 +262,19 @@ export async function applyForSparePart(deps: SparePartDependencies, body: z.out
         idempotency_key: `${number}/applied`,
       })
       .execute();
-    // One workflow per loan, ever: the id is never reused, even after the loan closed.
-    await deps.temporal.workflow.start('sparePartLoanWorkflow', {
+    // One workflow per loan: the id is refused while the loan runs and after it closed; only a run
+    // terminated below, because its rows never committed, leaves the number free for the next application.
+    started = await deps.temporal.workflow.start('sparePartLoanWorkflow', {
       workflowId,
       taskQueue: deps.taskQueue,
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      args: [{ caseId, loanNumber: number }],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      args: [{ caseId, loanNumber: number, failedSerial: body.failedSerial }],
     });
     return number;
+  });
+  const loanNumber = await register.catch(async (error: unknown) => {
+    await started?.terminate('the application was not saved: its transaction failed after the workflow started');
+    throw error;
   });
   return loadLoan(deps.db, loanNumber);
 }

@@ -1,9 +1,9 @@
 import { sql, type Transaction } from 'kysely';
 import { BusinessCalendar, type BusinessCalendarData, type CalendarDayEntry } from '../../workflows/rules/calendar';
-import type { Db } from '../index';
+import type { Db, DbExecutor } from '../index';
 import type { Database } from '../schema';
 
-type Executor = Db | Transaction<Database>;
+
 
 export interface CalendarYearRecord {
   year: number;
@@ -16,7 +16,7 @@ export interface CalendarYearRecord {
   adjustedWorkingDays: number;
 }
 
-export async function listCalendarYears(db: Executor): Promise<CalendarYearRecord[]> {
+export async function listCalendarYears(db: DbExecutor): Promise<CalendarYearRecord[]> {
   const rows = await db
     .selectFrom('calendar_years as y')
     .leftJoin('calendar_days as d', 'd.year', 'y.year')
@@ -40,7 +40,7 @@ export async function listCalendarYears(db: Executor): Promise<CalendarYearRecor
   }));
 }
 
-export async function findCalendarYear(db: Executor, year: number): Promise<{ record: CalendarYearRecord; days: CalendarDayEntry[] } | undefined> {
+export async function findCalendarYear(db: DbExecutor, year: number): Promise<{ record: CalendarYearRecord; days: CalendarDayEntry[] } | undefined> {
   const record = (await listCalendarYears(db)).find((candidate) => candidate.year === year);
   if (!record) return undefined;
   const days = await db.selectFrom('calendar_days').select(['date', 'kind', 'name']).where('year', '=', year).orderBy('date').execute();
@@ -48,7 +48,7 @@ export async function findCalendarYear(db: Executor, year: number): Promise<{ re
 }
 
 /** Every published year and every dated entry: the data a BusinessCalendar is built from. */
-export async function readBusinessCalendarData(db: Executor): Promise<BusinessCalendarData> {
+export async function readBusinessCalendarData(db: DbExecutor): Promise<BusinessCalendarData> {
   const years = await db.selectFrom('calendar_years').select('year').orderBy('year').execute();
   const days = await db.selectFrom('calendar_days').select(['date', 'kind', 'name']).orderBy('date').execute();
   return {
@@ -58,7 +58,7 @@ export async function readBusinessCalendarData(db: Executor): Promise<BusinessCa
 }
 
 /** Changes whenever a year is added or replaced: cheap enough to ask before every use of a cached calendar. */
-export async function calendarFingerprint(db: Executor): Promise<string> {
+export async function calendarFingerprint(db: DbExecutor): Promise<string> {
   const row = await db
     .selectFrom('calendar_years')
     .select([
@@ -103,7 +103,7 @@ export async function replaceCalendarYear(
   return saved.record;
 }
 
-export async function loadBusinessCalendar(db: Executor): Promise<BusinessCalendar> {
+export async function loadBusinessCalendar(db: DbExecutor): Promise<BusinessCalendar> {
   return new BusinessCalendar(await readBusinessCalendarData(db));
 }
 

@@ -1,11 +1,11 @@
-import { sql, type Transaction } from 'kysely';
-import type { Db } from '../index';
-import type { CaseKind, Database } from '../schema';
+import { sql } from 'kysely';
+import type { DbExecutor } from '../index';
+import type { CaseKind } from '../schema';
 
-type Executor = Db | Transaction<Database>;
+
 
 /** The next human case number for a prefix and year, e.g. `SP-2026-000042`; gap-free within a committed transaction. */
-export async function nextCaseNumber(db: Executor, prefix: string, year: number): Promise<string> {
+export async function nextCaseNumber(db: DbExecutor, prefix: string, year: number): Promise<string> {
   const { last_value } = await db
     .insertInto('case_number_counters')
     .values({ prefix, year, last_value: 1 })
@@ -16,7 +16,7 @@ export async function nextCaseNumber(db: Executor, prefix: string, year: number)
 }
 
 export async function insertCase(
-  db: Executor,
+  db: DbExecutor,
   input: { kind: CaseKind; number: string; status: string; customerId: string; deviceId: string | null; workflowId: string; at: Date },
 ): Promise<string> {
   const { id } = await db
@@ -37,7 +37,7 @@ export async function insertCase(
   return id;
 }
 
-export async function setCaseStatus(db: Executor, caseId: string, status: string, at: Date, closed = false): Promise<void> {
+export async function setCaseStatus(db: DbExecutor, caseId: string, status: string, at: Date, closed = false): Promise<void> {
   await db
     .updateTable('cases')
     .set({ status, updated_at: at, ...(closed ? { closed_at: at } : {}) })

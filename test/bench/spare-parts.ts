@@ -2,9 +2,9 @@
 // deadline, half returned in time and half overdue. Prints wall time, worker and server RSS, emails
 // and invoice lines; fails if the invoice lines are not exactly half the loans or any email repeats.
 // LOANS=1000 npm run bench:spare-parts for a shorter run.
-import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { systemClock } from '../../activities/clock';
 import { createMailer } from '../../activities/mailer';
 import { createUserWithToken } from '../../api/auth';
@@ -38,15 +38,35 @@ async function inBatches<T>(items: readonly T[], work: (item: T) => Promise<unkn
   );
 }
 
-function rssOfProcessesMatching(pattern: string): number {
-  const lines = execFileSync('ps', ['-eo', 'rss=,args='], { encoding: 'utf8' }).split('\n');
-  return lines.filter((line) => line.includes(pattern) && !line.includes('ps -eo')).reduce((sum, line) => sum + Number(line.trim().split(/\s+/)[0]) * 1024, 0);
+const PAGE_BYTES = 4096;
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** RSS bytes and CPU seconds (user + system) so far of the live processes whose command line contains `pattern`. */
+function processesMatching(pattern: string): { rss: number; cpuSeconds: number } {
+  let rss = 0;
+  let ticks = 0;
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(pattern)) continue;
+      // Fields after the command name: state is [0], utime [11], stime [12], rss in pages [21].
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      rss += Number(fields[21]) * PAGE_BYTES;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return { rss, cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND };
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 async function main(): Promise<void> {
+  // Thousands of per-loan info lines would only slow the run down.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  const postgresCpuAtStart = processesMatching('postgres: ').cpuSeconds;
   const [database, smtp, env, bundle] = await Promise.all([createTestDatabase({ poolSize: 30 }), startTestSmtpServer({ headersOnly: true }), createTestEnv(), workflowBundle()]);
   const db = database.db;
   const taskQueue = `bench-${randomBytes(3).toString('hex')}`;
@@ -65,7 +85,7 @@ async function main(): Promise<void> {
   let peakServerRss = 0;
   const sampler = setInterval(() => {
     peakWorkerRss = Math.max(peakWorkerRss, process.memoryUsage().rss);
-    peakServerRss = Math.max(peakServerRss, rssOfProcessesMatching('temporal-test-server'));
+    peakServerRss = Math.max(peakServerRss, processesMatching('temporal-test-server').rss);
   }, 1000);
 
   try {
@@ -86,10 +106,12 @@ async function main(): Promise<void> {
     const deps = { db, temporal: env.client, taskQueue, links, mailer };
     const stamp = () => ({ actor: 'bench', role: 'service_desk', at: new Date().toISOString() });
     const numbers: string[] = [];
+    console.log(`${elapsed()}: ${LOANS} devices in the installed base of ${CUSTOMERS} customers; applying`);
     await inBatches(loans, async (loan) => {
       const created = await applyForSparePart(deps, { ...loan, failedSerial: loan.serial, faultDescription: 'bench', deliveryAddress: 'bench', relatedCaseNumber: null }, stamp());
       numbers.push(created.loanNumber);
     });
+    console.log(`${elapsed()}: applied; approving, shipping and confirming receipt`);
     const receivedAt = new Date(await env.currentTimeMs()).toISOString();
     await inBatches(numbers, async (number) => {
       const handle = env.client.workflow.getHandle(sparePartWorkflowId(number));
@@ -103,10 +125,12 @@ async function main(): Promise<void> {
     // Ten days on, the first half comes back in time; then every deadline passes.
     await env.sleep(10 * DAY_MS);
     const inTime = numbers.slice(0, Math.floor(numbers.length / 2));
+    console.log(`${elapsed()}: ten days on (two reminders due on most loans); recording ${inTime.length} returns`);
     await inBatches(inTime, async (number) => {
       const serial = (await db.selectFrom('spare_part_loans as l').innerJoin('devices as d', 'd.id', 'l.failed_device_id').select('d.serial').where('l.loan_number', '=', number).executeTakeFirstOrThrow()).serial;
       await env.client.workflow.getHandle(sparePartWorkflowId(number)).executeUpdate(recordReturnUpdate, { args: [{ ...stamp(), returnedSerial: serial, faultTagPresent: true, discrepancy: null, receivedAt: new Date(await env.currentTimeMs()).toISOString() }] });
     });
+    console.log(`${elapsed()}: returns recorded; skipping past every deadline`);
     await env.sleep(40 * DAY_MS);
     const expectedLines = numbers.length - inTime.length;
     for (;;) {
@@ -125,11 +149,18 @@ async function main(): Promise<void> {
     const keys = smtp.received.map((mail) => mail.headers.get('x-fieldops-idempotency-key') as string);
     const duplicates = keys.length - new Set(keys).size;
     const wallSeconds = (Date.now() - started) / 1000;
+    const benchCpu = process.cpuUsage();
+    const cpu = {
+      bench: (benchCpu.user + benchCpu.system) / 1e6,
+      server: processesMatching('temporal-test-server').cpuSeconds,
+      postgres: processesMatching('postgres: ').cpuSeconds - postgresCpuAtStart,
+    };
     console.log(
       [
         `loans: ${numbers.length} (${inTime.length} returned in time, ${expectedLines} overdue)`,
         `wall time: ${wallSeconds.toFixed(1)} s (setup ${((setupDone - started) / 1000).toFixed(1)} s)`,
         `worker RSS peak: ${mib(peakWorkerRss)}; server RSS peak: ${mib(peakServerRss)}`,
+        `CPU seconds: worker, client and SMTP (this process) ${cpu.bench.toFixed(1)}; Temporal server ${cpu.server.toFixed(1)}; PostgreSQL ${cpu.postgres.toFixed(1)}`,
         `emails received by SMTP: ${smtp.received.length} (duplicates: ${duplicates}; outbox rows not sent: ${pending})`,
         `invoice lines: ${lines}`,
       ].join('\n'),

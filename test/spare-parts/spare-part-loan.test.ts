@@ -165,7 +165,7 @@ describe('spare part first, end to end (real worker, test server with time skipp
     // A second start for the same loan is refused, even though the first run has closed.
     const caseId = (await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body.caseId;
     await expect(
-      h.env.client.workflow.start('sparePartLoanWorkflow', { workflowId: sparePartWorkflowId(number), taskQueue: h.taskQueue, workflowIdReusePolicy: 'REJECT_DUPLICATE', args: [{ caseId, loanNumber: number }] }),
+      h.env.client.workflow.start('sparePartLoanWorkflow', { workflowId: sparePartWorkflowId(number), taskQueue: h.taskQueue, workflowIdReusePolicy: 'REJECT_DUPLICATE', args: [{ caseId, loanNumber: number, failedSerial: 'SN-REJECT' }] }),
     ).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
   });
 
@@ -270,6 +270,25 @@ describe('spare part first, end to end (real worker, test server with time skipp
     expect(loan.receipt).toMatchObject({ discrepancy: 'box slightly dented', confirmedBy: 'customer contact (customer)' });
   });
 
+
+  test('an SMTP outage during a shipment: the shipment is recorded once and its email arrives once, after the retries', async () => {
+    await addDevice('SN-SMTP');
+    const number: string = (await apply('SN-SMTP')).body.loanNumber;
+    await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Spare-part`), (mails) => mails.length === 1);
+    await request(h.app).post(`/spare-parts/${number}/approve`).set(as('manager')).send({});
+    h.smtp.failNext(2);
+    const shipped = await request(h.app).post(`/spare-parts/${number}/shipment`).set(as('service_desk')).send({ replacementSerial: 'R-SN-SMTP', carrier: 'SF Express', trackingNumber: 'SF2' });
+    expect(shipped.status).toBe(200);
+    expect(shipped.body.status).toBe('shipped');
+    await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Your replacement part has shipped`), (mails) => mails.length === 1);
+    const outbox = await h.database.db.selectFrom('email_outbox').select(['status', 'attempts']).where('idempotency_key', '=', `spare-part/${number}/shipped`).execute();
+    expect(outbox).toEqual([{ status: 'sent', attempts: 3 }]);
+    const loan = (await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body;
+    expect(loan.timeline.filter((event: { action: string }) => event.action === 'spare_part.shipped')).toHaveLength(1);
+    expect(await h.database.db.selectFrom('devices').select('serial').where('serial', '=', 'R-SN-SMTP').execute()).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(mailsTo('lilei@cmcc.test', `[${number}] Your replacement part has shipped`)).toHaveLength(1);
+  });
   test('a customer contact applies through the single-use link the service desk emails', async () => {
     await addDevice('SN-SELF');
     const issued = await request(h.app).post('/spare-parts/application-links').set(as('service_desk')).send({ contactId });
