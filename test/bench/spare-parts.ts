@@ -23,6 +23,7 @@ import { createTestDatabase } from '../support/db';
 import { workflowBundle } from '../support/process-harness';
 import { startTestSmtpServer } from '../support/smtp';
 import { createTestEnv } from '../support/temporal';
+import { cpuProbeMs } from './machine';
 
 const LOANS = Number(process.env.LOANS ?? 10_000);
 const CUSTOMERS = Math.max(1, Math.ceil(LOANS / 100));
@@ -64,6 +65,7 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 async function main(): Promise<void> {
   // Thousands of per-loan info lines would only slow the run down.
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  const probeMs = cpuProbeMs();
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   const postgresCpuAtStart = processesMatching('postgres: ').cpuSeconds;
@@ -157,6 +159,7 @@ async function main(): Promise<void> {
     };
     console.log(
       [
+        `CPU probe: ${probeMs.toFixed(0)} ms (lower is a faster machine; compare runs only at similar values)`,
         `loans: ${numbers.length} (${inTime.length} returned in time, ${expectedLines} overdue)`,
         `wall time: ${wallSeconds.toFixed(1)} s (setup ${((setupDone - started) / 1000).toFixed(1)} s)`,
         `worker RSS peak: ${mib(peakWorkerRss)}; server RSS peak: ${mib(peakServerRss)}`,
