@@ -1,4 +1,4 @@
-import type { Db } from '../db';
+import type { Db, DbExecutor } from '../db';
 
 export interface AuditEntry {
   caseId: string | null;
@@ -13,8 +13,9 @@ export interface AuditEntry {
   idempotencyKey: string;
 }
 
-export async function appendAuditEvent(db: Db, entry: AuditEntry): Promise<void> {
-  await db
+/** The insert of an audit entry, not executed: a step runs it together with the change it records. */
+export function auditEventInsert(db: DbExecutor, entry: AuditEntry) {
+  return db
     .insertInto('audit_events')
     .values({
       case_id: entry.caseId,
@@ -26,8 +27,11 @@ export async function appendAuditEvent(db: Db, entry: AuditEntry): Promise<void>
       data: JSON.stringify(entry.data ?? {}),
       idempotency_key: entry.idempotencyKey,
     })
-    .onConflict((oc) => oc.column('idempotency_key').doNothing())
-    .execute();
+    .onConflict((oc) => oc.column('idempotency_key').doNothing());
+}
+
+export async function appendAuditEvent(db: DbExecutor, entry: AuditEntry): Promise<void> {
+  await auditEventInsert(db, entry).execute();
 }
 
 export function createAuditActivities({ db }: { db: Db }) {

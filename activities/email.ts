@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { sql } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Db, DbExecutor } from '../db';
-import type { Locale } from '../db/schema';
+import type { EmailOutboxTable, Locale } from '../db/schema';
 import { renderEmail, type EmailContent } from './email-templates';
 import type { Mailer } from './mailer';
 import type { Clock } from './clock';
@@ -23,7 +23,11 @@ export interface SendEmailResult {
   sentNow: boolean;
 }
 
-const SEND_LEASE_MS = 60_000;
+/** How long an attempt that claimed an email may take to send it before another attempt may. */
+export const SEND_LEASE_MS = 60_000;
+
+/** An outbox email as the attempt that claimed it sends it. */
+export type ClaimedEmail = Pick<Selectable<EmailOutboxTable>, 'idempotency_key' | 'recipient' | 'subject' | 'body_text'>;
 
 async function resolveRecipient(db: DbExecutor, to: EmailRecipient): Promise<{ email: string; locale: Locale }> {
   if ('email' in to) return to;
@@ -32,29 +36,47 @@ async function resolveRecipient(db: DbExecutor, to: EmailRecipient): Promise<{ e
   return contact;
 }
 
+/** The outbox row of an email to a known address, rendered in the recipient's language. */
+export function outboxRow(input: SendEmailInput & { to: { email: string; locale: Locale } }): Insertable<EmailOutboxTable> {
+  const rendered = renderEmail(input, input.to.locale);
+  return {
+    idempotency_key: input.idempotencyKey,
+    case_id: input.caseId ?? null,
+    recipient: input.to.email,
+    locale: input.to.locale,
+    template: input.template,
+    subject: rendered.subject,
+    body_text: rendered.text,
+    lease_until: null,
+    provider_message_id: null,
+    last_error: null,
+    sent_at: null,
+  };
+}
+
+/**
+ * Inserts an outbox row already claimed by the caller until `leaseUntil`, unless a row with its key
+ * exists. Returns the key of a row it inserted: that caller then sends it with `sendClaimed`, with
+ * no claim of its own; a retry that finds the row goes through `deliver` instead.
+ */
+export function insertClaimedEmail(db: DbExecutor, row: Insertable<EmailOutboxTable>, leaseUntil: Date) {
+  return db
+    .insertInto('email_outbox')
+    .values({ ...row, status: 'sending', attempts: 1, lease_until: leaseUntil })
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .returning('idempotency_key as inserted_key');
+}
+
 /**
  * Writes the email to the outbox under its idempotency key, rendered in the recipient's language.
  * Called inside the transaction that makes the change the email reports, so that the two commit
- * together; `deliverEmail` sends it after the commit. A second call with the same key changes nothing.
+ * together; `deliver` sends it after the commit. A second call with the same key changes nothing.
  */
 export async function enqueueEmail(db: DbExecutor, input: SendEmailInput): Promise<string> {
-  const recipient = await resolveRecipient(db, input.to);
-  const rendered = renderEmail(input, recipient.locale);
+  const to = await resolveRecipient(db, input.to);
   await db
     .insertInto('email_outbox')
-    .values({
-      idempotency_key: input.idempotencyKey,
-      case_id: input.caseId ?? null,
-      recipient: recipient.email,
-      locale: recipient.locale,
-      template: input.template,
-      subject: rendered.subject,
-      body_text: rendered.text,
-      lease_until: null,
-      provider_message_id: null,
-      last_error: null,
-      sent_at: null,
-    })
+    .values(outboxRow({ ...input, to }))
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .execute();
   return input.idempotencyKey;
@@ -65,11 +87,42 @@ function messageIdFor(idempotencyKey: string): string {
   return `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}@fieldops>`;
 }
 
-export type EmailDelivery = (idempotencyKey: string) => Promise<SendEmailResult>;
+export interface EmailOutbox {
+  /** Sends an outbox email once: the attempt that claims the row talks to SMTP; a sent row is never sent again. */
+  deliver(idempotencyKey: string): Promise<SendEmailResult>;
+  /** Sends an email this attempt has claimed (see `insertClaimedEmail`) and records the outcome. */
+  sendClaimed(email: ClaimedEmail): Promise<SendEmailResult>;
+}
 
-/** Sends an outbox email once: the attempt that claims the row talks to SMTP; a sent row is never sent again. */
-export function createEmailDelivery({ db, mailer, clock }: { db: Db; mailer: Mailer; clock: Clock }): EmailDelivery {
-  return async function deliverEmail(idempotencyKey) {
+export function createEmailOutbox({ db, mailer, clock }: { db: Db; mailer: Mailer; clock: Clock }): EmailOutbox {
+  async function sendClaimed(email: ClaimedEmail): Promise<SendEmailResult> {
+    try {
+      const info = await mailer.sendMail({
+        to: email.recipient,
+        subject: email.subject,
+        text: email.body_text,
+        messageId: messageIdFor(email.idempotency_key),
+        headers: { 'X-Fieldops-Idempotency-Key': email.idempotency_key },
+      });
+      const { id } = await db
+        .updateTable('email_outbox')
+        .set({ status: 'sent', sent_at: clock.now(), provider_message_id: info.messageId, lease_until: null, last_error: null })
+        .where('idempotency_key', '=', email.idempotency_key)
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { outboxId: id, messageId: info.messageId, sentNow: true };
+    } catch (error) {
+      await db
+        .updateTable('email_outbox')
+        .set({ status: 'failed', lease_until: null, last_error: error instanceof Error ? error.message : String(error) })
+        .where('idempotency_key', '=', email.idempotency_key)
+        .where('status', '=', 'sending')
+        .execute();
+      throw error;
+    }
+  }
+
+  async function deliver(idempotencyKey: string): Promise<SendEmailResult> {
     const now = clock.now();
     // Claim the row: only one attempt at a time may talk to SMTP, and never once it is sent.
     const claimed = await db
@@ -79,52 +132,30 @@ export function createEmailDelivery({ db, mailer, clock }: { db: Db; mailer: Mai
       .where((eb) =>
         eb.or([eb('status', 'in', ['pending', 'failed']), eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)])]),
       )
-      .returningAll()
+      .returning(['idempotency_key', 'recipient', 'subject', 'body_text'])
       .executeTakeFirst();
+    if (claimed) return sendClaimed(claimed);
 
-    if (!claimed) {
-      const existing = await db
-        .selectFrom('email_outbox')
-        .select(['id', 'status', 'provider_message_id'])
-        .where('idempotency_key', '=', idempotencyKey)
-        .executeTakeFirst();
-      if (!existing) throw ApplicationFailure.nonRetryable(`no outbox email ${idempotencyKey}`, 'UnknownEmail');
-      if (existing.status === 'sent') {
-        return { outboxId: existing.id, messageId: existing.provider_message_id ?? '', sentNow: false };
-      }
-      throw ApplicationFailure.retryable(`email ${idempotencyKey} is being sent by another attempt`, 'EmailSendInProgress');
+    const existing = await db
+      .selectFrom('email_outbox')
+      .select(['id', 'status', 'provider_message_id'])
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst();
+    if (!existing) throw ApplicationFailure.nonRetryable(`no outbox email ${idempotencyKey}`, 'UnknownEmail');
+    if (existing.status === 'sent') {
+      return { outboxId: existing.id, messageId: existing.provider_message_id ?? '', sentNow: false };
     }
+    throw ApplicationFailure.retryable(`email ${idempotencyKey} is being sent by another attempt`, 'EmailSendInProgress');
+  }
 
-    try {
-      const info = await mailer.sendMail({
-        to: claimed.recipient,
-        subject: claimed.subject,
-        text: claimed.body_text,
-        messageId: messageIdFor(claimed.idempotency_key),
-        headers: { 'X-Fieldops-Idempotency-Key': claimed.idempotency_key },
-      });
-      await db
-        .updateTable('email_outbox')
-        .set({ status: 'sent', sent_at: clock.now(), provider_message_id: info.messageId, lease_until: null, last_error: null })
-        .where('id', '=', claimed.id)
-        .execute();
-      return { outboxId: claimed.id, messageId: info.messageId, sentNow: true };
-    } catch (error) {
-      await db
-        .updateTable('email_outbox')
-        .set({ status: 'failed', lease_until: null, last_error: error instanceof Error ? error.message : String(error) })
-        .where('id', '=', claimed.id)
-        .execute();
-      throw error;
-    }
-  };
+  return { deliver, sendClaimed };
 }
 
 export function createEmailActivities(deps: { db: Db; mailer: Mailer; clock: Clock }) {
-  const deliverEmail = createEmailDelivery(deps);
+  const outbox = createEmailOutbox(deps);
   /** Writes the email to the outbox (unless an earlier attempt did) and sends it once. */
   async function sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
-    return deliverEmail(await enqueueEmail(deps.db, input));
+    return outbox.deliver(await enqueueEmail(deps.db, input));
   }
   return { sendEmail };
 }

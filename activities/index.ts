@@ -2,7 +2,7 @@ import type { Db } from '../db';
 import { createAuditActivities } from './audit';
 import type { Clock } from './clock';
 import { createDeadlineActivities } from './deadlines';
-import { createEmailActivities, createEmailDelivery } from './email';
+import { createEmailActivities, createEmailOutbox } from './email';
 import type { Mailer } from './mailer';
 import type { SignedLinks } from './signed-links';
 import { createSparePartActivities, type WorkingDayCalendar } from './spare-parts';
@@ -22,7 +22,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createEmailActivities(deps),
     ...createAuditActivities(deps),
     ...createDeadlineActivities(deps),
-    ...createSparePartActivities({ ...deps, deliverEmail: createEmailDelivery(deps) }),
+    ...createSparePartActivities({ ...deps, outbox: createEmailOutbox(deps) }),
   };
 }
 

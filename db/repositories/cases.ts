@@ -2,8 +2,6 @@ import { sql } from 'kysely';
 import type { DbExecutor } from '../index';
 import type { CaseKind } from '../schema';
 
-
-
 /** The next human case number for a prefix and year, e.g. `SP-2026-000042`; gap-free within a committed transaction. */
 export async function nextCaseNumber(db: DbExecutor, prefix: string, year: number): Promise<string> {
   const { last_value } = await db
@@ -37,10 +35,10 @@ export async function insertCase(
   return id;
 }
 
-export async function setCaseStatus(db: DbExecutor, caseId: string, status: string, at: Date, closed = false): Promise<void> {
-  await db
+/** The case's status change, not executed: a process step runs it together with its own row's change. */
+export function caseStatusUpdate(db: DbExecutor, caseId: string, status: string, at: Date, closed = false) {
+  return db
     .updateTable('cases')
     .set({ status, updated_at: at, ...(closed ? { closed_at: at } : {}) })
-    .where('id', '=', caseId)
-    .execute();
+    .where('id', '=', caseId);
 }
