@@ -108,10 +108,12 @@ async function main(): Promise<void> {
     const deps = { db, temporal: env.client, taskQueue, links, mailer };
     const stamp = () => ({ actor: 'bench', role: 'service_desk', at: new Date().toISOString() });
     const numbers: string[] = [];
+    const serialOf = new Map<string, string>();
     console.log(`${elapsed()}: ${LOANS} devices in the installed base of ${CUSTOMERS} customers; applying`);
     await inBatches(loans, async (loan) => {
       const created = await applyForSparePart(deps, { ...loan, failedSerial: loan.serial, faultDescription: 'bench', deliveryAddress: 'bench', relatedCaseNumber: null }, stamp());
       numbers.push(created.loanNumber);
+      serialOf.set(created.loanNumber, loan.serial);
     });
     const applied = Date.now();
     console.log(`${elapsed()}: applied; approving, shipping and confirming receipt`);
@@ -130,8 +132,7 @@ async function main(): Promise<void> {
     const inTime = numbers.slice(0, Math.floor(numbers.length / 2));
     console.log(`${elapsed()}: ten days on (two reminders due on most loans); recording ${inTime.length} returns`);
     await inBatches(inTime, async (number) => {
-      const serial = (await db.selectFrom('spare_part_loans as l').innerJoin('devices as d', 'd.id', 'l.failed_device_id').select('d.serial').where('l.loan_number', '=', number).executeTakeFirstOrThrow()).serial;
-      await env.client.workflow.getHandle(sparePartWorkflowId(number)).executeUpdate(recordReturnUpdate, { args: [{ ...stamp(), returnedSerial: serial, faultTagPresent: true, discrepancy: null, receivedAt: new Date(await env.currentTimeMs()).toISOString() }] });
+      await env.client.workflow.getHandle(sparePartWorkflowId(number)).executeUpdate(recordReturnUpdate, { args: [{ ...stamp(), returnedSerial: serialOf.get(number)!, faultTagPresent: true, discrepancy: null, receivedAt: new Date(await env.currentTimeMs()).toISOString() }] });
     });
     console.log(`${elapsed()}: returns recorded; skipping past every deadline`);
     await env.sleep(40 * DAY_MS);
