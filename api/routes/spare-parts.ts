@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { appendAuditEvent } from '../../activities/audit';
 import { systemClock } from '../../activities/clock';
 import { createEmailActivities } from '../../activities/email';
 import type { Mailer } from '../../activities/mailer';
@@ -249,19 +250,16 @@ export async function applyForSparePart(deps: SparePartDependencies, body: z.out
         applied_at: appliedAt,
       })
       .execute();
-    await trx
-      .insertInto('audit_events')
-      .values({
-        case_id: caseId,
-        occurred_at: appliedAt,
-        actor: applicant.actor,
-        actor_role: applicant.role,
-        action: 'spare_part.applied',
-        comment: body.faultDescription,
-        data: JSON.stringify({ failedSerial: body.failedSerial, deliveryAddress: body.deliveryAddress }),
-        idempotency_key: `${number}/applied`,
-      })
-      .execute();
+    await appendAuditEvent(trx, {
+      caseId,
+      occurredAt: applicant.at,
+      actor: applicant.actor,
+      actorRole: applicant.role,
+      action: 'spare_part.applied',
+      comment: body.faultDescription,
+      data: { failedSerial: body.failedSerial, deliveryAddress: body.deliveryAddress },
+      idempotencyKey: `${number}/applied`,
+    });
     // One workflow per loan: the id is refused while the loan runs and after it closed; only a run
     // terminated below, because its rows never committed, leaves the number free for the next application.
     started = await deps.temporal.workflow.start('sparePartLoanWorkflow', {
