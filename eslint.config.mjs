@@ -5,7 +5,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'var/**', 'dist/**', 'coverage/**', '**/*.js', '**/*.mjs', 'test/temporal-server/temporal-test-server'] },
+  { ignores: ['node_modules/**', 'var/**', 'dist/**', 'coverage/**', '**/*.js', '**/*.mjs', 'worker/local-temporal/engine/temporal-test-server'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

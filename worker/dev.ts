@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createUserWithToken } from '../api/auth';
 import { closeServer, onShutdownSignal, startApiServer } from '../api/server';
 import { loadConfig } from './config';
-import { startLocalTemporal } from './local-temporal';
+import { startLocalTemporal } from './local-temporal/start';
 import { createRuntime } from './runtime';
 import { createWorker } from './worker';
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 
 /** The launcher of the project's own Temporal test server (same command line as Temporal's Java one). */
-export const TEMPORAL_TEST_SERVER_PATH = path.resolve(__dirname, '..', 'temporal-server', 'temporal-test-server');
+export const TEMPORAL_TEST_SERVER_PATH = path.resolve(__dirname, '..', '..', 'worker', 'local-temporal', 'engine', 'temporal-test-server');
 
 /**
  * A time-skipping Temporal environment for a test file: the project's offline test server by

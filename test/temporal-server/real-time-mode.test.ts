@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { workflowBundle } from './harness';
-import { startTemporalTestServer, type TemporalTestServer } from './server';
+import { startTemporalTestServer, type TemporalTestServer } from '../../worker/local-temporal/engine/server';
 import { echoWorkflow, sleepingWorkflow } from './workflows';
 
 // The in-process API in real-time mode, as `npm start` uses it offline.

@@ -1,5 +1,5 @@
 import { temporal } from '@temporalio/proto';
-import { duration } from './convert';
+import { duration } from '../../worker/local-temporal/engine/convert';
 import { eventTypeName, useServerTestEnv } from './harness';
 import { proceedSignal, stateQuery, timerStateWorkflow, twoStepWorkflow } from './workflows';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Logger } from 'pino';
-import { startTemporalTestServer } from '../test/temporal-server/server';
+import { startTemporalTestServer } from './engine/server';
 
 export interface LocalTemporal {
   /** host:port of the frontend. */

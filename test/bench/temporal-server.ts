@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createTestEnv } from '../support/temporal';
-import { workflowBundle } from './harness';
-import { benchGoSignal, benchWorkflow } from './workflows';
+import { workflowBundle } from '../temporal-server/harness';
+import { benchGoSignal, benchWorkflow } from '../temporal-server/workflows';
 
 const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 1000);
 const START_CONCURRENCY = 100;
