@@ -27,7 +27,13 @@ export type UserRole = (typeof USER_ROLES)[number];
 export const CASE_KINDS = ['fault_repair', 'incident', 'batch_rectification', 'spare_part', 'doa_rma'] as const;
 export type CaseKind = (typeof CASE_KINDS)[number];
 
-export const EMAIL_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+/**
+ * pending: waits for its first attempt; sending: an attempt holds it (until `lease_until`); sent: SMTP
+ * accepted it; failed: the last SMTP send failed, tried again at `next_attempt_at`; unconfirmed: an
+ * attempt started sending it and never recorded the outcome, so SMTP may have accepted it: never
+ * sent again without a person checking (the Message-ID is derived from the idempotency key).
+ */
+export const EMAIL_STATUSES = ['pending', 'sending', 'sent', 'failed', 'unconfirmed'] as const;
 export type EmailStatus = (typeof EMAIL_STATUSES)[number];
 
 export interface CustomersTable {
@@ -139,6 +145,10 @@ export interface EmailOutboxTable {
   status: Generated<EmailStatus>;
   attempts: Generated<number>;
   lease_until: Timestamp | null;
+  /** When the relay may next try it: now for a new row, later after each SMTP failure (backoff). */
+  next_attempt_at: Generated<Timestamp>;
+  /** When the latest attempt handed it to SMTP. */
+  send_started_at: Timestamp | null;
   provider_message_id: string | null;
   last_error: string | null;
   created_at: CreatedAt;
