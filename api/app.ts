@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { Db } from '../db';
 import { createCalendarProvider, type CalendarProvider } from '../db/repositories/calendar';
@@ -12,6 +10,7 @@ import type { Config } from '../worker/config';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
 import { ApiRoutes } from './route';
+import { requestLogging } from './shared/request-log';
 import { registerLinkRoutes, type LinkAction } from './routes/links';
 import { registerMasterDataRoutes } from './routes/master-data';
 import { registerRulesRoutes } from './routes/rules';
@@ -40,23 +39,11 @@ export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      redact: ['req.headers.authorization'],
-    }),
-  );
-  app.use(express.json({ limit: '1mb' }));
+  app.use(requestLogging(deps.logger));
+  // Bodies are read by each route once its caller is authenticated (see ApiRoutes).
   app.use(authenticate(deps.db));
 
-  const routes = new ApiRoutes();
+  const routes = new ApiRoutes({ db: deps.db });
   registerHealthRoutes(routes, { readiness: deps.readiness });
   registerMasterDataRoutes(routes, deps);
   registerRulesRoutes(routes, { db: deps.db, calendar: deps.calendar ?? createCalendarProvider(deps.db) });

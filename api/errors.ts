@@ -57,12 +57,24 @@ export function zodProblems(error: z.ZodError, location: FieldProblem['in']): Fi
 
 interface PgError {
   code: string;
+  message: string;
   constraint?: string;
   detail?: string;
+  column?: string;
 }
 
 function isPgError(error: unknown): error is PgError {
   return typeof error === 'object' && error !== null && typeof (error as PgError).code === 'string' && /^[0-9A-Z]{5}$/.test((error as PgError).code);
+}
+
+/** SQLSTATE class 22, "data exception": a value its column's type cannot hold (out of range, bad date, NUL byte...). */
+const PG_DATA_EXCEPTION_CLASS = '22';
+
+/** An error `http-errors` made for the client (body-parser, path decoding): a 4xx whose message may be shown. */
+function isClientHttpError(error: unknown): error is Error & { status: number } {
+  if (!(error instanceof Error)) return false;
+  const { status, expose } = error as Error & { status?: unknown; expose?: unknown };
+  return typeof status === 'number' && status >= 400 && status < 500 && (expose === true || error instanceof URIError);
 }
 
 /** `Key (serial)=(X) already exists.` -> serial */
@@ -110,9 +122,18 @@ function toApiError(error: unknown): ApiError | undefined {
     if (error.code === '23503') {
       return ApiError.validation([{ in: 'body', field: field ?? 'reference', message: 'refers to a record that does not exist' }]);
     }
-    if (error.code === '22P02' || error.code === '23514') {
-      return ApiError.validation([{ in: 'body', field: field ?? '(root)', message: 'has a value the database refuses' }]);
+    if (error.code === '23514') {
+      return ApiError.validation([{ in: 'body', field: field ?? error.column ?? '(root)', message: 'has a value the database refuses' }]);
     }
+    if (error.code.startsWith(PG_DATA_EXCEPTION_CLASS)) {
+      return ApiError.validation([{ in: 'body', field: field ?? error.column ?? '(root)', message: `has a value the database cannot store (${error.message})` }]);
+    }
+  }
+  if (error instanceof URIError && isClientHttpError(error)) {
+    return new ApiError(400, 'malformed_path', 'The request path is not valid percent-encoded UTF-8');
+  }
+  if (isClientHttpError(error)) {
+    return new ApiError(error.status, 'malformed_request', `The request could not be read: ${error.message}`);
   }
   return undefined;
 }
@@ -123,11 +144,11 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 
 export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const apiError = toApiError(error);
+  // A server fault: the request line (api/shared/request-log.ts) logs it, with its stack, at error.
+  if (!apiError || apiError.status >= 500) res.err = error instanceof Error ? error : new Error(String(error));
   if (!apiError) {
-    req.log?.error({ err: error }, 'unhandled error');
     res.status(500).json({ error: { code: 'internal_error', message: 'Something went wrong on our side', details: { requestId: req.id } } });
     return;
   }
-  if (apiError.status >= 500) req.log?.error({ err: error }, apiError.message);
   res.status(apiError.status).json({ error: { code: apiError.code, message: apiError.message, details: apiError.details } });
 };

@@ -1,9 +1,12 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
+import type { Db } from '../db';
 import type { UserRole } from '../db/schema';
 import { requireActor, type Actor } from './auth';
 import { ApiError, errorBodySchema, zodProblems, type FieldProblem } from './errors';
+import { IDEMPOTENT_REPLAYED_HEADER, idempotencyHeadersSchema, idempotentRequests } from './shared/idempotency';
+import { decimalInteger } from './shared/schemas';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -25,6 +28,13 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   response: { status?: number; schema: R; description?: string };
   /** Error statuses this route may answer besides 400/401/403, for the document. */
   errors?: number[];
+  /**
+   * A public route whose caller proves who they are otherwise (a signed link): returns that principal
+   * or throws (401, 410). It runs before the body is read, and scopes the caller's Idempotency-Keys.
+   */
+  principal?: (req: Request) => string;
+  /** A POST that only computes an answer and changes nothing: it takes no Idempotency-Key. */
+  readOnly?: boolean;
   handler: (input: {
     params: z.output<P>;
     query: z.output<Q>;
@@ -40,10 +50,30 @@ const errorDescriptions: Record<number, string> = {
   401: 'Missing or invalid API token',
   403: 'The caller does not have a required role',
   404: 'Not found',
-  409: 'Conflicts with the current state',
+  409: 'Conflicts with the current state (or a request with this Idempotency-Key is still in flight)',
   410: 'Gone: the link expired or was already used',
-  422: 'Refused by a business rule',
+  413: 'The request body is larger than 1 MB',
+  415: 'The request body\'s Content-Encoding is not supported',
+  422: 'Refused by a business rule (or the Idempotency-Key was used for another request)',
 };
+
+const METHODS_WITH_BODY: readonly Method[] = ['post', 'put', 'patch'];
+/** Bodies are read only after the caller is authenticated, and only by the routes that take one. */
+const jsonBody = express.json({ limit: '1mb' });
+
+/** Query parameters the route does not declare (typos, `customerId[]=`) are refused, not ignored. */
+function refuseUnknownQueryParameters(schema: AnyObject | undefined, query: Record<string, unknown>): void {
+  const known = new Set(schema instanceof z.ZodObject ? Object.keys(schema.shape) : []);
+  const unknown = Object.keys(query).filter((name) => !known.has(name));
+  if (unknown.length === 0) return;
+  throw ApiError.validation(
+    unknown.map((field) => ({
+      in: 'query' as const,
+      field,
+      message: field.includes('[') ? 'is not a parameter of this endpoint (array-style parameters are not accepted)' : 'is not a parameter of this endpoint',
+    })),
+  );
+}
 
 function parseOrThrow<T extends z.ZodType>(schema: T | undefined, value: unknown, location: FieldProblem['in']): z.output<T> {
   if (!schema) return undefined as z.output<T>;
@@ -52,19 +82,34 @@ function parseOrThrow<T extends z.ZodType>(schema: T | undefined, value: unknown
   return result.data;
 }
 
-/** One declaration per endpoint: it becomes both the Express handler (validated, authorised) and its OpenAPI path. */
+/**
+ * One declaration per endpoint: it becomes both the Express handlers and its OpenAPI path. A request
+ * is authenticated first, then its body is read (JSON, at most 1 MB), then a POST that changes
+ * something goes through Idempotency-Key handling, then path, query and body are validated.
+ */
 export class ApiRoutes {
   readonly router: Router = express.Router();
   readonly registry = new OpenAPIRegistry();
+  /** Who each request's caller is, once authenticated: scopes its Idempotency-Key. */
+  private readonly principals = new WeakMap<Request, string>();
 
-  constructor() {
+  constructor(private readonly deps: { db: Db }) {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   }
 
   add<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(spec: RouteSpec<P, Q, B, R>): this {
     const status = spec.response.status ?? 200;
     const needsAuth = spec.access !== 'public';
-    const errorStatuses = [...new Set([400, ...(needsAuth ? [401, 403] : []), ...(spec.errors ?? [])])].sort();
+    const takesIdempotencyKey = spec.method === 'post' && !spec.readOnly;
+    const errorStatuses = [
+      ...new Set([
+        400,
+        ...(needsAuth ? [401, 403] : []),
+        ...(METHODS_WITH_BODY.includes(spec.method) ? [413, 415] : []),
+        ...(takesIdempotencyKey ? [409, 422] : []),
+        ...(spec.errors ?? []),
+      ]),
+    ].sort();
     this.registry.registerPath({
       method: spec.method,
       path: spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
@@ -76,11 +121,15 @@ export class ApiRoutes {
       request: {
         params: spec.params as never,
         query: spec.query as never,
+        headers: takesIdempotencyKey ? idempotencyHeadersSchema : undefined,
         body: spec.body ? { content: { 'application/json': { schema: spec.body } }, required: true } : undefined,
       },
       responses: {
         [status]: {
           description: spec.response.description ?? 'OK',
+          headers: takesIdempotencyKey
+            ? { [IDEMPOTENT_REPLAYED_HEADER]: { description: 'Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } } }
+            : undefined,
           content: { 'application/json': { schema: spec.response.schema } },
         },
         ...Object.fromEntries(
@@ -92,14 +141,26 @@ export class ApiRoutes {
       },
     });
 
-    this.router[spec.method](spec.path, async (req: Request, res: Response) => {
+    const authenticate: RequestHandler = (req, _res, next) => {
+      const principal = spec.access === 'public' ? spec.principal?.(req) : `user:${requireActor(req, spec.access.roles).id}`;
+      if (principal) this.principals.set(req, principal);
+      next();
+    };
+    const handle = async (req: Request, res: Response) => {
       const actor = spec.access === 'public' ? req.actor : requireActor(req, spec.access.roles);
       const params = parseOrThrow(spec.params, req.params, 'path');
+      refuseUnknownQueryParameters(spec.query, req.query);
       const query = parseOrThrow(spec.query, req.query, 'query');
       const body = parseOrThrow(spec.body, req.body, 'body');
       const result = await spec.handler({ params, query, body, actor, req, res });
       if (!res.headersSent) res.status(status).json(spec.response.schema.parse(result));
-    });
+    };
+    const handlers: RequestHandler[] = [authenticate];
+    if (METHODS_WITH_BODY.includes(spec.method)) handlers.push(jsonBody);
+    if (takesIdempotencyKey) {
+      handlers.push(idempotentRequests({ db: this.deps.db, route: spec.path, principalOf: (req) => this.principals.get(req) }));
+    }
+    this.router[spec.method](spec.path, ...handlers, handle);
     return this;
   }
 
@@ -112,9 +173,12 @@ export class ApiRoutes {
   }
 }
 
+/** The largest offset a list accepts (PostgreSQL takes a bigint; no list is near this long). */
+const MAX_OFFSET = 1_000_000_000;
+
 export const pageQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: decimalInteger(1, 200).default(50),
+  offset: decimalInteger(0, MAX_OFFSET).default(0),
 });
 
 export function pageOf<T extends z.ZodType>(item: T) {

@@ -250,6 +250,28 @@ export interface CalendarDaysTable {
   source: string;
 }
 
+/** The first answer to a POST sent with an `Idempotency-Key`, replayed to retries for 24 hours. */
+export interface IdempotencyKeysTable {
+  /** Whose key it is: `user:<id>`, or `link:<subject>` for a customer acting through a signed link. */
+  principal: string;
+  idempotency_key: string;
+  request_method: string;
+  /** The route pattern, e.g. `/spare-parts/:loanNumber/approve` (readable; the path itself may hold a link token). */
+  route: string;
+  /** SHA-256 of the request path and query: a key is bound to one path, which may carry a credential. */
+  request_path_hash: string;
+  /** SHA-256 of the body as canonical JSON (keys sorted). */
+  request_body_hash: string;
+  /** Which request holds the key: only that one records its answer (a stale claim may be taken over). */
+  claim_id: string;
+  /** Null while the first request is still in flight; 5xx answers are never stored. */
+  response_status: number | null;
+  /** The exact JSON text of the answer. */
+  response_body: string | null;
+  created_at: CreatedAt;
+  completed_at: Timestamp | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   contacts: ContactsTable;
@@ -267,6 +289,7 @@ export interface Database {
   rma_repairs: RmaRepairsTable;
   calendar_years: CalendarYearsTable;
   calendar_days: CalendarDaysTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type Customer = Selectable<CustomersTable>;

@@ -73,6 +73,8 @@ export function registerLinkRoutes(routes: ApiRoutes, deps: { db: Db; links: Sig
     })
     .add({
       method: 'post', path: '/links/:token', tag: 'Customer links', summary: 'Act through a signed link (the body depends on the action)', access: 'public',
+      // The link is checked before the body is read; its subject (the case or contact) scopes Idempotency-Keys.
+      principal: (req) => `link:${verifyOrThrow(deps.links, String(req.params.token)).caseId}`,
       params: linkParams,
       body: z.unknown().meta({ description: `Depends on the action: ${deps.actions.map((action) => action.action).join(', ') || 'none registered'}` }),
       response: { schema: z.record(z.string(), z.unknown()) }, errors: [401, 409, 410],

@@ -20,6 +20,7 @@ import {
 import { createUserWithToken } from '../auth';
 import { ApiError } from '../errors';
 import { idParamsSchema, pageOf, pageQuerySchema, type ApiRoutes } from '../route';
+import { INT4_MAX, isoDateField, isoInstantField, optionalNote, requiredText } from '../shared/schemas';
 
 const MASTER_DATA_EDITORS: readonly UserRole[] = ['admin', 'manager', 'service_desk'];
 const ANY_USER: readonly UserRole[] = [];
@@ -41,8 +42,8 @@ const customerSchema = z
   })
   .meta({ id: 'Customer' });
 const newCustomerSchema = z.object({
-  code: z.string().trim().min(1).max(64),
-  name: z.string().trim().min(1).max(200),
+  code: requiredText(64),
+  name: requiredText(200),
   customerClass: z.enum(CUSTOMER_CLASSES),
   slaClass: z.enum(SLA_CLASSES),
   billingDay: z.number().int().min(1).max(28).meta({ description: 'Day of the month the billing cycle closes (1-28)' }),
@@ -74,9 +75,9 @@ const contactSchema = z
   .meta({ id: 'Contact' });
 const newContactSchema = z.object({
   customerId: z.uuid(),
-  name: z.string().trim().min(1).max(200),
+  name: requiredText(200),
   email: z.email(),
-  phone: z.string().trim().max(40).nullable().default(null),
+  phone: optionalNote(40),
   locale: z.enum(LOCALES).default('zh-CN'),
 });
 const toContactDto = (row: Contact): z.input<typeof contactSchema> => ({
@@ -102,9 +103,9 @@ const siteSchema = z
   .meta({ id: 'Site' });
 const newSiteSchema = z.object({
   customerId: z.uuid(),
-  name: z.string().trim().min(1).max(200),
-  city: z.string().trim().min(1).max(100),
-  address: z.string().trim().max(500).nullable().default(null),
+  name: requiredText(200),
+  city: requiredText(100),
+  address: optionalNote(500),
   distanceKm: z.number().int().min(0).max(5000).meta({ description: 'Distance from the nearest service centre' }),
 });
 const toSiteDto = (row: Site): z.input<typeof siteSchema> => ({
@@ -128,10 +129,10 @@ const productSchema = z
   })
   .meta({ id: 'Product' });
 const newProductSchema = z.object({
-  code: z.string().trim().min(1).max(64),
-  name: z.string().trim().min(1).max(200),
+  code: requiredText(64),
+  name: requiredText(200),
   productLine: z.enum(PRODUCT_LINES),
-  listPriceCents: z.number().int().min(0).meta({ description: 'Catalogue list price in fen (CNY cents)' }),
+  listPriceCents: z.number().int().min(0).max(INT4_MAX).meta({ description: 'Catalogue list price in fen (CNY cents)' }),
 });
 const toProductDto = (row: Product): z.input<typeof productSchema> => ({
   id: row.id,
@@ -155,12 +156,12 @@ const deviceSchema = z
   })
   .meta({ id: 'Device' });
 const newDeviceSchema = z.object({
-  serial: z.string().trim().min(1).max(64),
+  serial: requiredText(64),
   productId: z.uuid(),
   customerId: z.uuid(),
   siteId: z.uuid().nullable().default(null),
-  warrantyEnd: isoDate.nullable().default(null),
-  firstPowerOnAt: z.iso.datetime({ offset: true }).nullable().default(null),
+  warrantyEnd: isoDateField().nullable().default(null),
+  firstPowerOnAt: isoInstantField().nullable().default(null),
 });
 export const toDeviceDto = (row: Device): z.input<typeof deviceSchema> => ({
   id: row.id,
@@ -176,7 +177,7 @@ export const toDeviceDto = (row: Device): z.input<typeof deviceSchema> => ({
 const userSchema = z
   .object({ id: z.uuid(), name: z.string(), email: z.string(), role: z.enum(USER_ROLES), createdAt: timestamp, disabledAt: timestamp.nullable() })
   .meta({ id: 'User' });
-const newUserSchema = z.object({ name: z.string().trim().min(1).max(200), email: z.email(), role: z.enum(USER_ROLES) });
+const newUserSchema = z.object({ name: requiredText(200), email: z.email(), role: z.enum(USER_ROLES) });
 const toUserDto = (row: User): z.input<typeof userSchema> => ({
   id: row.id,
   name: row.name,
@@ -206,7 +207,7 @@ interface ReadRoutesSpec<T extends MasterTable, S extends z.ZodType> {
 /** `GET <path>` (paginated, filtered) and `GET <path>/:id` for one master-data table. */
 function addReadRoutes<T extends MasterTable, S extends z.ZodType>(routes: ApiRoutes, db: Db, spec: ReadRoutesSpec<T, S>): void {
   const filters = Object.entries(spec.filters ?? {});
-  const filterSchema = Object.fromEntries(filters.map(([parameter]) => [parameter, parameter.endsWith('Id') ? z.uuid().optional() : z.string().min(1).optional()]));
+  const filterSchema = Object.fromEntries(filters.map(([parameter]) => [parameter, parameter.endsWith('Id') ? z.uuid().optional() : requiredText(200).optional()]));
   // Kysely cannot type a query over a table chosen by a type parameter, so the builder is typed as one
   // concrete table; only untyped references (`sql.ref`) are used on it and rows go through `toDto`.
   const rows = () => db.selectFrom(spec.table as 'customers').selectAll();

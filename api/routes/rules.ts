@@ -11,6 +11,7 @@ import { SEVERITIES, SLA_CLASSES, dueAt, responseTargets } from '../../workflows
 import { isIsoDate, isIsoInstant } from '../../workflows/rules/time';
 import { ApiError, type FieldProblem } from '../errors';
 import type { ApiRoutes } from '../route';
+import { INT4_MAX, decimalInteger, requiredText, textField } from '../shared/schemas';
 
 const ADMIN: readonly UserRole[] = ['admin'];
 const ANY_USER: readonly UserRole[] = [];
@@ -60,12 +61,12 @@ const calendarYearSchema = z
 const calendarDaySchema = z.object({ date: z.string(), kind: calendarDayKind, name: z.string().nullable() });
 const toCalendarYearDto = (record: CalendarYearRecord): z.input<typeof calendarYearSchema> => ({ ...record });
 
-const yearParams = z.object({ year: z.coerce.number().int().min(CALENDAR_FIRST_YEAR).max(CALENDAR_LAST_YEAR) });
+const yearParams = z.object({ year: decimalInteger(CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR) });
 const calendarYearBody = z.object({
-  source: z.string().trim().min(1).max(500).meta({ description: 'Where the schedule comes from, e.g. the State Council notice and its URL' }),
-  version: z.string().trim().min(1).max(100).meta({ description: 'Version or date of the source, e.g. 国办发明电〔2026〕1号' }),
+  source: requiredText(500).meta({ description: 'Where the schedule comes from, e.g. the State Council notice and its URL' }),
+  version: requiredText(100).meta({ description: 'Version or date of the source, e.g. 国办发明电〔2026〕1号' }),
   days: z
-    .array(z.object({ date: z.iso.date({ message: 'must be a date YYYY-MM-DD' }), kind: calendarDayKind, name: z.string().trim().max(100).optional() }))
+    .array(z.object({ date: z.iso.date({ message: 'must be a date YYYY-MM-DD' }), kind: calendarDayKind, name: textField({ max: 100 }).optional() }))
     .max(366),
 });
 
@@ -102,13 +103,17 @@ const responseTargetsBody = z
   .refine((body) => body.inServiceCity || body.distanceKm !== undefined, { path: ['distanceKm'], message: 'is required unless inServiceCity is true' });
 
 const level = z.union([z.literal(1), z.literal(2), z.literal(3)]);
+const identifier = textField({ min: 1, max: 200, trim: false });
+const symptom = textField({ min: 1, max: 2000, trim: false });
+/** Hours of an outage: at most about a century. */
+const outageHours = z.number().min(0).max(1_000_000);
 const priorOccurrence = z.object({
-  incidentId: z.string().min(1),
-  customerId: z.string().min(1),
-  siteId: z.string().min(1),
-  productId: z.string().min(1),
-  deviceId: z.string().min(1).optional(),
-  symptom: z.string().min(1),
+  incidentId: identifier,
+  customerId: identifier,
+  siteId: identifier,
+  productId: identifier,
+  deviceId: identifier.optional(),
+  symptom,
   occurredAt: instant,
   recoveredAt: instant.nullable().optional(),
   level,
@@ -117,15 +122,15 @@ const gradingBody = z
   .object({
     customerClass: z.enum(['A', 'B', 'C']),
     productFamily: z.enum(PRODUCT_FAMILIES),
-    affectedUsers: z.number().int().min(0).optional(),
+    affectedUsers: z.number().int().min(0).max(INT4_MAX).optional(),
     serviceLostPercent: z.number().min(0).max(100).optional().meta({ description: '100 is a total outage' }),
     serverChassisOrMultipleDevices: z.boolean().optional(),
     unrecoverableDataLoss: z.enum(['critical_database_or_financial', 'important_files']).nullable().optional(),
     nmsOutage: z
       .object({
-        allNmsDownHours: z.number().min(0).optional(),
+        allNmsDownHours: outageHours.optional(),
         elementMaintenanceDownPercent: z.number().min(0).max(100).optional(),
-        elementMaintenanceDownHours: z.number().min(0).optional(),
+        elementMaintenanceDownHours: outageHours.optional(),
       })
       .nullable()
       .optional(),
@@ -135,11 +140,11 @@ const gradingBody = z
     currentLevel: level.nullable().optional(),
     occurrence: z
       .object({
-        customerId: z.string().min(1),
-        siteId: z.string().min(1),
-        productId: z.string().min(1),
-        deviceId: z.string().min(1).optional(),
-        symptom: z.string().min(1),
+        customerId: identifier,
+        siteId: identifier,
+        productId: identifier,
+        deviceId: identifier.optional(),
+        symptom,
         occurredAt: instant,
       })
       .optional(),
@@ -297,7 +302,7 @@ export function registerRulesRoutes(routes: ApiRoutes, deps: RulesRouteDependenc
   routes.add({
     method: 'get', path: '/calendar/working-days/add', tag: calendarTag, access: { roles: ANY_USER },
     summary: '"N working days after D": counting starts the day after D; due at 23:59:59 Asia/Shanghai of the N-th working day',
-    query: z.object({ from: calendarDate, days: z.coerce.number().int().min(0).max(5000) }),
+    query: z.object({ from: calendarDate, days: decimalInteger(0, 5000) }),
     response: { schema: workingDayDeadlineSchema },
     handler: async ({ query }) => {
       const calendar = await deps.calendar();
@@ -322,7 +327,7 @@ export function registerRulesRoutes(routes: ApiRoutes, deps: RulesRouteDependenc
   });
 
   routes.add({
-    method: 'post', path: '/sla/response-targets', tag: rulesTag, access: { roles: ANY_USER },
+    method: 'post', path: '/sla/response-targets', tag: rulesTag, access: { roles: ANY_USER }, readOnly: true,
     summary: 'Phone response, temporary solution, on-site and fault-report deadlines for a fault of a given severity',
     body: responseTargetsBody,
     response: { schema: responseTargetsSchema },
@@ -330,7 +335,7 @@ export function registerRulesRoutes(routes: ApiRoutes, deps: RulesRouteDependenc
   });
 
   routes.add({
-    method: 'post', path: '/incidents/grade', tag: rulesTag, access: { roles: ANY_USER },
+    method: 'post', path: '/incidents/grade', tag: rulesTag, access: { roles: ANY_USER }, readOnly: true,
     summary: 'Grade an incident (P2) and say which rules decided it; creates nothing',
     body: gradingBody,
     response: { schema: gradingResultSchema },
@@ -338,7 +343,7 @@ export function registerRulesRoutes(routes: ApiRoutes, deps: RulesRouteDependenc
   });
 
   routes.add({
-    method: 'post', path: '/incidents/next-escalation', tag: rulesTag, access: { roles: ANY_USER },
+    method: 'post', path: '/incidents/next-escalation', tag: rulesTag, access: { roles: ANY_USER }, readOnly: true,
     summary: 'When an unrestored case moves up the escalation ladder, and who comes in next',
     body: escalationBody,
     response: { schema: escalationSchema },
@@ -346,7 +351,7 @@ export function registerRulesRoutes(routes: ApiRoutes, deps: RulesRouteDependenc
   });
 
   routes.add({
-    method: 'post', path: '/goods/doa-assessment', tag: rulesTag, access: { roles: ANY_USER },
+    method: 'post', path: '/goods/doa-assessment', tag: rulesTag, access: { roles: ANY_USER }, readOnly: true,
     summary: 'Whether a dead-on-arrival application is accepted, with every failed condition',
     body: doaBody,
     response: { schema: doaSchema },

@@ -29,6 +29,7 @@ import {
 import type { Actor } from '../auth';
 import { ApiError } from '../errors';
 import { pageOf, pageQuerySchema, type ApiRoutes } from '../route';
+import { isoInstantField, optionalNote, requiredText } from '../shared/schemas';
 import { defineLinkAction, type LinkAction } from './links';
 
 export interface SparePartDependencies {
@@ -49,15 +50,14 @@ const MANAGER: readonly UserRole[] = ['manager'];
 const BILLING: readonly UserRole[] = ['billing', 'manager'];
 const ANY_USER: readonly UserRole[] = [];
 
-const instant = z.iso.datetime({ offset: true });
-const text = (max: number) => z.string().trim().min(1).max(max);
+const instant = isoInstantField();
 const loanParams = z.object({ loanNumber: z.string().regex(/^SP-\d{4}-\d{6}$/, 'must look like SP-2026-000042') });
 
 const customerApplicationSchema = z.object({
-  failedSerial: text(64),
-  faultDescription: text(2000),
-  deliveryAddress: text(500),
-  relatedCaseNumber: z.string().trim().min(1).max(32).nullable().default(null).meta({ description: 'The fault-repair or incident case this belongs to' }),
+  failedSerial: requiredText(64),
+  faultDescription: requiredText(2000),
+  deliveryAddress: requiredText(500),
+  relatedCaseNumber: requiredText(32).nullable().default(null).meta({ description: 'The fault-repair or incident case this belongs to' }),
 });
 const applicationSchema = customerApplicationSchema.extend({
   customerId: z.uuid(),
@@ -294,7 +294,7 @@ export function sparePartLinkActions(deps: SparePartDependencies): LinkAction[] 
     defineLinkAction({
       action: CONFIRM_RECEIPT_ACTION,
       summary: 'Confirm that the replacement part arrived, noting any discrepancy',
-      body: z.object({ discrepancy: z.string().trim().max(2000).nullable().default(null) }),
+      body: z.object({ discrepancy: optionalNote(2000) }),
       perform: async ({ claims, body }) => {
         const loan = await deps.db.selectFrom('spare_part_loans').select('loan_number').where('case_id', '=', claims.caseId).executeTakeFirst();
         if (!loan) throw ApiError.notFound('spare-part loan for case', claims.caseId);
@@ -368,18 +368,18 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
     })
     .add({
       method: 'post', path: '/spare-parts/:loanNumber/approve', tag, summary: 'Approve the loan (technical manager)', access: { roles: MANAGER },
-      params: loanParams, body: z.object({ comment: z.string().trim().max(2000).nullable().default(null) }), response: loanResponse, errors: transitionErrors,
+      params: loanParams, body: z.object({ comment: optionalNote(2000) }), response: loanResponse, errors: transitionErrors,
       handler: async ({ params, body, actor }) => update(deps, params.loanNumber, approveSparePartUpdate, { ...stamp(actor!), comment: body.comment }),
     })
     .add({
       method: 'post', path: '/spare-parts/:loanNumber/reject', tag, summary: 'Reject the loan with a reason (technical manager)', access: { roles: MANAGER },
-      params: loanParams, body: z.object({ reason: text(2000) }), response: loanResponse, errors: transitionErrors,
+      params: loanParams, body: z.object({ reason: requiredText(2000) }), response: loanResponse, errors: transitionErrors,
       handler: async ({ params, body, actor }) => update(deps, params.loanNumber, rejectSparePartUpdate, { ...stamp(actor!), reason: body.reason }),
     })
     .add({
       method: 'post', path: '/spare-parts/:loanNumber/shipment', tag, summary: 'Record the replacement shipment; emails the customer a receipt link', access: { roles: DESK },
       params: loanParams,
-      body: z.object({ replacementSerial: text(64), carrier: text(100), trackingNumber: text(100), shippedAt: instant.optional() }),
+      body: z.object({ replacementSerial: requiredText(64), carrier: requiredText(100), trackingNumber: requiredText(100), shippedAt: instant.optional() }),
       response: loanResponse, errors: transitionErrors,
       handler: async ({ params, body, actor }) => {
         const by = stamp(actor!);
@@ -388,7 +388,7 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
     })
     .add({
       method: 'post', path: '/spare-parts/:loanNumber/receipt', tag, summary: "Record the carrier's delivery of the replacement (the customer may confirm by link instead)", access: { roles: DESK },
-      params: loanParams, body: z.object({ receivedAt: instant, discrepancy: z.string().trim().max(2000).nullable().default(null) }), response: loanResponse, errors: transitionErrors,
+      params: loanParams, body: z.object({ receivedAt: instant, discrepancy: optionalNote(2000) }), response: loanResponse, errors: transitionErrors,
       handler: async ({ params, body, actor }) => {
         if (Date.parse(body.receivedAt) > Date.now() + 5 * 60_000) throw ApiError.validation([{ in: 'body', field: 'receivedAt', message: 'is in the future' }]);
         return update(deps, params.loanNumber, confirmReceiptUpdate, { ...stamp(actor!), receivedAt: body.receivedAt, discrepancy: body.discrepancy });
@@ -397,7 +397,7 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
     .add({
       method: 'post', path: '/spare-parts/:loanNumber/return', tag, summary: 'Record the arrival of the failed part (serial must match, fault tag checked)', access: { roles: DESK },
       params: loanParams,
-      body: z.object({ returnedSerial: text(64), faultTagPresent: z.boolean(), discrepancy: z.string().trim().max(2000).nullable().default(null), receivedAt: instant.optional() }),
+      body: z.object({ returnedSerial: requiredText(64), faultTagPresent: z.boolean(), discrepancy: optionalNote(2000), receivedAt: instant.optional() }),
       response: loanResponse, errors: transitionErrors,
       handler: async ({ params, body, actor }) => {
         const by = stamp(actor!);
@@ -406,7 +406,7 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
     })
     .add({
       method: 'post', path: '/spare-parts/:loanNumber/payment', tag, summary: 'Record payment of an overdue part; writes the loan off', access: { roles: BILLING },
-      params: loanParams, body: z.object({ reference: text(200) }), response: loanResponse, errors: transitionErrors,
+      params: loanParams, body: z.object({ reference: requiredText(200) }), response: loanResponse, errors: transitionErrors,
       handler: async ({ params, body, actor }) => update(deps, params.loanNumber, recordPaymentUpdate, { ...stamp(actor!), reference: body.reference }),
     });
 }

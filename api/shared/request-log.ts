@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp, type HttpLogger } from 'pino-http';
+
+const LINK_TOKEN_SEGMENT = /(\/links\/)[^/?#]+/g;
+const TOKEN_QUERY_PARAMETER = /([?&]token=)[^&#]*/gi;
+
+/** A URL fit for a log: the signed-link token of `/links/<token>` and any `token=` query value are replaced. */
+export function redactCredentials(url: string): string {
+  return url.replace(LINK_TOKEN_SEGMENT, '$1[redacted]').replace(TOKEN_QUERY_PARAMETER, '$1[redacted]');
+}
+
+/** The route pattern that answered (`/spare-parts/:loanNumber`), else the path without its query, redacted. */
+export function routePatternOf(req: IncomingMessage): string {
+  const expressRequest = req as Request;
+  const route: unknown = expressRequest.route;
+  if (typeof route === 'object' && route !== null && 'path' in route && typeof route.path === 'string') {
+    return `${expressRequest.baseUrl ?? ''}${route.path}`;
+  }
+  return redactCredentials((req.url ?? '').split('?')[0] ?? '');
+}
+
+/** The fields of a request line: short, and free of credentials and bodies. */
+function requestLine(req: IncomingMessage, res: ServerResponse, responseTime: unknown) {
+  return {
+    method: req.method,
+    route: routePatternOf(req),
+    status: res.statusCode,
+    ms: typeof responseTime === 'number' ? responseTime : undefined,
+    userId: (req as Request).actor?.id,
+  };
+}
+
+function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  return id;
+}
+
+/**
+ * One line per request once answered: method, route pattern, status, ms, request id and user id;
+ * 4xx at info, 5xx at error with the error and its stack (set as `res.err` by the error handler).
+ * `req.log` carries the request id for anything else a request logs.
+ */
+export function requestLogging(logger: Logger): HttpLogger {
+  return pinoHttp({
+    logger,
+    genReqId: requestIdFor,
+    quietReqLogger: true,
+    quietResLogger: true,
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    customSuccessObject: (req, res, value: { responseTime?: unknown }) => requestLine(req, res, value.responseTime),
+    customErrorObject: (req, res, error, value: { responseTime?: unknown }) => ({ ...requestLine(req, res, value.responseTime), err: error }),
+    customSuccessMessage: (req, res, responseTime) => `${req.method} ${routePatternOf(req)} ${res.statusCode} ${responseTime}ms`,
+    customErrorMessage: (req, res) => `${req.method} ${routePatternOf(req)} ${res.statusCode}`,
+  });
+}
