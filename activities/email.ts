@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Db, DbExecutor } from '../db';
@@ -9,25 +8,12 @@ import type { Clock } from './clock';
 
 export type EmailRecipient = { contactId: string } | { email: string; locale: Locale };
 
-export type SendEmailInput = EmailContent & {
-  /** One key per intended email: a retried activity with the same key never sends a second mail. */
+export type QueueEmailInput = EmailContent & {
+  /** One key per intended email: queuing it again with the same key changes nothing and sends nothing more. */
   idempotencyKey: string;
   to: EmailRecipient;
   caseId?: string | null;
 };
-
-export interface SendEmailResult {
-  outboxId: string;
-  messageId: string;
-  /** False when an earlier attempt with the same key had already sent it. */
-  sentNow: boolean;
-}
-
-/** How long an attempt that claimed an email may take to send it before another attempt may. */
-export const SEND_LEASE_MS = 60_000;
-
-/** An outbox email as the attempt that claimed it sends it. */
-export type ClaimedEmail = Pick<Selectable<EmailOutboxTable>, 'idempotency_key' | 'recipient' | 'subject' | 'body_text'>;
 
 async function resolveRecipient(db: DbExecutor, to: EmailRecipient): Promise<{ email: string; locale: Locale }> {
   if ('email' in to) return to;
@@ -36,8 +22,8 @@ async function resolveRecipient(db: DbExecutor, to: EmailRecipient): Promise<{ e
   return contact;
 }
 
-/** The outbox row of an email to a known address, rendered in the recipient's language. */
-export function outboxRow(input: SendEmailInput & { to: { email: string; locale: Locale } }): Insertable<EmailOutboxTable> {
+/** The outbox row of an email to a known address, rendered in the recipient's language, waiting for the relay. */
+export function outboxRow(input: QueueEmailInput & { to: { email: string; locale: Locale } }): Insertable<EmailOutboxTable> {
   const rendered = renderEmail(input, input.to.locale);
   return {
     idempotency_key: input.idempotencyKey,
@@ -48,114 +34,222 @@ export function outboxRow(input: SendEmailInput & { to: { email: string; locale:
     subject: rendered.subject,
     body_text: rendered.text,
     lease_until: null,
+    send_started_at: null,
     provider_message_id: null,
     last_error: null,
     sent_at: null,
   };
 }
 
-/**
- * Inserts an outbox row already claimed by the caller until `leaseUntil`, unless a row with its key
- * exists. Returns the key of a row it inserted: that caller then sends it with `sendClaimed`, with
- * no claim of its own; a retry that finds the row goes through `deliver` instead.
- */
-export function insertClaimedEmail(db: DbExecutor, row: Insertable<EmailOutboxTable>, leaseUntil: Date) {
+/** The insert of outbox rows, unless rows with their keys exist: run inside the transaction of the change they report. */
+export function outboxInsert(db: DbExecutor, rows: Insertable<EmailOutboxTable>[]) {
   return db
     .insertInto('email_outbox')
-    .values({ ...row, status: 'sending', attempts: 1, lease_until: leaseUntil })
-    .onConflict((oc) => oc.column('idempotency_key').doNothing())
-    .returning('idempotency_key as inserted_key');
+    .values(rows)
+    .onConflict((oc) => oc.column('idempotency_key').doNothing());
 }
 
 /**
  * Writes the email to the outbox under its idempotency key, rendered in the recipient's language.
  * Called inside the transaction that makes the change the email reports, so that the two commit
- * together; `deliver` sends it after the commit. A second call with the same key changes nothing.
+ * together; the outbox relay sends it after the commit. A second call with the same key changes nothing.
  */
-export async function enqueueEmail(db: DbExecutor, input: SendEmailInput): Promise<string> {
+export async function enqueueEmail(db: DbExecutor, input: QueueEmailInput): Promise<string> {
   const to = await resolveRecipient(db, input.to);
-  await db
-    .insertInto('email_outbox')
-    .values(outboxRow({ ...input, to }))
-    .onConflict((oc) => oc.column('idempotency_key').doNothing())
-    .execute();
+  await outboxInsert(db, [outboxRow({ ...input, to })]).execute();
   return input.idempotencyKey;
 }
 
-/** A Message-ID derived from the key, so that even a duplicate delivery after a crash is recognisable as the same mail. */
-function messageIdFor(idempotencyKey: string): string {
-  return `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}@fieldops>`;
+/**
+ * The Message-ID of an outbox email, derived from its key: `<first 40 hex digits of sha256(key)@fieldops>`.
+ * Computed by the database when a send is claimed, so that the row records the Message-ID the attempt
+ * hands to SMTP before it does.
+ */
+const messageIdSql = sql<string>`'<' || left(encode(sha256(convert_to(idempotency_key, 'UTF8')), 'hex'), 40) || '@fieldops>'`;
+
+/** How the relay delivers the outbox. */
+export interface OutboxDeliveryOptions {
+  /** How long a claimed row is held by its attempt; an outcome still unrecorded after it makes the row `unconfirmed`. */
+  leaseMs: number;
+  /** Rows claimed (and sent concurrently) per round. */
+  batchSize: number;
+  /** Wait before the retry after a row's first SMTP failure; it doubles with every further failure... */
+  firstRetryDelayMs: number;
+  /** ...up to this. */
+  maxRetryDelayMs: number;
+}
+
+export const DEFAULT_OUTBOX_DELIVERY: OutboxDeliveryOptions = {
+  leaseMs: 60_000,
+  batchSize: 20,
+  firstRetryDelayMs: 5_000,
+  maxRetryDelayMs: 15 * 60_000,
+};
+
+/** The wait before the next attempt of a row whose SMTP send failed on attempt `attempts` (1 = its first). */
+export function retryDelayMs(attempts: number, options: Pick<OutboxDeliveryOptions, 'firstRetryDelayMs' | 'maxRetryDelayMs'>): number {
+  return Math.min(options.maxRetryDelayMs, options.firstRetryDelayMs * 2 ** Math.max(0, attempts - 1));
+}
+
+/** An outbox email as the attempt that claimed it sends it. */
+export type ClaimedEmail = Pick<Selectable<EmailOutboxTable>, 'idempotency_key' | 'recipient' | 'subject' | 'body_text' | 'attempts'> & { message_id: string };
+
+/** What became of one send: SMTP accepted it, or the SMTP send itself failed. */
+type SendOutcome =
+  | { accepted: true; email: ClaimedEmail; messageId: string; at: Date }
+  | { accepted: false; email: ClaimedEmail; error: string; at: Date };
+
+export interface DeliveryRound {
+  /** Rows this round claimed and handed to SMTP. */
+  claimed: number;
+  /** Sends SMTP accepted (this round's, and earlier ones recorded only now). */
+  sent: number;
+  /** Sends SMTP refused or that could not reach SMTP; each is tried again after its backoff. */
+  failed: number;
+  /** Keys of rows whose send started in an attempt that never recorded its outcome (now `unconfirmed`). */
+  unconfirmed: string[];
+  /** Outcomes this process knows but could not record yet (database unavailable); recorded by a later round. */
+  unrecorded: number;
+  /** Error of the last outcome that could not be recorded, if any. */
+  recordError?: string;
 }
 
 export interface EmailOutbox {
-  /** Sends an outbox email once: the attempt that claims the row talks to SMTP; a sent row is never sent again. */
-  deliver(idempotencyKey: string): Promise<SendEmailResult>;
-  /** Sends an email this attempt has claimed (see `insertClaimedEmail`) and records the outcome. */
-  sendClaimed(email: ClaimedEmail): Promise<SendEmailResult>;
+  /**
+   * One round of delivery: records outcomes an earlier round could not, marks sends whose lease ran out
+   * without an outcome `unconfirmed`, then claims up to `batchSize` due rows (FOR UPDATE SKIP LOCKED,
+   * so several relays share the work), sends them and records each outcome.
+   */
+  deliverDue(): Promise<DeliveryRound>;
 }
 
-export function createEmailOutbox({ db, mailer, clock }: { db: Db; mailer: Mailer; clock: Clock }): EmailOutbox {
-  async function sendClaimed(email: ClaimedEmail): Promise<SendEmailResult> {
+/**
+ * Delivery of the outbox, at most once after SMTP accepted a mail: a row is marked `failed` (and tried
+ * again later) only when the SMTP send itself failed. When SMTP accepted it but recording that failed,
+ * the outcome is kept in memory and recorded by a later round, never sent again; when the process
+ * died in between, the row's lease runs out and it becomes `unconfirmed`: SMTP may or may not have
+ * accepted it, and it is not sent again unless a person, having looked for its Message-ID, sets it
+ * back to `pending`. Losing such a mail is preferred to sending it twice.
+ */
+export function createEmailOutbox({ db, mailer, clock, options = DEFAULT_OUTBOX_DELIVERY }: { db: Db; mailer: Mailer; clock: Clock; options?: OutboxDeliveryOptions }): EmailOutbox {
+  /** Outcomes known to this process and not yet in the database, by idempotency key. */
+  const unrecorded = new Map<string, SendOutcome>();
+
+  async function recordOutcome(outcome: SendOutcome): Promise<void> {
+    const key = outcome.email.idempotency_key;
+    if (outcome.accepted) {
+      // Whatever the row says now (even `unconfirmed` after a lease ran out): SMTP has it.
+      await db
+        .updateTable('email_outbox')
+        .set({ status: 'sent', sent_at: outcome.at, provider_message_id: outcome.messageId, lease_until: null, last_error: null })
+        .where('idempotency_key', '=', key)
+        .where('status', '!=', 'sent')
+        .execute();
+    } else {
+      await db
+        .updateTable('email_outbox')
+        .set({
+          status: 'failed',
+          lease_until: null,
+          last_error: outcome.error,
+          next_attempt_at: new Date(outcome.at.getTime() + retryDelayMs(outcome.email.attempts, options)),
+        })
+        .where('idempotency_key', '=', key)
+        .where('status', 'in', ['sending', 'unconfirmed'])
+        .execute();
+    }
+  }
+
+  /** Records the outcome, or keeps it for a later round when the database does not take it now. */
+  async function settle(outcome: SendOutcome): Promise<string | undefined> {
+    try {
+      await recordOutcome(outcome);
+      unrecorded.delete(outcome.email.idempotency_key);
+      return undefined;
+    } catch (error) {
+      unrecorded.set(outcome.email.idempotency_key, outcome);
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** Hands an email this attempt has claimed to SMTP; the caller records the outcome. */
+  async function sendClaimed(email: ClaimedEmail): Promise<SendOutcome> {
     try {
       const info = await mailer.sendMail({
         to: email.recipient,
         subject: email.subject,
         text: email.body_text,
-        messageId: messageIdFor(email.idempotency_key),
+        messageId: email.message_id,
         headers: { 'X-Fieldops-Idempotency-Key': email.idempotency_key },
       });
-      const { id } = await db
-        .updateTable('email_outbox')
-        .set({ status: 'sent', sent_at: clock.now(), provider_message_id: info.messageId, lease_until: null, last_error: null })
-        .where('idempotency_key', '=', email.idempotency_key)
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return { outboxId: id, messageId: info.messageId, sentNow: true };
+      return { accepted: true, email, messageId: info.messageId, at: clock.now() };
     } catch (error) {
-      await db
-        .updateTable('email_outbox')
-        .set({ status: 'failed', lease_until: null, last_error: error instanceof Error ? error.message : String(error) })
-        .where('idempotency_key', '=', email.idempotency_key)
-        .where('status', '=', 'sending')
-        .execute();
-      throw error;
+      return { accepted: false, email, error: error instanceof Error ? error.message : String(error), at: clock.now() };
     }
   }
 
-  async function deliver(idempotencyKey: string): Promise<SendEmailResult> {
+  async function deliverDue(): Promise<DeliveryRound> {
+    const round: DeliveryRound = { claimed: 0, sent: 0, failed: 0, unconfirmed: [], unrecorded: 0 };
+    const count = (outcome: SendOutcome) => (outcome.accepted ? round.sent++ : round.failed++);
+
+    for (const outcome of [...unrecorded.values()]) {
+      const error = await settle(outcome);
+      if (error) {
+        round.unrecorded = unrecorded.size;
+        round.recordError = error;
+        return round; // The database is still away: claiming more would only add to what waits in memory.
+      }
+      count(outcome);
+    }
+
     const now = clock.now();
-    // Claim the row: only one attempt at a time may talk to SMTP, and never once it is sent.
+    const abandoned = await db
+      .updateTable('email_outbox')
+      .set({ status: 'unconfirmed', lease_until: null, last_error: 'the attempt that started sending it never recorded the outcome: SMTP may have accepted it' })
+      .where('status', '=', 'sending')
+      .where('lease_until', '<', now)
+      .returning('idempotency_key')
+      .execute();
+    round.unconfirmed = abandoned.map((row) => row.idempotency_key);
+
     const claimed = await db
       .updateTable('email_outbox')
-      .set({ status: 'sending', attempts: sql`attempts + 1`, lease_until: new Date(now.getTime() + SEND_LEASE_MS) })
-      .where('idempotency_key', '=', idempotencyKey)
-      .where((eb) =>
-        eb.or([eb('status', 'in', ['pending', 'failed']), eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)])]),
+      .set({ status: 'sending', attempts: sql`attempts + 1`, lease_until: new Date(now.getTime() + options.leaseMs), send_started_at: now, provider_message_id: messageIdSql })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('email_outbox')
+          .select('id')
+          // A new row is due at once (by this process's clock, not the database's); a failed one after its backoff.
+          .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'failed'), eb('next_attempt_at', '<=', now)])]))
+          .orderBy('next_attempt_at')
+          .limit(options.batchSize)
+          .forUpdate()
+          .skipLocked(),
       )
-      .returning(['idempotency_key', 'recipient', 'subject', 'body_text'])
-      .executeTakeFirst();
-    if (claimed) return sendClaimed(claimed);
+      .returning(['idempotency_key', 'recipient', 'subject', 'body_text', 'attempts', messageIdSql.as('message_id')])
+      .execute();
+    round.claimed = claimed.length;
 
-    const existing = await db
-      .selectFrom('email_outbox')
-      .select(['id', 'status', 'provider_message_id'])
-      .where('idempotency_key', '=', idempotencyKey)
-      .executeTakeFirst();
-    if (!existing) throw ApplicationFailure.nonRetryable(`no outbox email ${idempotencyKey}`, 'UnknownEmail');
-    if (existing.status === 'sent') {
-      return { outboxId: existing.id, messageId: existing.provider_message_id ?? '', sentNow: false };
-    }
-    throw ApplicationFailure.retryable(`email ${idempotencyKey} is being sent by another attempt`, 'EmailSendInProgress');
+    await Promise.all(
+      claimed.map(async (email) => {
+        const outcome = await sendClaimed(email);
+        const error = await settle(outcome);
+        if (error) round.recordError = error;
+        else count(outcome);
+      }),
+    );
+    round.unrecorded = unrecorded.size;
+    return round;
   }
 
-  return { deliver, sendClaimed };
+  return { deliverDue };
 }
 
-export function createEmailActivities(deps: { db: Db; mailer: Mailer; clock: Clock }) {
-  const outbox = createEmailOutbox(deps);
-  /** Writes the email to the outbox (unless an earlier attempt did) and sends it once. */
-  async function sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
-    return outbox.deliver(await enqueueEmail(deps.db, input));
-  }
-  return { sendEmail };
+export function createEmailActivities({ db }: { db: Db }) {
+  return {
+    /** Writes the email to the outbox (unless it is there already); the outbox relay sends it once. */
+    async queueEmail(input: QueueEmailInput): Promise<{ idempotencyKey: string }> {
+      return { idempotencyKey: await enqueueEmail(db, input) };
+    },
+  };
 }

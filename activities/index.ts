@@ -2,7 +2,7 @@ import type { Db } from '../db';
 import { createAuditActivities } from './audit';
 import type { Clock } from './clock';
 import { createDeadlineActivities } from './deadlines';
-import { createEmailActivities, createEmailOutbox } from './email';
+import { createEmailActivities } from './email';
 import type { Mailer } from './mailer';
 import type { SignedLinks } from './signed-links';
 import { createSparePartActivities, type WorkingDayCalendar } from './spare-parts';
@@ -14,6 +14,8 @@ export interface ActivityDependencies {
   links: SignedLinks;
   /** The business calendar as it is now; deadlines computed from it are recorded, never recomputed. */
   calendar: () => Promise<WorkingDayCalendar>;
+  /** Told when activities committed outbox rows: the outbox relay of this process sends them at once. */
+  emailsQueued?: () => void;
 }
 
 /** Every activity the worker registers, built from its dependencies. Workflows import only the type. */
@@ -22,7 +24,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createEmailActivities(deps),
     ...createAuditActivities(deps),
     ...createDeadlineActivities(deps),
-    ...createSparePartActivities({ ...deps, outbox: createEmailOutbox(deps) }),
+    ...createSparePartActivities(deps),
   };
 }
 

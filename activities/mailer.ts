@@ -66,11 +66,15 @@ export function mailCaptureDirectory(config: Pick<MailerConfig, 'dataDir'>): str
 /**
  * SMTP when SMTP_URL is set, over a pool of kept-open connections (one TCP and SMTP handshake per
  * connection, not per mail; `?pool=false` or `?maxConnections=N` in the URL override it); otherwise
- * the development capture under `<dataDir>/mail`.
+ * the development capture under `<dataDir>/mail`. A send gives up within about 30 s (connection,
+ * greeting, an idle socket), well inside the outbox lease (`DEFAULT_OUTBOX_DELIVERY.leaseMs`).
  */
 export function createMailer(config: MailerConfig): Mailer {
   if (config.smtpUrl) {
-    const smtp: Transporter<SMTPTransport.SentMessageInfo> = nodemailer.createTransport({ url: config.smtpUrl, pool: true, maxConnections: 5 }, { from: config.mailFrom });
+    const smtp: Transporter<SMTPTransport.SentMessageInfo> = nodemailer.createTransport(
+      { url: config.smtpUrl, pool: true, maxConnections: 5, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 },
+      { from: config.mailFrom },
+    );
     return smtp;
   }
   return nodemailer.createTransport(new MailCaptureTransport(mailCaptureDirectory(config)), { from: config.mailFrom });

@@ -3,7 +3,6 @@ import type { Updateable } from 'kysely';
 import type { Db, DbExecutor } from '../db';
 import { caseStatusUpdate } from '../db/repositories/cases';
 import type { Database, Locale } from '../db/schema';
-import { writeTogether, type WriteQuery } from '../db/write-together';
 import {
   BUSINESS_RULE_VIOLATION,
   SPARE_PART_FINAL_STATUSES,
@@ -18,7 +17,7 @@ import {
 } from '../workflows/definitions';
 import { auditEventInsert } from './audit';
 import type { Clock } from './clock';
-import { SEND_LEASE_MS, insertClaimedEmail, outboxRow, type EmailOutbox } from './email';
+import { outboxInsert, outboxRow } from './email';
 import type { EmailContent } from './email-templates';
 import type { SignedLinks } from './signed-links';
 import { replacementWarranty } from '../workflows/rules/goods';
@@ -56,6 +55,12 @@ function workingDaysBefore(calendar: WorkingDayCalendar, date: string, count: nu
   return day;
 }
 
+function nextWorkingDay(calendar: WorkingDayCalendar, date: string): string {
+  let day = addCalendarDays(date, 1);
+  while (!calendar.isWorkingDay(day)) day = addCalendarDays(day, 1);
+  return day;
+}
+
 /** The return deadline for a replacement received at `receivedAt`: 15 China working days, with its reminder schedule. */
 export function returnDeadline(calendar: WorkingDayCalendar, receivedAt: Date): ReturnDeadline {
   const receivedOn = shanghaiDate(receivedAt.getTime());
@@ -67,7 +72,9 @@ export function returnDeadline(calendar: WorkingDayCalendar, receivedAt: Date): 
     missingYears: due.missingYears,
     reminders: REMINDER_WORKING_DAYS_BEFORE.map((before) => {
       const date = before === 0 ? due.due : workingDaysBefore(calendar, due.due, before);
-      return { date, at: new Date(shanghaiInstantMs(dayNumber(date), REMINDER_HOUR * HOUR_MS)).toISOString(), workingDaysLeft: before };
+      // "N working days left" stays true until the next working day begins; "today is the last day" until the deadline.
+      const stillTrueUntil = new Date(before === 0 ? Date.parse(due.dueAt) : shanghaiInstantMs(dayNumber(nextWorkingDay(calendar, date)), 0)).toISOString();
+      return { date, at: new Date(shanghaiInstantMs(dayNumber(date), REMINDER_HOUR * HOUR_MS)).toISOString(), workingDaysLeft: before, stillTrueUntil };
     }).filter((reminder) => reminder.date > receivedOn),
   };
 }
@@ -81,7 +88,8 @@ export interface SparePartActivityDependencies {
   clock: Clock;
   links: SignedLinks;
   calendar: () => Promise<WorkingDayCalendar>;
-  outbox: EmailOutbox;
+  /** Told after a step committed outbox rows, so that the outbox relay of this process sends them at once. */
+  emailsQueued?: () => void;
 }
 
 type LoanRow = Awaited<ReturnType<typeof loanRow>>;
@@ -141,15 +149,20 @@ interface StepEmail {
   to?: { email: string; locale: Locale };
 }
 
+/** An INSERT, UPDATE or DELETE built with Kysely on the step's transaction, not executed yet. */
+interface StepWrite {
+  execute(): Promise<unknown>;
+}
+
 /** What a step changes: its writes (rows, audit entry, invoice lines) commit together with its emails' outbox rows. */
 interface StepPlan<T> {
-  writes: WriteQuery[];
+  writes: StepWrite[];
   emails?: StepEmail[];
   result: T;
 }
 
 /** The loan's status change and its case's, as writes of one step. */
-function statusWrites(db: DbExecutor, caseId: string, status: SparePartStatus, at: Date, changes: Updateable<Database['spare_part_loans']> = {}): WriteQuery[] {
+function statusWrites(db: DbExecutor, caseId: string, status: SparePartStatus, at: Date, changes: Updateable<Database['spare_part_loans']> = {}): StepWrite[] {
   return [
     db
       .updateTable('spare_part_loans')
@@ -163,7 +176,7 @@ function statusWrites(db: DbExecutor, caseId: string, status: SparePartStatus, a
  * Lifts the customer's downgrade once no overdue loan of theirs is left unwritten-off, besides this
  * one (which the same step writes off). Needs the customer row locked (`lockCustomer`).
  */
-async function downgradeLift(db: DbExecutor, loan: LoanRow): Promise<WriteQuery[]> {
+async function downgradeLift(db: DbExecutor, loan: LoanRow): Promise<StepWrite[]> {
   if (loan.service_downgrade !== 'return_for_repair') return [];
   const otherOverdue = await db
     .selectFrom('spare_part_loans')
@@ -182,7 +195,7 @@ async function downgradeLift(db: DbExecutor, loan: LoanRow): Promise<WriteQuery[
   ];
 }
 
-function rmaRepairInsert(db: DbExecutor, loan: LoanRow, receivedAt: Date): WriteQuery {
+function rmaRepairInsert(db: DbExecutor, loan: LoanRow, receivedAt: Date): StepWrite {
   return db
     .insertInto('rma_repairs')
     .values({
@@ -196,18 +209,18 @@ function rmaRepairInsert(db: DbExecutor, loan: LoanRow, receivedAt: Date): Write
     .onConflict((oc) => oc.column('source_ref').doNothing());
 }
 
-export function createSparePartActivities({ db, clock, links, calendar, outbox }: SparePartActivityDependencies) {
+export function createSparePartActivities({ db, clock, links, calendar, emailsQueued }: SparePartActivityDependencies) {
   /**
-   * One step of a loan: read the loan, plan the change, then write the change, its audit entry and
-   * its emails' outbox rows in one statement, keyed so that a retried attempt changes nothing twice;
-   * the emails are sent once that has committed. Steps that touch the customer's downgrade run in a
-   * transaction that holds the customer row.
+   * One step of a loan, one transaction: read the loan, plan the change, then write the change, its
+   * audit entry and its emails' outbox rows, keyed so that a retried attempt changes nothing twice.
+   * The step answers once that has committed: the outbox relay sends the emails, so SMTP never holds
+   * a step. Steps that touch the customer's downgrade hold the customer row (`lockCustomer`).
    */
-  async function loanStep<T>(caseId: string, plan: (loan: LoanRow, read: DbExecutor) => Promise<StepPlan<T>>, options: { lockCustomer?: boolean } = {}): Promise<T> {
-    const leaseUntil = new Date(clock.now().getTime() + SEND_LEASE_MS);
-    const run = async (executor: DbExecutor) => {
-      const loan = await loanRow(executor, caseId, options.lockCustomer);
-      const { writes, emails = [], result } = await plan(loan, executor);
+  async function loanStep<T>(caseId: string, plan: (loan: LoanRow, trx: DbExecutor) => Promise<StepPlan<T>>, options: { lockCustomer?: boolean } = {}): Promise<T> {
+    const { result, queued } = await db.transaction().execute(async (trx) => {
+      const loan = await loanRow(trx, caseId, options.lockCustomer);
+      const { writes, emails = [], result } = await plan(loan, trx);
+      for (const write of writes) await write.execute();
       const rows = emails.map(({ key, content, to }) =>
         outboxRow({
           ...content,
@@ -216,12 +229,10 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
           to: to ?? { email: loan.contact_email, locale: loan.contact_locale },
         }),
       );
-      const inserted = await writeTogether(executor, writes, rows.map((row) => insertClaimedEmail(executor, row, leaseUntil)));
-      return { result, rows, inserted };
-    };
-    const { result, rows, inserted } = options.lockCustomer ? await db.transaction().execute(run) : await run(db);
-    // A row this attempt inserted is claimed by it; one an earlier attempt left goes through the claim.
-    await Promise.all(rows.map((row) => (inserted.has(row.idempotency_key) ? outbox.sendClaimed(row) : outbox.deliver(row.idempotency_key))));
+      if (rows.length > 0) await outboxInsert(trx, rows).execute();
+      return { result, queued: rows.length > 0 };
+    });
+    if (queued) emailsQueued?.();
     return result;
   }
 
@@ -240,10 +251,10 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
     ): Promise<void> {
       const at = new Date(input.stamp.at);
       const comment = input.decision === 'rejected' ? input.stamp.reason : (input.stamp.comment ?? null);
-      await loanStep(input.caseId, async (loan, read) => ({
+      await loanStep(input.caseId, async (loan, trx) => ({
         writes: [
-          ...statusWrites(read, input.caseId, input.decision, at, { decided_by: input.stamp.actor, decided_at: at, decision_comment: comment }),
-          auditEventInsert(read, {
+          ...statusWrites(trx, input.caseId, input.decision, at, { decided_by: input.stamp.actor, decided_at: at, decision_comment: comment }),
+          auditEventInsert(trx, {
             caseId: input.caseId,
             occurredAt: input.stamp.at,
             actor: input.stamp.actor,
@@ -264,9 +275,9 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
     async recordSparePartShipment(input: { caseId: string; shipment: ShipmentInput }): Promise<{ warrantyEnd: string }> {
       const { shipment } = input;
       const shippedAt = new Date(shipment.shippedAt);
-      return loanStep(input.caseId, async (loan, read) => {
+      return loanStep(input.caseId, async (loan, trx) => {
         if (shipment.replacementSerial === loan.failed_serial) throw ruleViolation('the replacement serial is the failed device itself');
-        const existing = await read.selectFrom('devices').select(['id', 'customer_id']).where('serial', '=', shipment.replacementSerial).executeTakeFirst();
+        const existing = await trx.selectFrom('devices').select(['id', 'customer_id']).where('serial', '=', shipment.replacementSerial).executeTakeFirst();
         if (existing && existing.customer_id !== loan.customer_id) {
           throw ruleViolation(`serial ${shipment.replacementSerial} is installed at another customer`);
         }
@@ -274,7 +285,7 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
         const link = links.issue({ caseId: input.caseId, action: CONFIRM_RECEIPT_ACTION, singleUse: true, ttlHours: 24 * 60 });
         return {
           writes: [
-            read
+            trx
               .insertInto('devices')
               .values({
                 serial: shipment.replacementSerial,
@@ -285,14 +296,14 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
                 first_power_on_at: null,
               })
               .onConflict((oc) => oc.column('serial').doUpdateSet({ warranty_end: warrantyEnd, site_id: loan.failed_site_id, product_id: loan.failed_product_id })),
-            ...statusWrites(read, input.caseId, 'shipped', new Date(shipment.at), {
+            ...statusWrites(trx, input.caseId, 'shipped', new Date(shipment.at), {
               replacement_serial: shipment.replacementSerial,
               carrier: shipment.carrier,
               tracking_number: shipment.trackingNumber,
               shipped_at: shippedAt,
               replacement_warranty_end: warrantyEnd,
             }),
-            auditEventInsert(read, {
+            auditEventInsert(trx, {
               caseId: input.caseId,
               occurredAt: shipment.at,
               actor: shipment.actor,
@@ -326,9 +337,9 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
     async recordSparePartReceipt(input: { caseId: string; receipt: ReceiptInput }): Promise<ReturnDeadline> {
       const { receipt } = input;
       const deadline = returnDeadline(await calendar(), new Date(receipt.receivedAt));
-      return loanStep(input.caseId, async (loan, read) => ({
+      return loanStep(input.caseId, async (loan, trx) => ({
         writes: [
-          ...statusWrites(read, input.caseId, 'awaiting_return', new Date(receipt.at), {
+          ...statusWrites(trx, input.caseId, 'awaiting_return', new Date(receipt.at), {
             received_at: new Date(receipt.receivedAt),
             receipt_confirmed_by: `${receipt.actor} (${receipt.role})`,
             receipt_discrepancy: receipt.discrepancy,
@@ -339,7 +350,7 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
             first_reminder_date: deadline.reminders[0]?.date ?? deadline.dueDate,
             reminder_dates: deadline.reminders.map((reminder) => reminder.date),
           }),
-          auditEventInsert(read, {
+          auditEventInsert(trx, {
             caseId: input.caseId,
             occurredAt: receipt.at,
             actor: receipt.actor,
@@ -363,12 +374,13 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
       }));
     },
 
-    async sendSparePartReminder(input: { caseId: string; date: string; dueDate: string; workingDaysLeft: number }): Promise<void> {
-      await loanStep(input.caseId, async (loan, read) => ({
+    /** `at`: when the workflow found the reminder due (workflow time); absent from loans started before it was passed. */
+    async sendSparePartReminder(input: { caseId: string; date: string; dueDate: string; workingDaysLeft: number; at?: string }): Promise<void> {
+      await loanStep(input.caseId, async (loan, trx) => ({
         writes: [
-          auditEventInsert(read, {
+          auditEventInsert(trx, {
             caseId: input.caseId,
-            occurredAt: clock.now().toISOString(),
+            occurredAt: input.at ?? clock.now().toISOString(),
             actor: 'system',
             actorRole: 'system',
             action: 'spare_part.reminder_sent',
@@ -390,6 +402,29 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
     },
 
     /**
+     * A reminder that was no longer true when its turn came (the worker was away past its day, or the
+     * receipt was recorded late): recorded as skipped, not sent. It takes the audit key a sent reminder
+     * of that day would have, so a day's reminder is either sent or skipped, once.
+     */
+    async recordSkippedSparePartReminder(input: { caseId: string; date: string; workingDaysLeft: number; stillTrueUntil: string; at: string }): Promise<void> {
+      await loanStep(input.caseId, async (loan, trx) => ({
+        writes: [
+          auditEventInsert(trx, {
+            caseId: input.caseId,
+            occurredAt: input.at,
+            actor: 'system',
+            actorRole: 'system',
+            action: 'spare_part.reminder_skipped',
+            comment: `the reminder of ${input.date} (${input.workingDaysLeft} working days left) was true until ${input.stillTrueUntil} and came due only at ${input.at}: not sent`,
+            data: { date: input.date, workingDaysLeft: input.workingDaysLeft, stillTrueUntil: input.stillTrueUntil },
+            idempotencyKey: `${loan.loan_number}/reminder/${input.date}`,
+          }),
+        ],
+        result: undefined,
+      }));
+    },
+
+    /**
      * The due day ended without the part: bill it at list price in the next cycle, downgrade the
      * customer, and tell the customer and every manager.
      */
@@ -397,13 +432,13 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
       const at = new Date(input.at);
       return loanStep(
         input.caseId,
-        async (loan, read) => {
+        async (loan, trx) => {
           const billingCycle = nextBillingCycle(at, loan.billing_day);
           const amountCents = loan.list_price_cents;
-          const managers = await read.selectFrom('users').select(['id', 'email']).where('role', '=', 'manager').where('disabled_at', 'is', null).execute();
+          const managers = await trx.selectFrom('users').select(['id', 'email']).where('role', '=', 'manager').where('disabled_at', 'is', null).execute();
           return {
             writes: [
-              read
+              trx
                 .insertInto('invoice_lines')
                 .values({
                   customer_id: loan.customer_id,
@@ -415,13 +450,13 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
                   issued_at: null,
                 })
                 .onConflict((oc) => oc.column('source_ref').doNothing()),
-              ...statusWrites(read, input.caseId, 'overdue', at, { overdue_at: at }),
-              read
+              ...statusWrites(trx, input.caseId, 'overdue', at, { overdue_at: at }),
+              trx
                 .updateTable('customers')
                 .set({ service_downgrade: 'return_for_repair', downgraded_at: at })
                 .where('id', '=', loan.customer_id)
                 .where('service_downgrade', '=', 'none'),
-              auditEventInsert(read, {
+              auditEventInsert(trx, {
                 caseId: input.caseId,
                 occurredAt: input.at,
                 actor: 'system',
@@ -463,18 +498,18 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
       const arrivedAt = new Date(receipt.receivedAt);
       return loanStep(
         input.caseId,
-        async (loan, read) => {
+        async (loan, trx) => {
           const late = loan.status === 'overdue' || loan.status === 'written_off';
           const changes = { returned_at: arrivedAt, return_discrepancy: receipt.discrepancy, fault_tag_present: receipt.faultTagPresent };
-          const writes: WriteQuery[] = [];
+          const writes: StepWrite[] = [];
           let credited = false;
           let downgradeLifted = false;
           if (late) {
-            writes.push(...statusWrites(read, input.caseId, 'written_off', new Date(receipt.at), { ...changes, written_off_at: new Date(receipt.at), write_off_reason: 'late_return' }));
-            const charge = await read.selectFrom('invoice_lines').selectAll().where('source_ref', '=', `spare-part/${loan.loan_number}/overdue`).executeTakeFirst();
+            writes.push(...statusWrites(trx, input.caseId, 'written_off', new Date(receipt.at), { ...changes, written_off_at: new Date(receipt.at), write_off_reason: 'late_return' }));
+            const charge = await trx.selectFrom('invoice_lines').selectAll().where('source_ref', '=', `spare-part/${loan.loan_number}/overdue`).executeTakeFirst();
             if (charge && charge.issued_at === null) {
               writes.push(
-                read
+                trx
                   .insertInto('invoice_lines')
                   .values({
                     customer_id: charge.customer_id,
@@ -489,15 +524,15 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
               );
               credited = true;
             }
-            const lift = await downgradeLift(read, loan);
+            const lift = await downgradeLift(trx, loan);
             writes.push(...lift);
             downgradeLifted = lift.length > 0;
           } else {
-            writes.push(...statusWrites(read, input.caseId, 'returned', new Date(receipt.at), changes));
+            writes.push(...statusWrites(trx, input.caseId, 'returned', new Date(receipt.at), changes));
           }
           writes.push(
-            rmaRepairInsert(read, loan, arrivedAt),
-            auditEventInsert(read, {
+            rmaRepairInsert(trx, loan, arrivedAt),
+            auditEventInsert(trx, {
               caseId: input.caseId,
               occurredAt: receipt.at,
               actor: receipt.actor,
@@ -522,18 +557,18 @@ export function createSparePartActivities({ db, clock, links, calendar, outbox }
       const { payment } = input;
       return loanStep(
         input.caseId,
-        async (loan, read) => {
-          const lift = await downgradeLift(read, loan);
+        async (loan, trx) => {
+          const lift = await downgradeLift(trx, loan);
           const downgradeLifted = lift.length > 0;
           return {
             writes: [
-              ...statusWrites(read, input.caseId, 'written_off', new Date(payment.at), {
+              ...statusWrites(trx, input.caseId, 'written_off', new Date(payment.at), {
                 written_off_at: new Date(payment.at),
                 write_off_reason: 'payment',
                 payment_reference: payment.reference,
               }),
               ...lift,
-              auditEventInsert(read, {
+              auditEventInsert(trx, {
                 caseId: input.caseId,
                 occurredAt: payment.at,
                 actor: payment.actor,

@@ -146,7 +146,7 @@ export interface EmailOutboxTable {
   attempts: Generated<number>;
   lease_until: Timestamp | null;
   /** When the relay may next try it: now for a new row, later after each SMTP failure (backoff). */
-  next_attempt_at: Generated<Timestamp>;
+  next_attempt_at: Timestamp;
   /** When the latest attempt handed it to SMTP. */
   send_started_at: Timestamp | null;
   provider_message_id: string | null;

@@ -1,5 +1,7 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { createActivities, type ActivityDependencies } from '../activities';
+import { createOutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 
 export interface WorkerDependencies extends ActivityDependencies {
   connection: NativeConnection;
@@ -7,18 +9,43 @@ export interface WorkerDependencies extends ActivityDependencies {
   taskQueue: string;
   /** A prebuilt bundle (tests build one per suite); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Where the outbox relay reports failed sends and unconfirmed emails. */
+  logger?: Pick<Logger, 'warn' | 'error'>;
+  /** Overrides of the outbox relay's defaults (tests retry faster). */
+  outboxRelay?: Partial<OutboxRelayOptions>;
+}
+
+/** The worker process's work: the Temporal worker and the outbox relay that sends the emails its steps (and the API) queue. */
+export interface FieldopsWorker {
+  /** Runs both until `shutdown()`; resolves once the Temporal worker has finished its tasks and the relay its round. */
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): State;
 }
 
 export function workflowsPath(): string {
   return require.resolve('../workflows');
 }
 
-export async function createWorker(deps: WorkerDependencies): Promise<Worker> {
-  return Worker.create({
+export async function createWorker(deps: WorkerDependencies): Promise<FieldopsWorker> {
+  const relay = createOutboxRelay({ db: deps.db, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, options: deps.outboxRelay });
+  const worker = await Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
-    activities: createActivities(deps),
+    activities: createActivities({ ...deps, emailsQueued: () => relay.wake() }),
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: workflowsPath() }),
   });
+  return {
+    async run() {
+      relay.start();
+      try {
+        await worker.run();
+      } finally {
+        await relay.stop();
+      }
+    },
+    shutdown: () => worker.shutdown(),
+    getState: () => worker.getState(),
+  };
 }

@@ -43,7 +43,21 @@ export interface ReturnDeadline {
   dueAt: string;
   provisional: boolean;
   missingYears: number[];
-  reminders: Array<{ date: string; at: string; workingDaysLeft: number }>;
+  reminders: ReturnReminder[];
+}
+
+export interface ReturnReminder {
+  /** YYYY-MM-DD, Asia/Shanghai: the day it goes out. */
+  date: string;
+  /** 09:00 of that day, ISO instant. */
+  at: string;
+  workingDaysLeft: number;
+  /**
+   * ISO instant until which "workingDaysLeft working days left" is true: the start of the next working
+   * day (the deadline itself for the last-day reminder). A reminder that comes due later is skipped.
+   * Absent from deadlines recorded before it existed.
+   */
+  stillTrueUntil?: string;
 }
 
 export interface SparePartLoanState {
@@ -51,6 +65,8 @@ export interface SparePartLoanState {
   status: SparePartStatus;
   deadline: ReturnDeadline | null;
   remindersSent: string[];
+  /** Days whose reminder was no longer true when it came due, so it was not sent. */
+  remindersSkipped: string[];
 }
 
 export interface DecisionInput extends ActorStamp {

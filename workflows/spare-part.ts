@@ -1,4 +1,5 @@
-import { ApplicationFailure, allHandlersFinished, condition, log, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, log, patched, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
   BUSINESS_RULE_VIOLATION,
@@ -15,17 +16,20 @@ import {
   type PaymentInput,
   type ReceiptInput,
   type RejectionInput,
+  type ReturnDeadline,
   type ReturnInput,
   type ShipmentInput,
   type SparePartLoanInput,
   type SparePartLoanState,
   type SparePartStatus,
 } from './definitions';
+import { reminderStillTrue } from './rules/reminders';
 
-// Each step is one short, idempotent activity (one transaction, then its emails), run as a local
-// activity inside the workflow task that asked for it: an Update answers after one round trip to the
-// server instead of three, and the history holds one marker per step instead of an activity's three
-// events and a second workflow task. Retries past a minute of backoff become durable timers.
+// Each step is one short, idempotent activity (one transaction: the change, its audit entry and its
+// emails' outbox rows; the outbox relay sends the emails), run as a local activity inside the workflow
+// task that asked for it: an Update answers after one round trip to the server instead of three, and
+// the history holds one marker per step instead of an activity's three events and a second workflow
+// task. Retries past a minute of backoff become durable timers.
 const activities = proxyLocalActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [BUSINESS_RULE_VIOLATION] },
@@ -42,6 +46,38 @@ const STATUS_WORDS: Record<SparePartStatus, string> = {
   written_off: 'is written off',
 };
 
+/**
+ * Loans started with this patch apply their steps one at a time in order (`createStepQueue`) instead
+ * of refusing a step while another runs, and check a reminder when it comes due instead of before
+ * waiting for it. Loans started earlier keep the old behaviour for their whole run, so they replay.
+ */
+export const SERIALIZED_STEPS_PATCH = 'spare-part-serialized-steps';
+
+/**
+ * The loan's steps, one at a time in the order they were queued: updates in the order they were
+ * accepted, and the workflow's own reminder and deadline steps among them. A FIFO lock made of a
+ * ticket counter and `condition`, the workflow-side equivalent of a mutex.
+ */
+function createStepQueue() {
+  let queued = 0;
+  let finished = 0;
+  return {
+    /** No step is running or waiting. */
+    get idle(): boolean {
+      return queued === finished;
+    },
+    async run<T>(step: () => Promise<T>): Promise<T> {
+      const ticket = queued++;
+      await condition(() => finished === ticket);
+      try {
+        return await step();
+      } finally {
+        finished++;
+      }
+    },
+  };
+}
+
 /** Waits for `done` or until `deadlineIso`; true when `done` came first. A deadline already past waits for nothing. */
 async function untilOr(done: () => boolean, deadlineIso: string): Promise<boolean> {
   const remainingMs = Date.parse(deadlineIso) - Date.now();
@@ -57,14 +93,15 @@ async function untilOr(done: () => boolean, deadlineIso: string): Promise<boolea
 export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<SparePartLoanState> {
   // Handlers are registered before the first await: an update sent right after the start must find them.
   const { caseId, loanNumber } = input;
-  const state: SparePartLoanState = { loanNumber, status: 'pending_approval', deadline: null, remindersSent: [] };
+  // Decided once, in the first activation: the marker is in the history of every loan started with the patch.
+  const serializedSteps = patched(SERIALIZED_STEPS_PATCH);
+  const state: SparePartLoanState = { loanNumber, status: 'pending_approval', deadline: null, remindersSent: [], remindersSkipped: [] };
+  const steps = createStepQueue();
+  /** Loans started before the patch: a step is refused while another one runs. */
   let changeInProgress = false;
   const isFinal = () => SPARE_PART_FINAL_STATUSES.includes(state.status);
 
-  const allowOnlyWhen = (allowed: readonly SparePartStatus[], action: string): void => {
-    if (changeInProgress) {
-      throw ApplicationFailure.create({ type: INVALID_TRANSITION, message: `cannot ${action}: another change to loan ${loanNumber} is in progress, try again` });
-    }
+  const refuseUnlessStatusIn = (allowed: readonly SparePartStatus[], action: string): void => {
     if (!allowed.includes(state.status)) {
       throw ApplicationFailure.create({
         type: INVALID_TRANSITION,
@@ -73,9 +110,29 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
       });
     }
   };
-  // Updates validated above are applied one at a time: the flag is set before the first await.
+  // The validator refuses at once (nothing in the history) a step that does not fit the loan as it is,
+  // when no other step runs or waits; otherwise the step waits its turn and is checked then.
+  const allowOnlyWhen = (allowed: readonly SparePartStatus[], action: string): void => {
+    if (serializedSteps) {
+      if (steps.idle) refuseUnlessStatusIn(allowed, action);
+      return;
+    }
+    if (changeInProgress) {
+      throw ApplicationFailure.create({ type: INVALID_TRANSITION, message: `cannot ${action}: another change to loan ${loanNumber} is in progress, try again` });
+    }
+    refuseUnlessStatusIn(allowed, action);
+  };
   // Each step is one activity: it records the change, the audit entry and the step's emails together.
-  const change = async (step: () => Promise<SparePartStatus>): Promise<SparePartLoanState> => {
+  const change = async (allowed: readonly SparePartStatus[], action: string, step: () => Promise<SparePartStatus>): Promise<SparePartLoanState> => {
+    if (serializedSteps) {
+      return steps.run(async () => {
+        // Its turn: an earlier step may have moved the loan on, and then this one gets the 409 of the new state.
+        refuseUnlessStatusIn(allowed, action);
+        state.status = await step();
+        return state;
+      });
+    }
+    // Before the patch, updates validated above were applied one at a time: the flag is set before the first await.
     changeInProgress = true;
     try {
       state.status = await step();
@@ -84,82 +141,71 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
       changeInProgress = false;
     }
   };
+  /** A human step: allowed in `allowed` statuses, checked on arrival and again when its turn comes. */
+  const stepUpdate = <Arg>(
+    definition: UpdateDefinition<SparePartLoanState, [Arg]>,
+    allowed: readonly SparePartStatus[],
+    action: string,
+    step: (arg: Arg) => Promise<SparePartStatus>,
+    validateInput: (arg: Arg) => void = () => undefined,
+  ): void => {
+    setHandler(definition, (arg: Arg) => change(allowed, action, () => step(arg)), {
+      validator: (arg: Arg) => {
+        allowOnlyWhen(allowed, action);
+        validateInput(arg);
+      },
+    });
+  };
 
   setHandler(sparePartStateQuery, () => state);
 
-  setHandler(
-    approveSparePartUpdate,
-    (decision) =>
-      change(async () => {
-        await activities.recordSparePartDecision({ caseId, decision: 'approved', stamp: decision });
-        return 'approved';
-      }),
-    { validator: (_: DecisionInput) => allowOnlyWhen(['pending_approval'], 'approve') },
-  );
+  stepUpdate(approveSparePartUpdate, ['pending_approval'], 'approve', async (decision: DecisionInput) => {
+    await activities.recordSparePartDecision({ caseId, decision: 'approved', stamp: decision });
+    return 'approved';
+  });
 
-  setHandler(
-    rejectSparePartUpdate,
-    (rejection) =>
-      change(async () => {
-        await activities.recordSparePartDecision({ caseId, decision: 'rejected', stamp: rejection });
-        return 'rejected';
-      }),
-    { validator: (_: RejectionInput) => allowOnlyWhen(['pending_approval'], 'reject') },
-  );
+  stepUpdate(rejectSparePartUpdate, ['pending_approval'], 'reject', async (rejection: RejectionInput) => {
+    await activities.recordSparePartDecision({ caseId, decision: 'rejected', stamp: rejection });
+    return 'rejected';
+  });
 
-  setHandler(
-    recordShipmentUpdate,
-    (shipment) =>
-      change(async () => {
-        await activities.recordSparePartShipment({ caseId, shipment });
-        return 'shipped';
-      }),
-    { validator: (_: ShipmentInput) => allowOnlyWhen(['approved'], 'record a shipment') },
-  );
+  stepUpdate(recordShipmentUpdate, ['approved'], 'record a shipment', async (shipment: ShipmentInput) => {
+    await activities.recordSparePartShipment({ caseId, shipment });
+    return 'shipped';
+  });
 
-  setHandler(
-    confirmReceiptUpdate,
-    (receipt) =>
-      change(async () => {
-        state.deadline = await activities.recordSparePartReceipt({ caseId, receipt });
-        return 'awaiting_return';
-      }),
-    { validator: (_: ReceiptInput) => allowOnlyWhen(['shipped'], 'confirm receipt') },
-  );
+  stepUpdate(confirmReceiptUpdate, ['shipped'], 'confirm receipt', async (receipt: ReceiptInput) => {
+    state.deadline = await activities.recordSparePartReceipt({ caseId, receipt });
+    return 'awaiting_return';
+  });
 
-  setHandler(
+  stepUpdate(
     recordReturnUpdate,
-    (receipt) => change(async () => (await activities.recordSparePartReturn({ caseId, receipt })).status),
-    {
-      validator: (receipt: ReturnInput) => {
-        allowOnlyWhen(['awaiting_return', 'overdue'], 'record the return');
-        if (receipt.returnedSerial !== input.failedSerial) {
-          throw ApplicationFailure.create({
-            type: BUSINESS_RULE_VIOLATION,
-            message: `returned serial ${receipt.returnedSerial} does not match the failed device ${input.failedSerial}`,
-            details: [{ field: 'returnedSerial' }],
-          });
-        }
-        if (!receipt.faultTagPresent && !receipt.discrepancy) {
-          throw ApplicationFailure.create({
-            type: BUSINESS_RULE_VIOLATION,
-            message: 'a part returned without its fault tag needs the discrepancy noted',
-            details: [{ field: 'discrepancy' }],
-          });
-        }
-      },
+    ['awaiting_return', 'overdue'],
+    'record the return',
+    async (receipt: ReturnInput) => (await activities.recordSparePartReturn({ caseId, receipt })).status,
+    (receipt: ReturnInput) => {
+      if (receipt.returnedSerial !== input.failedSerial) {
+        throw ApplicationFailure.create({
+          type: BUSINESS_RULE_VIOLATION,
+          message: `returned serial ${receipt.returnedSerial} does not match the failed device ${input.failedSerial}`,
+          details: [{ field: 'returnedSerial' }],
+        });
+      }
+      if (!receipt.faultTagPresent && !receipt.discrepancy) {
+        throw ApplicationFailure.create({
+          type: BUSINESS_RULE_VIOLATION,
+          message: 'a part returned without its fault tag needs the discrepancy noted',
+          details: [{ field: 'discrepancy' }],
+        });
+      }
     },
   );
 
-  setHandler(
-    recordPaymentUpdate,
-    (payment) =>
-      change(async () => {
-        await activities.recordSparePartPayment({ caseId, payment });
-        return 'written_off';
-      }),
-    { validator: (_: PaymentInput) => allowOnlyWhen(['overdue'], 'record a payment') },
-  );
+  stepUpdate(recordPaymentUpdate, ['overdue'], 'record a payment', async (payment: PaymentInput) => {
+    await activities.recordSparePartPayment({ caseId, payment });
+    return 'written_off';
+  });
 
   await activities.acknowledgeSparePartApplication(caseId);
 
@@ -168,6 +214,47 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
 
   const deadline = state.deadline;
   if (deadline && state.status === 'awaiting_return') {
+    if (serializedSteps) await chaseReturn(deadline);
+    else await chaseReturnBeforeSerializedSteps(deadline);
+  }
+
+  await condition(isFinal);
+  await condition(allHandlersFinished);
+  return state;
+
+  /**
+   * Reminders, then the deadline, each a step in the queue. A reminder is checked when it comes due
+   * (after the wait, and after the steps queued before it): one that is no longer true (the worker
+   * was away past its day, the receipt was recorded late) is recorded as skipped, not sent.
+   */
+  async function chaseReturn(deadline: ReturnDeadline): Promise<void> {
+    for (const reminder of deadline.reminders) {
+      if (await untilOr(() => state.status !== 'awaiting_return', reminder.at)) return;
+      await steps.run(async () => {
+        if (state.status !== 'awaiting_return') return;
+        const at = new Date().toISOString();
+        if (reminderStillTrue(reminder, deadline.dueAt, Date.now())) {
+          await activities.sendSparePartReminder({ caseId, date: reminder.date, dueDate: deadline.dueDate, workingDaysLeft: reminder.workingDaysLeft, at });
+          state.remindersSent.push(reminder.date);
+        } else {
+          const stillTrueUntil = reminder.stillTrueUntil ?? deadline.dueAt;
+          await activities.recordSkippedSparePartReminder({ caseId, date: reminder.date, workingDaysLeft: reminder.workingDaysLeft, stillTrueUntil, at });
+          state.remindersSkipped.push(reminder.date);
+        }
+      });
+    }
+    if (await untilOr(() => state.status !== 'awaiting_return', deadline.dueAt)) return;
+    // A step queued before the deadline step (a return recorded right at the deadline) decides first.
+    await steps.run(async () => {
+      if (state.status !== 'awaiting_return') return;
+      const overdue = await activities.markSparePartOverdue({ caseId, at: deadline.dueAt });
+      state.status = 'overdue';
+      log.info('spare-part loan overdue', { loanNumber, ...overdue });
+    });
+  }
+
+  /** Loans started before SERIALIZED_STEPS_PATCH, unchanged so that their histories replay. */
+  async function chaseReturnBeforeSerializedSteps(deadline: ReturnDeadline): Promise<void> {
     for (const [index, reminder] of deadline.reminders.entries()) {
       const next = deadline.reminders[index + 1];
       // A reminder whose successor is already due (receipt recorded late) would be stale: skip it.
@@ -191,8 +278,4 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
       }
     }
   }
-
-  await condition(isFinal);
-  await condition(allHandlersFinished);
-  return state;
 }

@@ -3,9 +3,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { appendAuditEvent } from '../../activities/audit';
-import { systemClock } from '../../activities/clock';
-import { createEmailActivities } from '../../activities/email';
-import type { Mailer } from '../../activities/mailer';
+import { enqueueEmail } from '../../activities/email';
 import type { SignedLinks } from '../../activities/signed-links';
 import { CONFIRM_RECEIPT_ACTION } from '../../activities/spare-parts';
 import { shanghaiDate } from '../../workflows/rules/time';
@@ -37,7 +35,6 @@ export interface SparePartDependencies {
   temporal: Client;
   taskQueue: string;
   links: SignedLinks;
-  mailer: Mailer;
 }
 
 export const APPLY_ACTION = 'spare-part.apply';
@@ -95,6 +92,7 @@ const loanSchema = z
       })
       .nullable(),
     remindersSent: z.array(z.string()),
+    remindersSkipped: z.array(z.string()).meta({ description: 'Days whose reminder was no longer true when it came due (the system was away), so it was not sent' }),
     returned: z.object({ at: z.string(), faultTagPresent: z.boolean(), discrepancy: z.string().nullable() }).nullable(),
     overdueAt: z.string().nullable(),
     writtenOff: z.object({ at: z.string(), reason: z.enum(['late_return', 'payment']), paymentReference: z.string().nullable() }).nullable(),
@@ -163,6 +161,9 @@ async function loadLoan(db: Db, loanNumber: string, withDetails = true): Promise
         : null,
     remindersSent: events
       .filter((event) => event.action === 'spare_part.reminder_sent')
+      .map((event) => (event.data as { date: string }).date),
+    remindersSkipped: events
+      .filter((event) => event.action === 'spare_part.reminder_skipped')
       .map((event) => (event.data as { date: string }).date),
     returned: row.returned_at ? { at: iso(row.returned_at)!, faultTagPresent: row.fault_tag_present ?? false, discrepancy: row.return_discrepancy } : null,
     overdueAt: iso(row.overdue_at),
@@ -318,7 +319,7 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
       handler: async ({ body, actor }) => applyForSparePart(deps, body, stamp(actor!)),
     })
     .add({
-      method: 'post', path: '/spare-parts/application-links', tag, summary: 'Email a customer contact a single-use link to apply for a loan themselves', access: { roles: DESK },
+      method: 'post', path: '/spare-parts/application-links', tag, summary: 'Email a customer contact a single-use link to apply for a loan themselves (the email is queued and sent by the outbox relay)', access: { roles: DESK },
       body: z.object({ contactId: z.uuid() }),
       response: { status: 201, schema: z.object({ contactId: z.uuid(), email: z.string(), expiresAt: z.string() }) },
       handler: async ({ body }) => {
@@ -330,8 +331,8 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
           .executeTakeFirst();
         if (!contact) throw ApiError.validation([{ in: 'body', field: 'contactId', message: `no contact with id ${body.contactId}` }]);
         const link = deps.links.issue({ caseId: contactScope(contact.id), action: APPLY_ACTION, singleUse: true, ttlHours: APPLICATION_LINK_TTL_HOURS });
-        const { sendEmail } = createEmailActivities({ db: deps.db, mailer: deps.mailer, clock: systemClock });
-        await sendEmail({
+        // Queued, not sent: the outbox relay of the worker sends it, also when SMTP is down right now.
+        await enqueueEmail(deps.db, {
           idempotencyKey: `spare-part/application-link/${link.token.split('.')[1]}`,
           to: { contactId: contact.id },
           template: 'spare_part_application_link',

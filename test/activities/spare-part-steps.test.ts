@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createActivities, type Activities } from '../../activities';
 import { systemClock } from '../../activities/clock';
+import { createEmailOutbox } from '../../activities/email';
 import { createMailer, type Mailer } from '../../activities/mailer';
 import { createCalendarProvider } from '../../db/repositories/calendar';
 import { BUSINESS_RULE_VIOLATION, type SparePartStatus } from '../../workflows/definitions';
@@ -9,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp';
 
 // The spare-part steps called directly, as a retried or concurrent activity attempt would call them.
-describe('spare-part steps: one statement each, safe to retry, serialized per customer where the downgrade is at stake', () => {
+describe('spare-part steps: one transaction each, safe to retry, serialized per customer where the downgrade is at stake; emails left to the outbox relay', () => {
   let database: TestDatabase;
   let smtp: TestSmtpServer;
   let mailer: Mailer;
@@ -103,14 +104,21 @@ describe('spare-part steps: one statement each, safe to retry, serialized per cu
   const auditKeys = async (caseId: string) =>
     (await database.db.selectFrom('audit_events').select('idempotency_key').where('case_id', '=', caseId).orderBy('id').execute()).map((row) => row.idempotency_key);
   const stamp = { actor: 'Ada', role: 'manager', at: '2026-09-24T03:00:00Z' };
+  /** One round of the outbox relay, as the worker runs it after a step. */
+  const deliverQueuedEmails = () => createEmailOutbox({ db: database.db, mailer, clock: systemClock }).deliverDue();
+  const outboxOf = (caseId: string) => database.db.selectFrom('email_outbox').select(['status', 'attempts']).where('case_id', '=', caseId).execute();
 
-  test('a step retried after it committed writes its audit entry once and sends its email once', async () => {
+  test('a step retried after it committed writes its audit entry once and queues its email once; the relay sends it once', async () => {
     const loan = await newLoan(await newCustomer(), 'pending_approval');
     const rejection = { caseId: loan.caseId, decision: 'rejected' as const, stamp: { ...stamp, reason: 'contract lapsed' } };
 
     await activities.recordSparePartDecision(rejection);
     await activities.recordSparePartDecision(rejection);
+    expect(await outboxOf(loan.caseId)).toEqual([{ status: 'pending', attempts: 0 }]);
+    expect(smtp.received).toHaveLength(0);
 
+    await deliverQueuedEmails();
+    await deliverQueuedEmails();
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(smtp.received.map((mail) => mail.subject)).toEqual([expect.stringContaining(loan.loanNumber)]);
     expect(await auditKeys(loan.caseId)).toEqual([`${loan.loanNumber}/decision`]);
@@ -123,20 +131,45 @@ describe('spare-part steps: one statement each, safe to retry, serialized per cu
     expect(kase.closed_at).not.toBeNull();
   });
 
-  test('an email that SMTP refuses leaves the step committed and the email failed; the retry sends it once', async () => {
+  test('SMTP down: the step commits and answers without waiting for SMTP; the relay sends the email once SMTP is back', async () => {
     const loan = await newLoan(await newCustomer(), 'awaiting_return');
     const reminder = { caseId: loan.caseId, date: '2026-10-15', dueDate: '2026-10-22', workingDaysLeft: 5 };
-    smtp.failNext(1);
-
-    await expect(activities.sendSparePartReminder(reminder)).rejects.toThrow(/try again/i);
-    expect(await auditKeys(loan.caseId)).toEqual([`${loan.loanNumber}/reminder/2026-10-15`]);
-    expect(await database.db.selectFrom('email_outbox').select(['status', 'attempts']).where('case_id', '=', loan.caseId).execute()).toEqual([{ status: 'failed', attempts: 1 }]);
-
-    await activities.sendSparePartReminder(reminder);
-    await activities.sendSparePartReminder(reminder);
+    smtp.setDown(true);
+    try {
+      const started = Date.now();
+      await activities.sendSparePartReminder(reminder);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(await auditKeys(loan.caseId)).toEqual([`${loan.loanNumber}/reminder/2026-10-15`]);
+      expect(await deliverQueuedEmails()).toMatchObject({ claimed: 1, failed: 1 });
+      expect(await outboxOf(loan.caseId)).toEqual([{ status: 'failed', attempts: 1 }]);
+      await activities.sendSparePartReminder(reminder);
+    } finally {
+      smtp.setDown(false);
+    }
+    await database.db.updateTable('email_outbox').set({ next_attempt_at: new Date() }).where('case_id', '=', loan.caseId).execute(); // its backoff is over
+    await deliverQueuedEmails();
+    await deliverQueuedEmails();
+    await new Promise((resolve) => setTimeout(resolve, 200));
     expect(smtp.received).toHaveLength(1);
-    expect(await database.db.selectFrom('email_outbox').select(['status', 'attempts']).where('case_id', '=', loan.caseId).execute()).toEqual([{ status: 'sent', attempts: 2 }]);
+    expect(await outboxOf(loan.caseId)).toEqual([{ status: 'sent', attempts: 2 }]);
     expect(await auditKeys(loan.caseId)).toHaveLength(1);
+  });
+
+  test("a reminder skipped because it was no longer true is recorded once, under the key a sent reminder of that day would take, and queues no email", async () => {
+    const loan = await newLoan(await newCustomer(), 'awaiting_return');
+    await activities.recordSkippedSparePartReminder({ caseId: loan.caseId, date: '2026-10-15', workingDaysLeft: 5, stillTrueUntil: '2026-10-15T16:00:00.000Z', at: '2026-10-21T00:30:00.000Z' });
+    await activities.recordSkippedSparePartReminder({ caseId: loan.caseId, date: '2026-10-15', workingDaysLeft: 5, stillTrueUntil: '2026-10-15T16:00:00.000Z', at: '2026-10-21T00:30:00.000Z' });
+
+    const entries = await database.db.selectFrom('audit_events').select(['action', 'idempotency_key', 'occurred_at', 'data']).where('case_id', '=', loan.caseId).execute();
+    expect(entries).toEqual([
+      {
+        action: 'spare_part.reminder_skipped',
+        idempotency_key: `${loan.loanNumber}/reminder/2026-10-15`,
+        occurred_at: new Date('2026-10-21T00:30:00.000Z'),
+        data: { date: '2026-10-15', workingDaysLeft: 5, stillTrueUntil: '2026-10-15T16:00:00.000Z' },
+      },
+    ]);
+    expect(await outboxOf(loan.caseId)).toEqual([]);
   });
 
   test('a shipment that breaks a rule writes nothing and sends nothing', async () => {
@@ -187,7 +220,8 @@ describe('spare-part steps: one statement each, safe to retry, serialized per cu
     const customer = await database.db.selectFrom('customers').select(['service_downgrade', 'downgraded_at']).where('id', '=', owner.customerId).executeTakeFirstOrThrow();
     expect(customer).toEqual({ service_downgrade: 'none', downgraded_at: null });
     expect(await auditKeys(loan.caseId)).toEqual([`${loan.loanNumber}/paid`]);
+    await deliverQueuedEmails();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received.filter((mail) => mail.subject.includes(loan.loanNumber))).toHaveLength(1);
   });
 });

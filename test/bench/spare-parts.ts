@@ -10,6 +10,7 @@ import { createMailer } from '../../activities/mailer';
 import { createUserWithToken } from '../../api/auth';
 import { applyForSparePart } from '../../api/routes/spare-parts';
 import { createCalendarProvider } from '../../db/repositories/calendar';
+import { createOutboxRelay } from '../../worker/outbox-relay';
 import {
   approveSparePartUpdate,
   confirmReceiptUpdate,
@@ -74,14 +75,17 @@ async function main(): Promise<void> {
   const taskQueue = `bench-${randomBytes(3).toString('hex')}`;
   const mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'bench <bench@fieldops.test>', dataDir: 'var' });
   const links = testSignedLinks();
+  // The worker process's outbox relay, as createWorker runs it, with the production defaults.
+  const relay = createOutboxRelay({ db, mailer, clock: systemClock });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: createActivities({ db, mailer, clock: systemClock, links, calendar: createCalendarProvider(db) }),
+    activities: createActivities({ db, mailer, clock: systemClock, links, calendar: createCalendarProvider(db), emailsQueued: () => relay.wake() }),
     maxConcurrentActivityTaskExecutions: 100,
     maxCachedWorkflows: LOANS + 100,
   });
+  relay.start();
   const running = worker.run();
   let peakWorkerRss = 0;
   let peakServerRss = 0;
@@ -182,6 +186,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     worker.shutdown();
     await running;
+    await relay.stop();
     await env.teardown();
     mailer.close();
     await Promise.all([database.drop(), smtp.close()]);

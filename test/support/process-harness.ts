@@ -5,6 +5,7 @@ import { systemClock } from '../../activities/clock';
 import { createMailer } from '../../activities/mailer';
 import { createCalendarProvider } from '../../db/repositories/calendar';
 import type { UserRole } from '../../db/schema';
+import type { OutboxRelayOptions } from '../../worker/outbox-relay';
 import { createWorker, workflowsPath } from '../../worker/worker';
 import { createTestApp, createUsers, testConfig, testSignedLinks } from './app';
 import { createTestDatabase, type TestDatabase } from './db';
@@ -19,6 +20,12 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
+/**
+ * The outbox relay in tests: the same code as in production, polling and retrying faster so that a
+ * test of an SMTP outage takes seconds (first retry after 200 ms, then 400 ms ... at most 1 s).
+ */
+export const TEST_OUTBOX_RELAY: Partial<OutboxRelayOptions> = { pollIntervalMs: 100, firstRetryDelayMs: 200, maxRetryDelayMs: 1_000 };
+
 export interface ProcessHarness {
   database: TestDatabase;
   smtp: TestSmtpServer;
@@ -26,7 +33,7 @@ export interface ProcessHarness {
   taskQueue: string;
   app: ReturnType<typeof createTestApp>;
   tokens: Record<UserRole, string>;
-  /** Starts a worker on the harness's task queue; `stop()` shuts it down and waits for it. */
+  /** Starts a worker (with its outbox relay) on the harness's task queue; `stop()` shuts it down and waits for it. */
   startWorker(): Promise<{ stop(): Promise<void> }>;
   close(): Promise<void>;
 }
@@ -63,6 +70,7 @@ export async function startProcessHarness(options: { startTime?: string } = {}):
         clock: systemClock,
         links,
         calendar: createCalendarProvider(database.db),
+        outboxRelay: TEST_OUTBOX_RELAY,
       });
       const running = worker.run();
       const handle = {

@@ -15,6 +15,10 @@ export interface TestSmtpServer {
   readonly received: ReceivedMail[];
   /** Makes the next N deliveries fail with a temporary SMTP error. */
   failNext(count: number): void;
+  /** While down, every new connection is refused with 421 and every mail on an open one with 451: an SMTP outage. */
+  setDown(down: boolean): void;
+  /** Connections and mails refused while down. */
+  readonly refusedWhileDown: number;
   /** Resolves once at least `count` mails have arrived. */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
@@ -41,13 +45,27 @@ async function headersOnly(stream: NodeJS.ReadableStream): Promise<Pick<Received
 export async function startTestSmtpServer(options: { headersOnly?: boolean } = {}): Promise<TestSmtpServer> {
   const received: ReceivedMail[] = [];
   let failures = 0;
+  let down = false;
+  let refusedWhileDown = 0;
   const waiters = new Set<() => void>();
+  const unavailable = (responseCode: number) => {
+    refusedWhileDown += 1;
+    return Object.assign(new Error('Service not available, try again later'), { responseCode });
+  };
 
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onConnect(_session, callback) {
+      callback(down ? unavailable(421) : undefined);
+    },
     onData(stream, session, callback) {
+      if (down) {
+        stream.resume();
+        stream.on('end', () => callback(unavailable(451)));
+        return;
+      }
       if (failures > 0) {
         failures -= 1;
         stream.resume();
@@ -74,6 +92,12 @@ export async function startTestSmtpServer(options: { headersOnly?: boolean } = {
     received,
     failNext(count) {
       failures = count;
+    },
+    setDown(value) {
+      down = value;
+    },
+    get refusedWhileDown() {
+      return refusedWhileDown;
     },
     waitFor(count, timeoutMs = 10_000) {
       if (received.length >= count) return Promise.resolve(received);
