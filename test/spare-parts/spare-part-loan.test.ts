@@ -9,7 +9,8 @@ import { canChooseStartTime } from '../support/temporal';
 
 // The happy path is pinned to the real 2026 calendar: the virtual clock starts the day before the receipt.
 const START_TIME = '2026-09-23T00:00:00Z';
-const HAPPY_PATH_HISTORY = path.join(__dirname, 'histories', 'spare-part-happy-path.binpb');
+// Saved from the current workflow code (SAVE_WORKFLOW_HISTORIES=1, see replay.test.ts).
+const HAPPY_PATH_HISTORY = path.join(__dirname, 'histories', 'spare-part-happy-path-serialized-steps.binpb');
 
 const LIST_PRICE_CENTS = 1_250_000;
 
@@ -142,8 +143,10 @@ describe('spare part first, end to end (real worker, test server with time skipp
     expect((await customerRow()).service_downgrade).toBe('none');
     const rma = await h.database.db.selectFrom('rma_repairs').selectAll().where('source_ref', '=', `${number}/returned-part`).execute();
     expect(rma).toHaveLength(1);
-    const outbox = await h.database.db.selectFrom('email_outbox').select(['idempotency_key', 'status']).where('idempotency_key', 'like', `spare-part/${number}/%`).execute();
-    expect(outbox.every((row) => row.status === 'sent')).toBe(true);
+    const outbox = await eventually(
+      () => h.database.db.selectFrom('email_outbox').select(['idempotency_key', 'status']).where('idempotency_key', 'like', `spare-part/${number}/%`).execute(),
+      (rows) => rows.every((row) => row.status === 'sent'),
+    );
     expect(new Set(outbox.map((row) => row.idempotency_key)).size).toBe(outbox.length);
 
     if (process.env.SAVE_WORKFLOW_HISTORIES === '1') {
