@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../activities/clock';
 import { createMailer, mailCaptureDirectory, type Mailer } from '../activities/mailer';
 import { createSignedLinks, type SignedLinks } from '../activities/signed-links';
@@ -6,6 +6,7 @@ import { createDb, migrateToLatest, type Db } from '../db';
 import { loadChineseWorkdayDataset } from '../db/calendar-dataset';
 import { addMissingCalendarYears, createCalendarProvider, type CalendarProvider } from '../db/repositories/calendar';
 import type { Config } from './config';
+import { createLogger } from './logger';
 
 /** The long-lived dependencies every process shares, built once from the config. */
 export interface Runtime {
@@ -23,7 +24,7 @@ export interface Runtime {
 }
 
 export async function createRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
-  const logger = pino({ level: config.logLevel, base: { service: 'fieldops' } });
+  const logger = createLogger(config);
   const { db, description } = createDb(config);
   if (options.migrate !== false) {
     const applied = await migrateToLatest(db);
