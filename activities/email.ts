@@ -92,7 +92,7 @@ export function retryDelayMs(attempts: number, options: Pick<OutboxDeliveryOptio
 }
 
 /** An outbox email as the attempt that claimed it sends it. */
-export type ClaimedEmail = Pick<Selectable<EmailOutboxTable>, 'idempotency_key' | 'recipient' | 'subject' | 'body_text' | 'attempts'> & { message_id: string };
+export type ClaimedEmail = Pick<Selectable<EmailOutboxTable>, 'idempotency_key' | 'template' | 'recipient' | 'subject' | 'body_text' | 'attempts'> & { message_id: string };
 
 /** What became of one send: SMTP accepted it, or the SMTP send itself failed. */
 type SendOutcome =
@@ -104,6 +104,8 @@ export interface DeliveryRound {
   claimed: number;
   /** Sends SMTP accepted (this round's, and earlier ones recorded only now). */
   sent: number;
+  /** Which emails those were, for the log: key and template, never the recipient or the body. */
+  sentEmails: { idempotencyKey: string; template: string }[];
   /** Sends SMTP refused or that could not reach SMTP; each is tried again after its backoff. */
   failed: number;
   /** Keys of rows whose send started in an attempt that never recorded its outcome (now `unconfirmed`). */
@@ -189,8 +191,12 @@ export function createEmailOutbox({ db, mailer, clock, options = DEFAULT_OUTBOX_
   }
 
   async function deliverDue(): Promise<DeliveryRound> {
-    const round: DeliveryRound = { claimed: 0, sent: 0, failed: 0, unconfirmed: [], unrecorded: 0 };
-    const count = (outcome: SendOutcome) => (outcome.accepted ? round.sent++ : round.failed++);
+    const round: DeliveryRound = { claimed: 0, sent: 0, sentEmails: [], failed: 0, unconfirmed: [], unrecorded: 0 };
+    const count = (outcome: SendOutcome) => {
+      if (!outcome.accepted) return round.failed++;
+      round.sentEmails.push({ idempotencyKey: outcome.email.idempotency_key, template: outcome.email.template });
+      return round.sent++;
+    };
 
     for (const outcome of [...unrecorded.values()]) {
       const error = await settle(outcome);
@@ -226,7 +232,7 @@ export function createEmailOutbox({ db, mailer, clock, options = DEFAULT_OUTBOX_
           .forUpdate()
           .skipLocked(),
       )
-      .returning(['idempotency_key', 'recipient', 'subject', 'body_text', 'attempts', messageIdSql.as('message_id')])
+      .returning(['idempotency_key', 'template', 'recipient', 'subject', 'body_text', 'attempts', messageIdSql.as('message_id')])
       .execute();
     round.claimed = claimed.length;
 

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Db } from '../db';
 import { createAuditActivities } from './audit';
 import type { Clock } from './clock';
@@ -16,6 +17,8 @@ export interface ActivityDependencies {
   calendar: () => Promise<WorkingDayCalendar>;
   /** Told when activities committed outbox rows: the outbox relay of this process sends them at once. */
   emailsQueued?: () => void;
+  /** One info line per process step (case number, step, actor role, idempotency key; never a body). */
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
 /** Every activity the worker registers, built from its dependencies. Workflows import only the type. */

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Updateable } from 'kysely';
+import type { Logger } from 'pino';
 import type { Db, DbExecutor } from '../db';
 import { caseStatusUpdate } from '../db/repositories/cases';
 import type { Database, Locale } from '../db/schema';
@@ -90,6 +91,18 @@ export interface SparePartActivityDependencies {
   calendar: () => Promise<WorkingDayCalendar>;
   /** Told after a step committed outbox rows, so that the outbox relay of this process sends them at once. */
   emailsQueued?: () => void;
+  /** One info line per committed step (never a body or a link). */
+  logger: Pick<Logger, 'info'>;
+}
+
+/**
+ * How a step shows in the log: its name, the role of who took it, and the key of its audit entry
+ * (`<loan number>/<key>`, the step name unless given).
+ */
+interface StepLabel {
+  step: string;
+  actorRole: string;
+  key?: string;
 }
 
 type LoanRow = Awaited<ReturnType<typeof loanRow>>;
@@ -209,15 +222,15 @@ function rmaRepairInsert(db: DbExecutor, loan: LoanRow, receivedAt: Date): StepW
     .onConflict((oc) => oc.column('source_ref').doNothing());
 }
 
-export function createSparePartActivities({ db, clock, links, calendar, emailsQueued }: SparePartActivityDependencies) {
+export function createSparePartActivities({ db, clock, links, calendar, emailsQueued, logger }: SparePartActivityDependencies) {
   /**
    * One step of a loan, one transaction: read the loan, plan the change, then write the change, its
    * audit entry and its emails' outbox rows, keyed so that a retried attempt changes nothing twice.
    * The step answers once that has committed: the outbox relay sends the emails, so SMTP never holds
    * a step. Steps that touch the customer's downgrade hold the customer row (`lockCustomer`).
    */
-  async function loanStep<T>(caseId: string, plan: (loan: LoanRow, trx: DbExecutor) => Promise<StepPlan<T>>, options: { lockCustomer?: boolean } = {}): Promise<T> {
-    const { result, queued } = await db.transaction().execute(async (trx) => {
+  async function loanStep<T>(caseId: string, label: StepLabel, plan: (loan: LoanRow, trx: DbExecutor) => Promise<StepPlan<T>>, options: { lockCustomer?: boolean } = {}): Promise<T> {
+    const { result, queued, caseNumber } = await db.transaction().execute(async (trx) => {
       const loan = await loanRow(trx, caseId, options.lockCustomer);
       const { writes, emails = [], result } = await plan(loan, trx);
       for (const write of writes) await write.execute();
@@ -230,16 +243,20 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
         }),
       );
       if (rows.length > 0) await outboxInsert(trx, rows).execute();
-      return { result, queued: rows.length > 0 };
+      return { result, queued: rows.length, caseNumber: loan.loan_number };
     });
-    if (queued) emailsQueued?.();
+    if (queued > 0) emailsQueued?.();
+    logger.info(
+      { caseNumber, step: label.step, actorRole: label.actorRole, idempotencyKey: `${caseNumber}/${label.key ?? label.step}`, emailsQueued: queued },
+      `spare part ${caseNumber}: ${label.step}`,
+    );
     return result;
   }
 
   return {
     /** Acknowledges the application to the customer and gives the workflow what it checks returns against. */
     async acknowledgeSparePartApplication(caseId: string): Promise<SparePartLoanSummary> {
-      return loanStep(caseId, async (loan) => ({
+      return loanStep(caseId, { step: 'application-acknowledged', actorRole: 'system' }, async (loan) => ({
         writes: [],
         emails: [{ key: 'application-received', content: { template: 'spare_part_application_received', params: { loanNumber: loan.loan_number, failedSerial: loan.failed_serial } } }],
         result: summaryOf(loan),
@@ -251,7 +268,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
     ): Promise<void> {
       const at = new Date(input.stamp.at);
       const comment = input.decision === 'rejected' ? input.stamp.reason : (input.stamp.comment ?? null);
-      await loanStep(input.caseId, async (loan, trx) => ({
+      await loanStep(input.caseId, { step: input.decision, actorRole: input.stamp.role, key: 'decision' }, async (loan, trx) => ({
         writes: [
           ...statusWrites(trx, input.caseId, input.decision, at, { decided_by: input.stamp.actor, decided_at: at, decision_comment: comment }),
           auditEventInsert(trx, {
@@ -275,7 +292,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
     async recordSparePartShipment(input: { caseId: string; shipment: ShipmentInput }): Promise<{ warrantyEnd: string }> {
       const { shipment } = input;
       const shippedAt = new Date(shipment.shippedAt);
-      return loanStep(input.caseId, async (loan, trx) => {
+      return loanStep(input.caseId, { step: 'shipped', actorRole: shipment.role }, async (loan, trx) => {
         if (shipment.replacementSerial === loan.failed_serial) throw ruleViolation('the replacement serial is the failed device itself');
         const existing = await trx.selectFrom('devices').select(['id', 'customer_id']).where('serial', '=', shipment.replacementSerial).executeTakeFirst();
         if (existing && existing.customer_id !== loan.customer_id) {
@@ -337,7 +354,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
     async recordSparePartReceipt(input: { caseId: string; receipt: ReceiptInput }): Promise<ReturnDeadline> {
       const { receipt } = input;
       const deadline = returnDeadline(await calendar(), new Date(receipt.receivedAt));
-      return loanStep(input.caseId, async (loan, trx) => ({
+      return loanStep(input.caseId, { step: 'received', actorRole: receipt.role }, async (loan, trx) => ({
         writes: [
           ...statusWrites(trx, input.caseId, 'awaiting_return', new Date(receipt.at), {
             received_at: new Date(receipt.receivedAt),
@@ -376,7 +393,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
 
     /** `at`: when the workflow found the reminder due (workflow time); absent from loans started before it was passed. */
     async sendSparePartReminder(input: { caseId: string; date: string; dueDate: string; workingDaysLeft: number; at?: string }): Promise<void> {
-      await loanStep(input.caseId, async (loan, trx) => ({
+      await loanStep(input.caseId, { step: 'reminder-sent', actorRole: 'system', key: `reminder/${input.date}` }, async (loan, trx) => ({
         writes: [
           auditEventInsert(trx, {
             caseId: input.caseId,
@@ -407,7 +424,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
      * of that day would have, so a day's reminder is either sent or skipped, once.
      */
     async recordSkippedSparePartReminder(input: { caseId: string; date: string; workingDaysLeft: number; stillTrueUntil: string; at: string }): Promise<void> {
-      await loanStep(input.caseId, async (loan, trx) => ({
+      await loanStep(input.caseId, { step: 'reminder-skipped', actorRole: 'system', key: `reminder/${input.date}` }, async (loan, trx) => ({
         writes: [
           auditEventInsert(trx, {
             caseId: input.caseId,
@@ -432,6 +449,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
       const at = new Date(input.at);
       return loanStep(
         input.caseId,
+        { step: 'overdue', actorRole: 'system' },
         async (loan, trx) => {
           const billingCycle = nextBillingCycle(at, loan.billing_day);
           const amountCents = loan.list_price_cents;
@@ -498,6 +516,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
       const arrivedAt = new Date(receipt.receivedAt);
       return loanStep(
         input.caseId,
+        { step: 'returned', actorRole: receipt.role },
         async (loan, trx) => {
           const late = loan.status === 'overdue' || loan.status === 'written_off';
           const changes = { returned_at: arrivedAt, return_discrepancy: receipt.discrepancy, fault_tag_present: receipt.faultTagPresent };
@@ -557,6 +576,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
       const { payment } = input;
       return loanStep(
         input.caseId,
+        { step: 'paid', actorRole: payment.role },
         async (loan, trx) => {
           const lift = await downgradeLift(trx, loan);
           const downgradeLifted = lift.length > 0;

@@ -19,7 +19,7 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
-type RelayLogger = Pick<Logger, 'warn' | 'error'>;
+type RelayLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 /**
  * Delivers the email outbox from the worker process, independently of the steps that write it: every
@@ -56,6 +56,7 @@ export function createOutboxRelay(deps: { db: Db; mailer: Mailer; clock: Clock; 
       try {
         const round = await outbox.deliverDue();
         batchFull = round.claimed >= options.batchSize;
+        for (const email of round.sentEmails) deps.logger?.info(email, 'email sent');
         if (round.unconfirmed.length > 0) {
           deps.logger?.warn({ keys: round.unconfirmed }, 'outbox: emails whose send started and never recorded an outcome are now unconfirmed; they are not sent again automatically');
         }

@@ -1,5 +1,4 @@
 import { NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
-import type { Logger } from 'pino';
 import { createActivities, type ActivityDependencies } from '../activities';
 import { createOutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 
@@ -9,8 +8,6 @@ export interface WorkerDependencies extends ActivityDependencies {
   taskQueue: string;
   /** A prebuilt bundle (tests build one per suite); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Where the outbox relay reports failed sends and unconfirmed emails. */
-  logger?: Pick<Logger, 'warn' | 'error'>;
   /** Overrides of the outbox relay's defaults (tests retry faster). */
   outboxRelay?: Partial<OutboxRelayOptions>;
 }

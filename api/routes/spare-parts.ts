@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { sql } from 'kysely';
@@ -333,7 +334,8 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
         const link = deps.links.issue({ caseId: contactScope(contact.id), action: APPLY_ACTION, singleUse: true, ttlHours: APPLICATION_LINK_TTL_HOURS });
         // Queued, not sent: the outbox relay of the worker sends it, also when SMTP is down right now.
         await enqueueEmail(deps.db, {
-          idempotencyKey: `spare-part/application-link/${link.token.split('.')[1]}`,
+          // A hash of the link, not a piece of it: outbox keys appear in logs.
+          idempotencyKey: `spare-part/application-link/${createHash('sha256').update(link.token).digest('base64url')}`,
           to: { contactId: contact.id },
           template: 'spare_part_application_link',
           params: { customerName: contact.customer_name, applyUrl: link.url, expiresOn: link.expiresAt.toISOString().slice(0, 10) },

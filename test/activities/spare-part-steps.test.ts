@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pino from 'pino';
 import { createActivities, type Activities } from '../../activities';
 import { systemClock } from '../../activities/clock';
 import { createEmailOutbox } from '../../activities/email';
@@ -20,7 +21,7 @@ describe('spare-part steps: one transaction each, safe to retry, serialized per 
   beforeAll(async () => {
     [database, smtp] = await Promise.all([createTestDatabase(), startTestSmtpServer()]);
     mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'fieldops <noreply@fieldops.test>', dataDir: 'var' });
-    activities = createActivities({ db: database.db, mailer, clock: systemClock, links: testSignedLinks(), calendar: createCalendarProvider(database.db) });
+    activities = createActivities({ db: database.db, mailer, clock: systemClock, links: testSignedLinks(), calendar: createCalendarProvider(database.db), logger: pino({ level: 'silent' }) });
     ({ id: productId } = await database.db
       .insertInto('products')
       .values({ code: 'LC-10G', name: 'Line card', product_line: 'network', list_price_cents: 880_000 })

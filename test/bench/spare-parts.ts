@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import pino from 'pino';
 import { systemClock } from '../../activities/clock';
 import { createMailer } from '../../activities/mailer';
 import { createUserWithToken } from '../../api/auth';
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: createActivities({ db, mailer, clock: systemClock, links, calendar: createCalendarProvider(db), emailsQueued: () => relay.wake() }),
+    activities: createActivities({ db, mailer, clock: systemClock, links, calendar: createCalendarProvider(db), emailsQueued: () => relay.wake(), logger: pino({ level: 'silent' }) }),
     maxConcurrentActivityTaskExecutions: 100,
     maxCachedWorkflows: LOANS + 100,
   });

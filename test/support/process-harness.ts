@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import pino, { type Logger } from 'pino';
 import { systemClock } from '../../activities/clock';
 import { createMailer } from '../../activities/mailer';
 import { createCalendarProvider } from '../../db/repositories/calendar';
@@ -42,13 +43,15 @@ export interface ProcessHarness {
  * Everything a process test needs, all real: a fresh PostgreSQL database, an SMTP server, the
  * Temporal test server with time skipping, the production worker and the Express app.
  */
-export async function startProcessHarness(options: { startTime?: string } = {}): Promise<ProcessHarness> {
+export async function startProcessHarness(options: { startTime?: string; logger?: Logger } = {}): Promise<ProcessHarness> {
+  // One logger for the API and the worker (tests that read the log pass their own).
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const [database, smtp, env, workflows] = await Promise.all([createTestDatabase(), startTestSmtpServer(), createTestEnv(options), workflowBundle()]);
   const taskQueue = `fieldops-test-${randomBytes(4).toString('hex')}`;
   const mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'fieldops <noreply@fieldops.test>', dataDir: 'var' });
   const links = testSignedLinks();
   const config = { ...testConfig, temporal: { ...testConfig.temporal, taskQueue } };
-  const app = createTestApp(database.db, { temporal: env.client, config, links, mailer });
+  const app = createTestApp(database.db, { temporal: env.client, config, links, mailer, logger });
   const tokens = await createUsers(database.db, ['admin', 'manager', 'service_desk', 'billing', 'engineer']);
   const workers = new Set<{ stop(): Promise<void> }>();
 
@@ -70,6 +73,7 @@ export async function startProcessHarness(options: { startTime?: string } = {}):
         clock: systemClock,
         links,
         calendar: createCalendarProvider(database.db),
+        logger,
         outboxRelay: TEST_OUTBOX_RELAY,
       });
       const running = worker.run();
