@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { useServerTestEnv } from './harness';
 import {
+  activityBesideTimer,
   cancelledTimerWorkflow,
   proceedSignal,
   runActivity,
@@ -13,7 +14,22 @@ import {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+/** Attempts of `workWallClock` per workflow id. */
+const wallClockAttempts = new Map<string, number>();
+
 const t = useServerTestEnv('time', {
+  /** Works `ms` of wall-clock time (heartbeating every `heartbeatEveryMs` when given); returns the virtual time that passed meanwhile. */
+  async workWallClock(ms: number, heartbeatEveryMs?: number): Promise<number> {
+    const workflowId = Context.current().info.workflowExecution.workflowId;
+    wallClockAttempts.set(workflowId, (wallClockAttempts.get(workflowId) ?? 0) + 1);
+    const before = await t.env.currentTimeMs();
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(heartbeatEveryMs ?? ms, end - Date.now())));
+      if (heartbeatEveryMs !== undefined) Context.current().heartbeat();
+    }
+    return (await t.env.currentTimeMs()) - before;
+  },
   /** Sleeps in server time from inside an activity (TestWorkflowEnvironment.sleep). */
   async sleepInServerTime(ms: number): Promise<number> {
     const before = await t.env.currentTimeMs();
@@ -88,6 +104,41 @@ describe('timers and time skipping', () => {
       args: ['sleepInServerTime', [DAY], { startToCloseTimeout: '2 days' }],
     });
     expect(outcome.result).toBeGreaterThanOrEqual(DAY);
+  });
+
+  // As Temporal's Java test server: an activity task holds a time-skipping lock from scheduled to
+  // completed, so neither an awaited result nor TestWorkflowEnvironment.sleep jumps past its timeouts.
+  test.each([
+    ['without heartbeats', undefined, {}],
+    ['heartbeating (a heartbeat does not release the lock)', 300, { heartbeatTimeout: '1 s' }],
+  ])('a 2 s activity beside a 30-day timer runs exactly once while TestWorkflowEnvironment.sleep skips 31 days (%s)', async (_case, heartbeatEveryMs, options) => {
+    const workflowId = t.id('activity-lock');
+    const handle = await t.env.client.workflow.start(activityBesideTimer, {
+      taskQueue: t.taskQueue,
+      workflowId,
+      args: ['workWallClock', [2_000, heartbeatEveryMs], { startToCloseTimeout: '10 minutes', ...options }, '30 days'],
+    });
+    const before = await t.env.currentTimeMs();
+    await t.env.sleep(31 * DAY);
+    expect((await t.env.currentTimeMs()) - before).toBeGreaterThanOrEqual(31 * DAY);
+    const virtualTimeDuringActivity = (await handle.result()) as number;
+    expect(wallClockAttempts.get(workflowId)).toBe(1);
+    // No skipping while the activity ran: only wall-clock time passed in it.
+    expect(virtualTimeDuringActivity).toBeLessThan(60_000);
+    const types = await t.eventTypes(workflowId);
+    expect(types.filter((type) => type === 'ActivityTaskStarted')).toHaveLength(1);
+    expect(types).not.toContain('ActivityTaskTimedOut');
+  });
+
+  test('an awaited result does not skip past a running activity either', async () => {
+    const workflowId = t.id('activity-lock-result');
+    const virtualTimeDuringActivity = await t.env.client.workflow.execute(activityBesideTimer, {
+      taskQueue: t.taskQueue,
+      workflowId,
+      args: ['workWallClock', [1_500], { startToCloseTimeout: '10 minutes' }, '30 days'],
+    });
+    expect(wallClockAttempts.get(workflowId)).toBe(1);
+    expect(virtualTimeDuringActivity).toBeLessThan(60_000);
   });
 
   test('getCurrentTime never goes backwards', async () => {

@@ -64,3 +64,10 @@ export async function runLocalActivity(name: string, args: unknown[], options: L
   const activities = proxyLocalActivities<Record<string, (...input: unknown[]) => Promise<unknown>>>(options);
   return await activities[name]!(...args);
 }
+
+/** Runs one activity while a timer of `timer` runs beside it; returns the activity's result once both are done. */
+export async function activityBesideTimer(name: string, args: unknown[], options: ActivityOptions, timer: string): Promise<unknown> {
+  const activities = proxyActivities<Record<string, (...input: unknown[]) => Promise<unknown>>>(options);
+  const [result] = await Promise.all([activities[name]!(...args), sleep(timer)]);
+  return result;
+}

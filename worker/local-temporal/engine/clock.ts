@@ -1,9 +1,12 @@
 /**
  * The server's single clock. Virtual time = wall time + an offset that only ever grows.
  *
- * With time skipping enabled, whenever skipping is unlocked (or a TestService sleep is in progress)
- * and the engine reports that nothing is outstanding, the offset jumps forward to the next due
- * timer, which then fires at once. Between jumps virtual time flows at wall-clock speed, so
+ * Time skipping follows the lock counter of Temporal's Java test server (SelfAdvancingTimerImpl):
+ * skipping is locked once at start (released by TimeSkippingWorkflowClient while it awaits a
+ * result), once by every outstanding workflow task, and once by every activity task that is
+ * scheduled or running (a heartbeat does not release it; a retry backoff does); each TestService
+ * sleep in progress releases one lock. When no lock is left, the offset jumps forward to the next
+ * due timer, which then fires at once. Between jumps virtual time flows at wall-clock speed, so
  * timeouts of running tasks still fire in real time.
  */
 
@@ -27,7 +30,11 @@ export class VirtualClock {
   private readonly timers: ScheduledTimer[] = [];
   private realTimer: NodeJS.Timeout | undefined;
   private armedForMs: number | undefined;
-  /** Balanced lock/unlock counter; skipping is allowed when it is <= 0 (concurrent `result()` calls each unlock once). */
+  /**
+   * LockTimeSkipping / UnlockTimeSkipping balance. It may go below zero (concurrent `result()` calls
+   * each unlock once; the Java server would refuse that): below zero counts as no lock, so it never
+   * cancels the locks of outstanding tasks.
+   */
   private lockCount: number;
   private activeSleeps = 0;
   private skipCheckScheduled = false;
@@ -35,8 +42,8 @@ export class VirtualClock {
 
   constructor(
     readonly timeSkipping: boolean,
-    /** Whether the engine has a workflow task outstanding, or (when `includeActivities`) an activity task. */
-    private readonly isBusy: (includeActivities: boolean) => boolean,
+    /** How many locks the engine's outstanding tasks hold: workflow tasks, and activity tasks scheduled or running. */
+    private readonly outstandingTaskLocks: () => number,
     /** Where virtual time starts (epoch ms); defaults to now. Only time skipping may set it in the past. */
     startTimeMs?: number,
   ) {
@@ -47,6 +54,11 @@ export class VirtualClock {
 
   now(): number {
     return Date.now() + this.offsetMs;
+  }
+
+  /** How far virtual time is ahead of the wall clock (what a restart must keep so time never goes back). */
+  get skippedMs(): number {
+    return this.offsetMs;
   }
 
   schedule(dueMs: number, fire: () => void): ClockTimer {
@@ -74,7 +86,12 @@ export class VirtualClock {
     this.requestSkipCheck();
   }
 
-  /** Resolves when virtual time has reached `targetMs`, skipping towards it even while skipping is locked. */
+  /**
+   * Resolves when virtual time has reached `targetMs`. While it waits it releases one lock, as the
+   * Java server's UnlockTimeSkippingWithSleep does: from a test that is not awaiting a result it
+   * skips when nothing is outstanding; it does not skip past a running activity unless that activity
+   * is the caller (its own lock is the one released).
+   */
   sleepUntil(targetMs: number): Promise<void> {
     if (targetMs <= this.now()) return Promise.resolve();
     return new Promise((resolve) => {
@@ -105,10 +122,8 @@ export class VirtualClock {
 
   private skipIfIdle(): void {
     if (this.stopped) return;
-    const skippingAllowed = this.lockCount <= 0 || this.activeSleeps > 0;
-    if (!skippingAllowed) return;
-    // A TestService sleep (e.g. from inside an activity) skips past running activities, not past workflow tasks.
-    if (this.isBusy(this.activeSleeps === 0)) return;
+    const locks = Math.max(this.lockCount, 0) + this.outstandingTaskLocks() - this.activeSleeps;
+    if (locks > 0) return;
     const next = this.timers[0];
     if (!next) return;
     const gap = next.dueMs - this.now();

@@ -202,8 +202,9 @@ export class TemporalEngine {
   private readonly updateWaiters = new WeakMap<UpdateState, Set<() => void>>();
 
   constructor(options: EngineOptions) {
-    this.clock = new VirtualClock(options.timeSkipping, (includeActivities) =>
-      this.outstandingWorkflowTasks.size > 0 || (includeActivities && this.outstandingActivities.size > 0),
+    this.clock = new VirtualClock(
+      options.timeSkipping,
+      () => this.outstandingWorkflowTasks.size + this.outstandingActivities.size,
       options.startTimeMs,
     );
   }
