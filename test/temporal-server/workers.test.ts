@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { useServerTestEnv, workflowBundle } from './harness';
-import { failsFirstTaskWorkflow, patchedWorkflow, proceedSignal, stateQuery, timerStateWorkflow, twoStepWorkflow } from './workflows';
+import { eventTypeName, useServerTestEnv, workflowBundle } from './harness';
+import { echoWorkflow, failsFirstTaskWorkflow, patchedWorkflow, proceedSignal, stateQuery, timerStateWorkflow, twoStepWorkflow } from './workflows';
 
 const t = useServerTestEnv('workers');
 
@@ -54,6 +56,64 @@ describe('workers', () => {
       // Each task completes right after it started.
       expect(Number(event.eventId)).toBe(Number(attributes.startedEventId) + 1);
     }
+  });
+
+  test('eager workflow start: a client sharing the worker\'s NativeConnection gets the first workflow task in its start answer', async () => {
+    const client = new Client({ connection: t.env.nativeConnection });
+    const workflowId = t.id('eager');
+    const handle = await client.workflow.start(echoWorkflow, { taskQueue: t.taskQueue, workflowId, args: ['eager'], requestEagerStart: true });
+    expect(handle.eagerlyStarted).toBe(true);
+    expect(await handle.result()).toBe('eager');
+    expect((await t.eventTypes(workflowId)).slice(0, 4)).toEqual([
+      'WorkflowExecutionStarted',
+      'WorkflowTaskScheduled',
+      'WorkflowTaskStarted',
+      'WorkflowTaskCompleted',
+    ]);
+  });
+
+  test('eager workflow start answers a started task with the full history; the caller completes it', async () => {
+    const service = t.env.connection.workflowService;
+    const workflowId = t.id('eager-raw');
+    const started = await service.startWorkflowExecution({
+      namespace: 'default',
+      workflowId,
+      workflowType: { name: 'rawEagerWorkflow' },
+      taskQueue: { name: `${t.taskQueue}-eager-nobody-polls` },
+      identity: 'eager-starter',
+      requestId: randomUUID(),
+      requestEagerExecution: true,
+    });
+    const task = started.eagerWorkflowTask;
+    expect(started.started).toBe(true);
+    expect(task?.workflowExecution).toMatchObject({ workflowId, runId: started.runId });
+    expect(task?.history?.events?.map(eventTypeName)).toEqual(['WorkflowExecutionStarted', 'WorkflowTaskScheduled', 'WorkflowTaskStarted']);
+    expect(task?.history?.events?.[2]?.workflowTaskStartedEventAttributes?.identity).toBe('eager-starter');
+    await service.respondWorkflowTaskCompleted({
+      namespace: 'default',
+      taskToken: task?.taskToken,
+      identity: 'eager-starter',
+      commands: [{ commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} }],
+    });
+    expect((await t.eventTypes(workflowId)).pop()).toBe('WorkflowExecutionCompleted');
+  });
+
+  test('eager workflow start is not offered with a start delay (as the real server): the first task goes to the queue', async () => {
+    const service = t.env.connection.workflowService;
+    const workflowId = t.id('eager-delayed');
+    const started = await service.startWorkflowExecution({
+      namespace: 'default',
+      workflowId,
+      workflowType: { name: 'rawEagerWorkflow' },
+      taskQueue: { name: `${t.taskQueue}-eager-nobody-polls` },
+      requestId: randomUUID(),
+      requestEagerExecution: true,
+      workflowStartDelay: { seconds: 60 },
+    });
+    expect(started.started).toBe(true);
+    expect(started.eagerWorkflowTask).toBeFalsy();
+    expect(await t.eventTypes(workflowId)).toEqual(['WorkflowExecutionStarted']);
+    await t.env.client.workflow.getHandle(workflowId).terminate();
   });
 
   test('a workflow continues on a new worker after its worker shut down', async () => {

@@ -160,6 +160,8 @@ interface StartParams {
   };
   /** Written right after WorkflowExecutionStarted (signal-with-start). */
   initialSignal?: { signalName: string; input: Payloads | null | undefined; header: Header | null | undefined; identity: string };
+  /** Eager workflow start: the first workflow task is not dispatched, the start request's caller starts it. */
+  keepFirstTask?: boolean;
 }
 
 function recordOf(fields: { [k: string]: Payload } | null | undefined): Record<string, Payload> {
@@ -400,7 +402,7 @@ export class TemporalEngine {
       : { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL };
   }
 
-  private scheduleWorkflowTask(run: WorkflowRun, options: { speculative?: boolean; attempt?: number } = {}): void {
+  private scheduleWorkflowTask(run: WorkflowRun, options: { speculative?: boolean; attempt?: number; dispatch?: boolean } = {}): void {
     if (isClosed(run) || this.closed) return;
     if (run.workflowTask) {
       if (run.workflowTask.startedEventId !== 0) run.workflowTaskNeeded = true;
@@ -440,7 +442,7 @@ export class TemporalEngine {
         this.stickyTaskTimedOut(run, task),
       );
     }
-    this.dispatchWorkflow(run.namespace, task.queue, { kind: 'task', run, task, queue: task.queue });
+    if (options.dispatch ?? true) this.dispatchWorkflow(run.namespace, task.queue, { kind: 'task', run, task, queue: task.queue });
   }
 
   private stickyWorkerAvailable(namespace: string, stickyQueue: string): boolean {
@@ -611,7 +613,7 @@ export class TemporalEngine {
     if (params.startDelayMs) {
       run.lifetimeTimers.push(this.clock.schedule(run.executionTimeMs, () => this.scheduleWorkflowTask(run)));
     } else {
-      this.scheduleWorkflowTask(run);
+      this.scheduleWorkflowTask(run, { dispatch: !params.keepFirstTask });
     }
     return run;
   }
@@ -669,10 +671,15 @@ export class TemporalEngine {
       request.workflowIdConflictPolicy,
     );
     if (existing) return { runId: existing.runId, started: false };
-    const run = this.createRun({
-      ...startParamsOf(request, request.workflowType.name, request.taskQueue.name),
-    });
-    return { runId: run.runId, started: true };
+    const params = startParamsOf(request, request.workflowType.name, request.taskQueue.name);
+    // Eager workflow start, as the real server with system.enableEagerWorkflowStart (its default):
+    // the first workflow task is started at once and returned in the answer; the SDK asks for it
+    // only when a worker sharing the client's connection has a free slot. Not with a start delay.
+    const eager = request.requestEagerExecution && !params.startDelayMs;
+    const run = this.createRun({ ...params, keepFirstTask: eager });
+    const firstTask = run.workflowTask;
+    const eagerWorkflowTask = eager && firstTask ? this.startWorkflowTask(run, firstTask, request.identity) : undefined;
+    return { runId: run.runId, started: true, eagerWorkflowTask: eagerWorkflowTask ?? null };
   }
 
   signalWithStartWorkflowExecution(
