@@ -20,7 +20,7 @@ const wallClockAttempts = new Map<string, number>();
 const t = useServerTestEnv('time', {
   /** Works `ms` of wall-clock time (heartbeating every `heartbeatEveryMs` when given); returns the virtual time that passed meanwhile. */
   async workWallClock(ms: number, heartbeatEveryMs?: number): Promise<number> {
-    const workflowId = Context.current().info.workflowExecution.workflowId;
+    const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
     wallClockAttempts.set(workflowId, (wallClockAttempts.get(workflowId) ?? 0) + 1);
     const before = await t.env.currentTimeMs();
     const end = Date.now() + ms;

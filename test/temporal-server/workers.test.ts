@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
+import Long from 'long';
 import { temporal } from '@temporalio/proto';
 import { eventTypeName, useServerTestEnv, workflowBundle } from './harness';
 import { echoWorkflow, failsFirstTaskWorkflow, patchedWorkflow, proceedSignal, stateQuery, timerStateWorkflow, twoStepWorkflow } from './workflows';
@@ -108,7 +109,7 @@ describe('workers', () => {
       taskQueue: { name: `${t.taskQueue}-eager-nobody-polls` },
       requestId: randomUUID(),
       requestEagerExecution: true,
-      workflowStartDelay: { seconds: 60 },
+      workflowStartDelay: { seconds: Long.fromNumber(60) },
     });
     expect(started.started).toBe(true);
     expect(started.eagerWorkflowTask).toBeFalsy();
