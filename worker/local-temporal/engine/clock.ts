@@ -14,6 +14,9 @@ export interface ClockTimer {
   cancel(): void;
 }
 
+/** A placeholder for a timer not armed yet. */
+export const DISARMED: ClockTimer = { cancel: () => undefined };
+
 interface ScheduledTimer {
   dueMs: number;
   sequence: number;

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { google, temporal } from '@temporalio/proto';
 import type { Cancellation } from './cancellation';
-import { VirtualClock, type ClockTimer } from './clock';
+import { DISARMED, VirtualClock, type ClockTimer } from './clock';
 import { duration, durationMs, int64, timestamp, toNumber } from './convert';
 import { invalidArgument, notFound, queryFailed, RpcError, workflowAlreadyStarted } from './errors';
 import type {
   Activity,
   ActivityRetry,
+  BufferedWrite,
   ChildWorkflow,
   Failure,
   Header,
@@ -19,6 +20,7 @@ import type {
   RetryPolicy,
   UpdateRequest,
   UpdateState,
+  UserTimer,
   WorkflowRun,
   WorkflowTask,
 } from './model';
@@ -185,6 +187,20 @@ function visibilityStatusName(status: temporal.api.enums.v1.WorkflowExecutionSta
 export interface EngineOptions {
   timeSkipping: boolean;
   startTimeMs?: number | undefined;
+  /** Told of every change to a run's durable state (persistence.ts); none: nothing is kept. */
+  store?: EngineStore | undefined;
+}
+
+/** What a durable store needs to hear from the engine. */
+export interface EngineStore {
+  runChanged(run: WorkflowRun): void;
+  runDeleted(run: WorkflowRun): void;
+}
+
+/** Engine-wide counters a restart must continue from (task tokens and event task ids stay unique). */
+export interface EngineCounters {
+  nextTaskId: number;
+  nextEventTaskId: number;
 }
 
 /** The in-memory Temporal: executions, histories, task queues and the virtual clock. */
@@ -200,6 +216,7 @@ export class TemporalEngine {
   private nextTaskId = 1;
   private nextEventTaskId = 1;
   private closed = false;
+  private readonly store: EngineStore | undefined;
 
   private readonly updateWaiters = new WeakMap<UpdateState, Set<() => void>>();
 
@@ -209,6 +226,7 @@ export class TemporalEngine {
       () => this.outstandingWorkflowTasks.size + this.outstandingActivities.size,
       options.startTimeMs,
     );
+    this.store = options.store;
   }
 
   shutdown(): void {
@@ -347,6 +365,11 @@ export class TemporalEngine {
     return run;
   }
 
+  /** Records that the run's durable state changed (the store writes it before the RPC answers). */
+  private touch(run: WorkflowRun): void {
+    this.store?.runChanged(run);
+  }
+
   private writeEvent(run: WorkflowRun, event: HistoryEvent): number {
     const eventId = run.history.length + 1;
     run.history.push({
@@ -355,6 +378,7 @@ export class TemporalEngine {
       eventTime: timestamp(this.clock.now()),
       taskId: int64(this.nextEventTaskId++),
     });
+    this.touch(run);
     this.notifyListeners(run);
     return eventId;
   }
@@ -363,18 +387,61 @@ export class TemporalEngine {
    * An event from outside the running workflow code (signal, activity result, timer...). While a
    * workflow task is started it is buffered and written after that task's completion and commands.
    */
-  private deliverEvent(run: WorkflowRun, write: () => void): void {
+  private deliverEvent(run: WorkflowRun, write: BufferedWrite): void {
     if (isClosed(run)) return;
     const task = run.workflowTask;
     if (task?.speculative && task.startedEventId === 0) this.materializeSpeculativeTask(run, task);
     if (task && task.startedEventId !== 0) {
       run.buffered.push(write);
       run.workflowTaskNeeded = true;
+      this.touch(run);
     } else {
-      write();
+      this.writeBuffered(run, write);
       this.scheduleWorkflowTask(run);
     }
     this.clock.requestSkipCheck();
+  }
+
+  private deliverPlainEvent(run: WorkflowRun, event: HistoryEvent): void {
+    this.deliverEvent(run, { kind: 'event', event });
+  }
+
+  private writeBuffered(run: WorkflowRun, write: BufferedWrite): void {
+    switch (write.kind) {
+      case 'event':
+        this.writeEvent(run, write.event);
+        return;
+      case 'activityResult': {
+        const startedEventId = write.started ? this.writeEvent(run, write.started) : 0;
+        const attributes =
+          write.final.activityTaskCompletedEventAttributes ??
+          write.final.activityTaskFailedEventAttributes ??
+          write.final.activityTaskTimedOutEventAttributes ??
+          write.final.activityTaskCanceledEventAttributes;
+        if (attributes) attributes.startedEventId = int64(startedEventId);
+        this.writeEvent(run, write.final);
+        return;
+      }
+      case 'childStarted': {
+        const eventId = this.writeEvent(run, write.event);
+        const initiatedEventId = toNumber(write.event.childWorkflowExecutionStartedEventAttributes?.initiatedEventId);
+        const child = run.children.get(initiatedEventId);
+        if (child) child.startedEventId = eventId;
+        return;
+      }
+      case 'childClosed': {
+        const event = write.event;
+        const attributes =
+          event.childWorkflowExecutionCompletedEventAttributes ??
+          event.childWorkflowExecutionFailedEventAttributes ??
+          event.childWorkflowExecutionCanceledEventAttributes ??
+          event.childWorkflowExecutionTerminatedEventAttributes ??
+          event.childWorkflowExecutionTimedOutEventAttributes;
+        if (attributes) attributes.startedEventId = int64(childStartedEventId(run, toNumber(attributes.initiatedEventId)));
+        this.writeEvent(run, event);
+        return;
+      }
+    }
   }
 
   private materializeSpeculativeTask(run: WorkflowRun, task: WorkflowTask): void {
@@ -442,6 +509,7 @@ export class TemporalEngine {
         this.stickyTaskTimedOut(run, task),
       );
     }
+    this.touch(run);
     if (options.dispatch ?? true) this.dispatchWorkflow(run.namespace, task.queue, { kind: 'task', run, task, queue: task.queue });
   }
 
@@ -495,6 +563,7 @@ export class TemporalEngine {
     task.stickyTimeout?.cancel();
     this.outstandingWorkflowTasks.delete(task);
     if (run.workflowTask === task) run.workflowTask = undefined;
+    this.touch(run);
     this.clock.requestSkipCheck();
   }
 
@@ -509,7 +578,7 @@ export class TemporalEngine {
 
   private flushBuffered(run: WorkflowRun): boolean {
     const writes = run.buffered.splice(0);
-    for (const write of writes) write();
+    for (const write of writes) this.writeBuffered(run, write);
     return writes.length > 0;
   }
 
@@ -604,18 +673,26 @@ export class TemporalEngine {
       });
     }
 
-    const runDeadlines = [executionDeadlineMs, params.runTimeoutMs ? now + params.runTimeoutMs : undefined].filter(
-      (deadline): deadline is number => deadline !== undefined,
-    );
-    if (runDeadlines.length > 0) {
-      run.lifetimeTimers.push(this.clock.schedule(Math.min(...runDeadlines), () => this.timeOutRun(run)));
-    }
+    this.armRunTimeout(run);
     if (params.startDelayMs) {
-      run.lifetimeTimers.push(this.clock.schedule(run.executionTimeMs, () => this.scheduleWorkflowTask(run)));
+      this.armDelayedStart(run);
     } else {
       this.scheduleWorkflowTask(run, { dispatch: !params.keepFirstTask });
     }
     return run;
+  }
+
+  /** The run's execution and run timeouts: the earlier one times the run out. */
+  private armRunTimeout(run: WorkflowRun): void {
+    const deadlines = [run.executionDeadlineMs, run.runTimeoutMs ? run.startTimeMs + run.runTimeoutMs : undefined].filter(
+      (deadline): deadline is number => deadline !== undefined,
+    );
+    if (deadlines.length > 0) run.lifetimeTimers.push(this.clock.schedule(Math.min(...deadlines), () => this.timeOutRun(run)));
+  }
+
+  /** A start delay (or retry backoff): the first workflow task at the execution time. */
+  private armDelayedStart(run: WorkflowRun): void {
+    run.lifetimeTimers.push(this.clock.schedule(run.executionTimeMs, () => this.scheduleWorkflowTask(run)));
   }
 
   /**
@@ -791,6 +868,7 @@ export class TemporalEngine {
       history = firstEventIndex > 0 ? run.history.slice(firstEventIndex) : run.history;
     }
     task.timeout = this.clock.schedule(now + run.workflowTaskTimeoutMs, () => this.timeOutWorkflowTask(run, task));
+    this.touch(run);
 
     const messages: ProtocolMessage[] = [];
     for (const update of run.updates.values()) {
@@ -1074,17 +1152,9 @@ export class TemporalEngine {
           },
         });
         const dueMs = this.clock.now() + (durationMs(attributes.startToFireTimeout) ?? 0);
-        const timer = this.clock.schedule(dueMs, () => {
-          if (run.timers.get(timerId)?.startedEventId !== startedEventId) return;
-          run.timers.delete(timerId);
-          this.deliverEvent(run, () =>
-            this.writeEvent(run, {
-              eventType: EventType.EVENT_TYPE_TIMER_FIRED,
-              timerFiredEventAttributes: { timerId, startedEventId: int64(startedEventId) },
-            }),
-          );
-        });
-        run.timers.set(timerId, { startedEventId, timer });
+        const timer: UserTimer = { startedEventId, dueMs, timer: DISARMED };
+        run.timers.set(timerId, timer);
+        this.armUserTimer(run, timerId, timer);
         return false;
       }
       case CommandType.COMMAND_TYPE_CANCEL_TIMER: {
@@ -1202,6 +1272,17 @@ export class TemporalEngine {
           `command ${api.enums.v1.CommandType[command.commandType ?? 0] ?? String(command.commandType)} is not supported by the fieldops Temporal test server`,
         );
     }
+  }
+
+  private armUserTimer(run: WorkflowRun, timerId: string, timer: UserTimer): void {
+    timer.timer = this.clock.schedule(timer.dueMs, () => {
+      if (run.timers.get(timerId) !== timer) return;
+      run.timers.delete(timerId);
+      this.deliverPlainEvent(run, {
+        eventType: EventType.EVENT_TYPE_TIMER_FIRED,
+        timerFiredEventAttributes: { timerId, startedEventId: int64(timer.startedEventId) },
+      });
+    });
   }
 
   private applyProtocolMessage(run: WorkflowRun, message: ProtocolMessage, identity: string): void {
@@ -1353,6 +1434,7 @@ export class TemporalEngine {
       },
     });
     previous.nextRunId = next.runId;
+    this.touch(previous);
   }
 
   private continueAsNew(
@@ -1417,6 +1499,7 @@ export class TemporalEngine {
       },
     });
     run.nextRunId = next.runId;
+    this.touch(run);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1501,25 +1584,24 @@ export class TemporalEngine {
       } catch (error) {
         if (!(error instanceof RpcError)) throw error;
         run.children.delete(initiatedEventId);
-        this.deliverEvent(run, () =>
-          this.writeEvent(run, {
-            eventType: EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED,
-            startChildWorkflowExecutionFailedEventAttributes: {
-              namespace,
-              workflowId,
-              workflowType: { name: workflowType },
-              cause: api.enums.v1.StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS,
-              control: attributes.control,
-              initiatedEventId: int64(initiatedEventId),
-              workflowTaskCompletedEventId: int64(completedEventId),
-            },
-          }),
-        );
+        this.deliverPlainEvent(run, {
+          eventType: EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED,
+          startChildWorkflowExecutionFailedEventAttributes: {
+            namespace,
+            workflowId,
+            workflowType: { name: workflowType },
+            cause: api.enums.v1.StartChildWorkflowExecutionFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS,
+            control: attributes.control,
+            initiatedEventId: int64(initiatedEventId),
+            workflowTaskCompletedEventId: int64(completedEventId),
+          },
+        });
         return;
       }
       child.runId = childRun.runId;
-      this.deliverEvent(run, () => {
-        child.startedEventId = this.writeEvent(run, {
+      this.deliverEvent(run, {
+        kind: 'childStarted',
+        event: {
           eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
           childWorkflowExecutionStartedEventAttributes: {
             namespace,
@@ -1528,7 +1610,7 @@ export class TemporalEngine {
             workflowType: { name: workflowType },
             header: attributes.header,
           },
-        });
+        },
       });
     });
   }
@@ -1539,68 +1621,20 @@ export class TemporalEngine {
     if (!link || run.status === Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW || run.nextRunId !== undefined) return;
     const parent = this.runsById.get(link.runId);
     if (!parent || isClosed(parent)) return;
-    const child = parent.children.get(link.initiatedEventId);
-    if (!child) return;
+    if (!parent.children.has(link.initiatedEventId)) return;
     parent.children.delete(link.initiatedEventId);
+    this.touch(parent);
     const closeEvent = run.history[run.history.length - 1];
+    // startedEventId is filled in when the event is written (the started event may still be buffered).
     const common = {
       namespace: run.namespace,
       workflowExecution: { workflowId: run.workflowId, runId: run.runId },
       workflowType: { name: run.workflowType },
       initiatedEventId: int64(link.initiatedEventId),
-      startedEventId: int64(child.startedEventId ?? 0),
+      startedEventId: int64(0),
     };
-    this.deliverEvent(parent, () => {
-      // The started event is written when the child's first task is scheduled; keep its id current.
-      common.startedEventId = int64(child.startedEventId ?? 0);
-      switch (run.status) {
-        case Status.WORKFLOW_EXECUTION_STATUS_COMPLETED:
-          this.writeEvent(parent, {
-            eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
-            childWorkflowExecutionCompletedEventAttributes: {
-              ...common,
-              result: closeEvent?.workflowExecutionCompletedEventAttributes?.result,
-            },
-          });
-          break;
-        case Status.WORKFLOW_EXECUTION_STATUS_FAILED:
-          this.writeEvent(parent, {
-            eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
-            childWorkflowExecutionFailedEventAttributes: {
-              ...common,
-              failure: closeEvent?.workflowExecutionFailedEventAttributes?.failure,
-              retryState: closeEvent?.workflowExecutionFailedEventAttributes?.retryState,
-            },
-          });
-          break;
-        case Status.WORKFLOW_EXECUTION_STATUS_CANCELED:
-          this.writeEvent(parent, {
-            eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
-            childWorkflowExecutionCanceledEventAttributes: {
-              ...common,
-              details: closeEvent?.workflowExecutionCanceledEventAttributes?.details,
-            },
-          });
-          break;
-        case Status.WORKFLOW_EXECUTION_STATUS_TERMINATED:
-          this.writeEvent(parent, {
-            eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
-            childWorkflowExecutionTerminatedEventAttributes: common,
-          });
-          break;
-        case Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
-          this.writeEvent(parent, {
-            eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
-            childWorkflowExecutionTimedOutEventAttributes: {
-              ...common,
-              retryState: closeEvent?.workflowExecutionTimedOutEventAttributes?.retryState,
-            },
-          });
-          break;
-        default:
-          break;
-      }
-    });
+    const event = childClosedEvent(run.status, common, closeEvent);
+    if (event) this.deliverEvent(parent, { kind: 'childClosed', event });
   }
 
   private applyParentClosePolicies(run: WorkflowRun): void {
@@ -1646,31 +1680,27 @@ export class TemporalEngine {
           workflowId: run.workflowId,
           runId: run.runId,
         });
-        this.deliverEvent(run, () =>
-          this.writeEvent(run, {
-            eventType: EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
-            externalWorkflowExecutionSignaledEventAttributes: {
-              initiatedEventId: int64(initiatedEventId),
-              namespace,
-              workflowExecution: { workflowId: target.workflowId, runId: target.runId },
-              control: attributes.control,
-            },
-          }),
-        );
+        this.deliverPlainEvent(run, {
+          eventType: EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+          externalWorkflowExecutionSignaledEventAttributes: {
+            initiatedEventId: int64(initiatedEventId),
+            namespace,
+            workflowExecution: { workflowId: target.workflowId, runId: target.runId },
+            control: attributes.control,
+          },
+        });
       } else {
-        this.deliverEvent(run, () =>
-          this.writeEvent(run, {
-            eventType: EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
-            signalExternalWorkflowExecutionFailedEventAttributes: {
-              cause: api.enums.v1.SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-              workflowTaskCompletedEventId: int64(completedEventId),
-              namespace,
-              workflowExecution: execution,
-              initiatedEventId: int64(initiatedEventId),
-              control: attributes.control,
-            },
-          }),
-        );
+        this.deliverPlainEvent(run, {
+          eventType: EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+          signalExternalWorkflowExecutionFailedEventAttributes: {
+            cause: api.enums.v1.SignalExternalWorkflowExecutionFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+            workflowTaskCompletedEventId: int64(completedEventId),
+            namespace,
+            workflowExecution: execution,
+            initiatedEventId: int64(initiatedEventId),
+            control: attributes.control,
+          },
+        });
       }
     });
   }
@@ -1701,30 +1731,26 @@ export class TemporalEngine {
           initiatedEventId,
           execution: { workflowId: run.workflowId, runId: run.runId },
         });
-        this.deliverEvent(run, () =>
-          this.writeEvent(run, {
-            eventType: EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
-            externalWorkflowExecutionCancelRequestedEventAttributes: {
-              initiatedEventId: int64(initiatedEventId),
-              namespace,
-              workflowExecution: { workflowId: target.workflowId, runId: target.runId },
-            },
-          }),
-        );
+        this.deliverPlainEvent(run, {
+          eventType: EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+          externalWorkflowExecutionCancelRequestedEventAttributes: {
+            initiatedEventId: int64(initiatedEventId),
+            namespace,
+            workflowExecution: { workflowId: target.workflowId, runId: target.runId },
+          },
+        });
       } else {
-        this.deliverEvent(run, () =>
-          this.writeEvent(run, {
-            eventType: EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
-            requestCancelExternalWorkflowExecutionFailedEventAttributes: {
-              cause: api.enums.v1.CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
-              workflowTaskCompletedEventId: int64(completedEventId),
-              namespace,
-              workflowExecution: execution,
-              initiatedEventId: int64(initiatedEventId),
-              control: attributes.control,
-            },
-          }),
-        );
+        this.deliverPlainEvent(run, {
+          eventType: EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+          requestCancelExternalWorkflowExecutionFailedEventAttributes: {
+            cause: api.enums.v1.CancelExternalWorkflowExecutionFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND,
+            workflowTaskCompletedEventId: int64(completedEventId),
+            namespace,
+            workflowExecution: execution,
+            initiatedEventId: int64(initiatedEventId),
+            control: attributes.control,
+          },
+        });
       }
     });
   }
@@ -1800,34 +1826,43 @@ export class TemporalEngine {
       lastHeartbeatTimeMs: undefined,
       lastFailure: undefined,
       cancelRequestedEventId: undefined,
+      retryAtMs: undefined,
       timers: [],
       attemptTimers: [],
     };
     run.activities.set(scheduledEventId, activity);
-    if (scheduleToCloseMs !== undefined) {
-      activity.timers.push(
-        this.clock.schedule(now + scheduleToCloseMs, () =>
-          this.timeOutActivity(activity, activity.attempt, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE),
-        ),
-      );
-    }
+    this.armScheduleToCloseTimeout(activity);
     this.makeActivityAvailable(activity, dispatch);
     return activity;
   }
 
+  private armScheduleToCloseTimeout(activity: Activity): void {
+    const deadline = this.activityDeadline(activity);
+    if (deadline === undefined) return;
+    activity.timers.push(
+      this.clock.schedule(deadline, () => this.timeOutActivity(activity, activity.attempt, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE)),
+    );
+  }
+
   private makeActivityAvailable(activity: Activity, dispatch = true): void {
-    const now = this.clock.now();
     activity.state = 'scheduled';
-    activity.attemptScheduledTimeMs = now;
+    activity.attemptScheduledTimeMs = this.clock.now();
+    activity.retryAtMs = undefined;
+    this.queueActivityAttempt(activity, dispatch);
+  }
+
+  /** A scheduled attempt: outstanding (it locks time skipping), its schedule-to-start timeout, its queue. */
+  private queueActivityAttempt(activity: Activity, dispatch: boolean): void {
     this.outstandingActivities.add(activity);
     if (activity.scheduleToStartMs !== undefined) {
       const attempt = activity.attempt;
       activity.attemptTimers.push(
-        this.clock.schedule(now + activity.scheduleToStartMs, () =>
+        this.clock.schedule(activity.attemptScheduledTimeMs + activity.scheduleToStartMs, () =>
           this.timeOutActivity(activity, attempt, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START),
         ),
       );
     }
+    this.touch(activity.run);
     if (dispatch) this.dispatchActivity(activity);
   }
 
@@ -1841,6 +1876,7 @@ export class TemporalEngine {
     for (const timer of activity.timers) timer.cancel();
     activity.timers = [];
     this.outstandingActivities.delete(activity);
+    this.touch(activity.run);
     this.clock.requestSkipCheck();
   }
 
@@ -1873,6 +1909,7 @@ export class TemporalEngine {
     activity.startedTimeMs = now;
     activity.startedIdentity = identity;
     activity.startedRequestId = randomUUID();
+    this.touch(run);
     activity.attemptTimers.push(
       this.clock.schedule(now + activity.startToCloseMs, () =>
         this.timeOutActivity(activity, attempt, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
@@ -1934,14 +1971,13 @@ export class TemporalEngine {
   }
 
   /** Ends the activity with its started event (written now, as the real server does) and a final event. */
-  private finishActivity(activity: Activity, writeFinal: (startedEventId: number) => void): void {
+  private finishActivity(activity: Activity, finalEvent: HistoryEvent): void {
     const { run } = activity;
     run.activities.delete(activity.scheduledEventId);
     this.dropActivity(activity);
-    const wasStarted = activity.state === 'started';
-    this.deliverEvent(run, () => {
-      const startedEventId = wasStarted
-        ? this.writeEvent(run, {
+    const started: HistoryEvent | undefined =
+      activity.state === 'started'
+        ? {
             eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
             activityTaskStartedEventAttributes: {
               scheduledEventId: int64(activity.scheduledEventId),
@@ -1950,10 +1986,9 @@ export class TemporalEngine {
               attempt: activity.attempt,
               lastFailure: activity.lastFailure ?? null,
             },
-          })
-        : 0;
-      writeFinal(startedEventId);
-    });
+          }
+        : undefined;
+    this.deliverEvent(run, { kind: 'activityResult', started, final: finalEvent });
   }
 
   respondActivityTaskCompleted(request: temporal.api.workflowservice.v1.RespondActivityTaskCompletedRequest): object {
@@ -1965,17 +2000,14 @@ export class TemporalEngine {
   }
 
   private completeActivity(activity: Activity, request: { result?: Payloads | null; identity?: string | null }): object {
-    this.finishActivity(activity, (startedEventId) =>
-      this.writeEvent(activity.run, {
-        eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
-        activityTaskCompletedEventAttributes: {
-          result: request.result,
-          scheduledEventId: int64(activity.scheduledEventId),
-          startedEventId: int64(startedEventId),
-          identity: request.identity,
-        },
-      }),
-    );
+    this.finishActivity(activity, {
+      eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+      activityTaskCompletedEventAttributes: {
+        result: request.result,
+        scheduledEventId: int64(activity.scheduledEventId),
+        identity: request.identity,
+      },
+    });
     return {};
   }
 
@@ -1998,18 +2030,15 @@ export class TemporalEngine {
       this.retryActivity(activity, failure, decision.delayMs);
       return {};
     }
-    this.finishActivity(activity, (startedEventId) =>
-      this.writeEvent(activity.run, {
-        eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
-        activityTaskFailedEventAttributes: {
-          failure,
-          scheduledEventId: int64(activity.scheduledEventId),
-          startedEventId: int64(startedEventId),
-          identity: request.identity,
-          retryState: decision.retry ? RetryState.RETRY_STATE_CANCEL_REQUESTED : decision.retryState,
-        },
-      }),
-    );
+    this.finishActivity(activity, {
+      eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+      activityTaskFailedEventAttributes: {
+        failure,
+        scheduledEventId: int64(activity.scheduledEventId),
+        identity: request.identity,
+        retryState: decision.retry ? RetryState.RETRY_STATE_CANCEL_REQUESTED : decision.retryState,
+      },
+    });
     return {};
   }
 
@@ -2022,18 +2051,15 @@ export class TemporalEngine {
   }
 
   private cancelActivity(activity: Activity, request: { details?: Payloads | null; identity?: string | null }): object {
-    this.finishActivity(activity, (startedEventId) =>
-      this.writeEvent(activity.run, {
-        eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
-        activityTaskCanceledEventAttributes: {
-          details: request.details,
-          latestCancelRequestedEventId: int64(activity.cancelRequestedEventId ?? 0),
-          scheduledEventId: int64(activity.scheduledEventId),
-          startedEventId: int64(startedEventId),
-          identity: request.identity,
-        },
-      }),
-    );
+    this.finishActivity(activity, {
+      eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+      activityTaskCanceledEventAttributes: {
+        details: request.details,
+        latestCancelRequestedEventId: int64(activity.cancelRequestedEventId ?? 0),
+        scheduledEventId: int64(activity.scheduledEventId),
+        identity: request.identity,
+      },
+    });
     return {};
   }
 
@@ -2055,6 +2081,7 @@ export class TemporalEngine {
   ): temporal.api.workflowservice.v1.IRecordActivityTaskHeartbeatResponse {
     if (details) activity.heartbeatDetails = details;
     activity.lastHeartbeatTimeMs = this.clock.now();
+    this.touch(activity.run);
     this.armHeartbeatTimeout(activity);
     return { cancelRequested: activity.cancelRequestedEventId !== undefined };
   }
@@ -2070,15 +2097,21 @@ export class TemporalEngine {
     activity.attempt++;
     activity.state = 'backoff';
     activity.startedTimeMs = undefined;
+    activity.retryAtMs = this.clock.now() + delayMs;
+    this.touch(activity.run);
+    this.armActivityRetry(activity);
+    this.clock.requestSkipCheck();
+  }
+
+  private armActivityRetry(activity: Activity): void {
     const attempt = activity.attempt;
     activity.attemptTimers.push(
-      this.clock.schedule(this.clock.now() + delayMs, () => {
+      this.clock.schedule(activity.retryAtMs ?? this.clock.now(), () => {
         if (activity.attempt !== attempt || activity.state !== 'backoff') return;
         activity.attemptTimers = [];
         this.makeActivityAvailable(activity);
       }),
     );
-    this.clock.requestSkipCheck();
   }
 
   private timeOutActivity(activity: Activity, attempt: number, timeoutType: temporal.api.enums.v1.TimeoutType): void {
@@ -2110,17 +2143,14 @@ export class TemporalEngine {
     const finalRetryState =
       retryable && activity.retry.maximumAttempts === 0 ? RetryState.RETRY_STATE_TIMEOUT : retryState;
     if (activity.lastFailure && timeoutType === TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE) failure.cause = activity.lastFailure;
-    this.finishActivity(activity, (startedEventId) =>
-      this.writeEvent(run, {
-        eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
-        activityTaskTimedOutEventAttributes: {
-          failure,
-          scheduledEventId: int64(activity.scheduledEventId),
-          startedEventId: int64(startedEventId),
-          retryState: finalRetryState,
-        },
-      }),
-    );
+    this.finishActivity(activity, {
+      eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+      activityTaskTimedOutEventAttributes: {
+        failure,
+        scheduledEventId: int64(activity.scheduledEventId),
+        retryState: finalRetryState,
+      },
+    });
   }
 
   /** Returns true when the cancellation completed at once (not started), which needs a new task. */
@@ -2160,18 +2190,16 @@ export class TemporalEngine {
     identity: string,
     externalWorkflowExecution?: temporal.api.common.v1.IWorkflowExecution,
   ): void {
-    this.deliverEvent(run, () =>
-      this.writeEvent(run, {
-        eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-        workflowExecutionSignaledEventAttributes: {
-          signalName,
-          input,
-          header,
-          identity,
-          externalWorkflowExecution: externalWorkflowExecution ?? null,
-        },
-      }),
-    );
+    this.deliverPlainEvent(run, {
+      eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+      workflowExecutionSignaledEventAttributes: {
+        signalName,
+        input,
+        header,
+        identity,
+        externalWorkflowExecution: externalWorkflowExecution ?? null,
+      },
+    });
   }
 
   signalWorkflowExecution(request: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest): object {
@@ -2188,17 +2216,15 @@ export class TemporalEngine {
   ): void {
     if (run.cancelRequested) return;
     run.cancelRequested = true;
-    this.deliverEvent(run, () =>
-      this.writeEvent(run, {
-        eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
-        workflowExecutionCancelRequestedEventAttributes: {
-          cause: reason,
-          identity,
-          externalInitiatedEventId: int64(external?.initiatedEventId ?? 0),
-          externalWorkflowExecution: external?.execution ?? null,
-        },
-      }),
-    );
+    this.deliverPlainEvent(run, {
+      eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+      workflowExecutionCancelRequestedEventAttributes: {
+        cause: reason,
+        identity,
+        externalInitiatedEventId: int64(external?.initiatedEventId ?? 0),
+        externalWorkflowExecution: external?.execution ?? null,
+      },
+    });
   }
 
   requestCancelWorkflowExecution(request: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest): object {
@@ -2307,6 +2333,7 @@ export class TemporalEngine {
     if (!update) {
       update = { updateId, request: updateRequest, stage: 'admitted', acceptedEventId: undefined, outcome: undefined, abandoned: undefined };
       run.updates.set(updateId, update);
+      this.touch(run);
       const task = run.workflowTask;
       if (!task) this.scheduleWorkflowTask(run, { speculative: true });
       else if (task.startedEventId !== 0) run.workflowTaskNeeded = true;
@@ -2336,6 +2363,7 @@ export class TemporalEngine {
     const run = this.findRun(request.namespace, request.workflowExecution);
     if (!isClosed(run)) this.terminateRun(run, 'Delete workflow execution', null, '');
     this.runsById.delete(run.runId);
+    this.store?.runDeleted(run);
     const key = this.key(run.namespace, run.workflowId);
     const remaining = (this.runsByKey.get(key) ?? []).filter((other) => other !== run);
     if (remaining.length > 0) this.runsByKey.set(key, remaining);
@@ -2595,6 +2623,58 @@ export class TemporalEngine {
     return this.clock.now();
   }
 
+}
+
+type ChildEventCommon = temporal.api.history.v1.IChildWorkflowExecutionTerminatedEventAttributes;
+
+/** The parent's event for a child that closed with `status`, or undefined for a status that is not an end. */
+function childClosedEvent(
+  status: temporal.api.enums.v1.WorkflowExecutionStatus,
+  common: ChildEventCommon,
+  closeEvent: HistoryEvent | undefined,
+): HistoryEvent | undefined {
+  switch (status) {
+    case Status.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+      return {
+        eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+        childWorkflowExecutionCompletedEventAttributes: { ...common, result: closeEvent?.workflowExecutionCompletedEventAttributes?.result },
+      };
+    case Status.WORKFLOW_EXECUTION_STATUS_FAILED:
+      return {
+        eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+        childWorkflowExecutionFailedEventAttributes: {
+          ...common,
+          failure: closeEvent?.workflowExecutionFailedEventAttributes?.failure,
+          retryState: closeEvent?.workflowExecutionFailedEventAttributes?.retryState,
+        },
+      };
+    case Status.WORKFLOW_EXECUTION_STATUS_CANCELED:
+      return {
+        eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+        childWorkflowExecutionCanceledEventAttributes: { ...common, details: closeEvent?.workflowExecutionCanceledEventAttributes?.details },
+      };
+    case Status.WORKFLOW_EXECUTION_STATUS_TERMINATED:
+      return { eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED, childWorkflowExecutionTerminatedEventAttributes: common };
+    case Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+      return {
+        eventType: EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+        childWorkflowExecutionTimedOutEventAttributes: {
+          ...common,
+          retryState: closeEvent?.workflowExecutionTimedOutEventAttributes?.retryState,
+        },
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** The id of the ChildWorkflowExecutionStarted event of the child initiated by `initiatedEventId` (0 if none). */
+function childStartedEventId(run: WorkflowRun, initiatedEventId: number): number {
+  for (let index = run.history.length - 1; index >= 0; index--) {
+    const started = run.history[index]!.childWorkflowExecutionStartedEventAttributes;
+    if (started && toNumber(started.initiatedEventId) === initiatedEventId) return index + 1;
+  }
+  return 0;
 }
 
 function isWorkflowClosingCommand(type: temporal.api.enums.v1.CommandType | null | undefined): boolean {

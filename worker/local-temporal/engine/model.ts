@@ -71,6 +71,8 @@ export interface Activity {
   lastHeartbeatTimeMs: number | undefined;
   lastFailure: Failure | undefined;
   cancelRequestedEventId: number | undefined;
+  /** In `backoff`: when the next attempt becomes available. */
+  retryAtMs: number | undefined;
   timers: ClockTimer[];
   attemptTimers: ClockTimer[];
 }
@@ -100,6 +102,26 @@ export interface PendingQuery {
   readonly query: WorkflowQuery;
   settled: boolean;
   settle(outcome: QueryOutcome): void;
+}
+
+/**
+ * An event that arrived while a workflow task was started, written after that task's completion.
+ * Plain data (it is persisted): the ids it refers to that only exist once written are filled in then.
+ */
+export type BufferedWrite =
+  /** Written as is: signal, cancel request, timer fired, external signal/cancel outcome, child start failure. */
+  | { kind: 'event'; event: HistoryEvent }
+  /** ActivityTaskStarted (when the attempt had started) then the final event, which gets its id as startedEventId. */
+  | { kind: 'activityResult'; started: HistoryEvent | undefined; final: HistoryEvent }
+  /** ChildWorkflowExecutionStarted: its id becomes the pending child's startedEventId. */
+  | { kind: 'childStarted'; event: HistoryEvent }
+  /** A child's close event: startedEventId is taken from the child's started event in the history. */
+  | { kind: 'childClosed'; event: HistoryEvent };
+
+export interface UserTimer {
+  readonly startedEventId: number;
+  readonly dueMs: number;
+  timer: ClockTimer;
 }
 
 export interface UpdateState {
@@ -134,8 +156,8 @@ export interface WorkflowRun {
   status: WorkflowExecutionStatus;
   closeTimeMs: number | undefined;
   history: HistoryEvent[];
-  /** Writes of events that arrived while a workflow task was started, applied after its completion. */
-  buffered: Array<() => void>;
+  /** Events that arrived while a workflow task was started, written after its completion. */
+  buffered: BufferedWrite[];
   workflowTask: WorkflowTask | undefined;
   /** Something happened during a started task that needs another task after it. */
   workflowTaskNeeded: boolean;
@@ -147,7 +169,7 @@ export interface WorkflowRun {
   memo: Record<string, Payload>;
   searchAttributes: Record<string, Payload>;
   activities: Map<number, Activity>;
-  timers: Map<string, { startedEventId: number; timer: ClockTimer }>;
+  timers: Map<string, UserTimer>;
   children: Map<number, ChildWorkflow>;
   updates: Map<string, UpdateState>;
   queriesAwaitingTask: PendingQuery[];
