@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { createDb, migrateToLatest } from '../db';
+import { migrateToLatest, openDatabase } from '../db';
 import { USER_ROLES } from '../db/schema';
 import { loadConfig } from '../worker/config';
 import { createUserWithToken } from './auth';
@@ -17,14 +17,14 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const { db, description } = createDb(loadConfig());
+  const database = await openDatabase(loadConfig());
   try {
-    await migrateToLatest(db);
-    const { user, token } = await createUserWithToken(db, parsed.data);
-    console.log(`Created ${user.role} ${user.name} <${user.email}> in ${description}.`);
+    await migrateToLatest(database.db);
+    const { user, token } = await createUserWithToken(database.db, parsed.data);
+    console.log(`Created ${user.role} ${user.name} <${user.email}> in ${database.description}.`);
     console.log(`API token (shown once, keep it safe): ${token}`);
   } finally {
-    await db.destroy();
+    await database.close();
   }
 }
 

@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { Kysely, Migrator, PostgresDialect, sql, type MigrationResultSet, type Transaction } from 'kysely';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import type { Database } from './schema';
 import { migrations } from './migrations';
 
@@ -19,40 +16,55 @@ export interface DbConfig {
 }
 
 const PG_DATE_OID = 1082;
-const PG_INT8_OID = 20;
 
 // Calendar dates stay 'YYYY-MM-DD' strings: turning them into a JS Date would shift them by the local time zone.
 pg.types.setTypeParser(PG_DATE_OID, (value: string) => value);
 
-export interface CreatedDb {
+export interface OpenedDb {
   readonly db: Db;
-  /** Where the data lives, for logs: the server URL without its password, or the embedded folder. */
+  /** Where the data lives, for logs: the server URL without its password. */
   readonly description: string;
-  readonly embedded: boolean;
+  /** The embedded server when DATABASE_URL is not set (see embedded-postgres.ts). */
+  readonly embedded: EmbeddedPostgres | undefined;
+  /** Closes the pool, then stops the embedded server if this process owns it. */
+  close(): Promise<void>;
+}
+
+export function createPostgresDb(databaseUrl: string, poolSize = 10): Db {
+  // A burst waits for a free connection rather than failing at once; activities retry past this anyway.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 15_000 });
+  pool.on('error', () => {
+    // An idle client lost its server; the pool replaces it on the next checkout and readiness reports it.
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+function describeUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.password = '';
+  return url.toString();
 }
 
 /**
- * With DATABASE_URL: a pg Pool against PostgreSQL. Without it: an embedded PostgreSQL (PGlite)
- * persisted under `<dataDir>/pglite`, so that development needs no database server.
+ * With DATABASE_URL: a pool on that server. Without it: the embedded PostgreSQL under
+ * `<dataDir>/postgres`, started for this process or, when already running (npm start), shared.
  */
-export function createDb(config: DbConfig): CreatedDb {
-  if (config.databaseUrl) {
-    // A burst waits for a free connection rather than failing at once; activities retry past this anyway.
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize ?? 10, connectionTimeoutMillis: 15_000 });
-    pool.on('error', () => {
-      // An idle client lost its server; the pool replaces it on the next checkout and readiness reports it.
-    });
-    const url = new URL(config.databaseUrl);
-    url.password = '';
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), description: url.toString(), embedded: false };
-  }
-  const directory = path.join(config.dataDir, 'pglite');
-  fs.mkdirSync(directory, { recursive: true });
-  const pglite = new PGlite(directory, {
-    parsers: { [PG_DATE_OID]: (value: string) => value, [PG_INT8_OID]: (value: string) => value },
-    serializers: { [pgliteTypes.DATE]: (value: unknown) => (value instanceof Date ? value.toISOString() : String(value)) },
-  });
-  return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), description: `embedded PGlite at ${directory}`, embedded: true };
+export async function openDatabase(
+  config: DbConfig,
+  options: { takeOwnership?: boolean; log?: (message: string) => void } = {},
+): Promise<OpenedDb> {
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir, takeOwnership: options.takeOwnership, log: options.log });
+  const url = embedded?.url ?? config.databaseUrl ?? '';
+  const db = createPostgresDb(url, config.databasePoolSize);
+  return {
+    db,
+    description: embedded ? `embedded PostgreSQL ${describeUrl(url)} (cluster ${embedded.directory})` : describeUrl(url),
+    embedded,
+    async close() {
+      await db.destroy();
+      await embedded?.stop();
+    },
+  };
 }
 
 function createMigrator(db: Db): Migrator {

@@ -1,15 +1,15 @@
 import { loadConfig } from '../worker/config';
-import { createDb, migrateDownToEmpty, migrateToLatest } from './index';
+import { migrateDownToEmpty, migrateToLatest, openDatabase } from './index';
 
+/** `npm run migrate [-- --down]`: against DATABASE_URL, or the embedded PostgreSQL (shared with a running `npm start`). */
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const { db, description } = createDb(config);
+  const database = await openDatabase(loadConfig());
   try {
     const down = process.argv.includes('--down');
-    const names = down ? await migrateDownToEmpty(db) : await migrateToLatest(db);
-    console.log(`${description}: ${names.length === 0 ? 'nothing to do' : `${down ? 'rolled back' : 'applied'} ${names.join(', ')}`}`);
+    const names = down ? await migrateDownToEmpty(database.db) : await migrateToLatest(database.db);
+    console.log(`${database.description}: ${names.length === 0 ? 'nothing to do' : `${down ? 'rolled back' : 'applied'} ${names.join(', ')}`}`);
   } finally {
-    await db.destroy();
+    await database.close();
   }
 }
 

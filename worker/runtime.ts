@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../activities/clock';
 import { createMailer, mailCaptureDirectory, type Mailer } from '../activities/mailer';
 import { createSignedLinks, type SignedLinks } from '../activities/signed-links';
-import { createDb, migrateToLatest, type Db } from '../db';
+import { migrateToLatest, openDatabase, type Db } from '../db';
 import { loadChineseWorkdayDataset } from '../db/calendar-dataset';
 import { addMissingCalendarYears, createCalendarProvider, type CalendarProvider } from '../db/repositories/calendar';
 import type { Config } from './config';
@@ -23,9 +23,10 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+export async function createRuntime(config: Config, options: { migrate?: boolean; ownEmbeddedDatabase?: boolean } = {}): Promise<Runtime> {
   const logger = createLogger(config);
-  const { db, description } = createDb(config);
+  const database = await openDatabase(config, { takeOwnership: options.ownEmbeddedDatabase, log: (message) => logger.info(message) });
+  const { db, description } = database;
   if (options.migrate !== false) {
     const applied = await migrateToLatest(db);
     logger.info({ database: description, applied }, applied.length > 0 ? 'database migrated' : 'database schema up to date');
@@ -47,7 +48,7 @@ export async function createRuntime(config: Config, options: { migrate?: boolean
     mailCaptureDirectory: mailCapture,
     async close() {
       mailer.close();
-      await db.destroy();
+      await database.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import request from 'supertest';
-import { createDb, pingDb } from '../../db';
+import { createPostgresDb, pingDb } from '../../db';
 import { createTestDatabase, testServerUrl, type TestDatabase } from '../support/db';
 import { createTestApp } from '../support/app';
 
@@ -46,7 +46,7 @@ describe('health endpoints', () => {
     const proxy = await startStoppableProxy(new URL(testServerUrl()));
     const url = new URL(database.url);
     url.host = `127.0.0.1:${proxy.port}`;
-    const { db } = createDb({ databaseUrl: url.toString(), dataDir: 'var' });
+    const db = createPostgresDb(url.toString());
     try {
       const app = createTestApp(db, { readiness: { database: () => pingDb(db, 1_000), temporal: async () => {} } });
       expect((await request(app).get('/readyz')).status).toBe(200);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { createDb, migrateDownToEmpty, migrateToLatest } from '../../db';
+import { migrateDownToEmpty, migrateToLatest, openDatabase } from '../../db';
 import { migrations } from '../../db/migrations';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
@@ -45,24 +45,34 @@ describe('database migrations', () => {
   });
 });
 
-describe('embedded PGlite database', () => {
-  test('boots without DATABASE_URL, migrates, persists under the data folder and reopens', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldops-pglite-'));
+describe('embedded PostgreSQL (no DATABASE_URL)', () => {
+  test('starts a real server under the data folder, migrates, is shared while running, persists and reopens', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldops-embedded-pg-'));
+    fs.chmodSync(dataDir, 0o755); // as root, the server runs as the user postgres, which must reach its cluster
     try {
-      const first = createDb({ databaseUrl: undefined, dataDir });
-      expect(first.embedded).toBe(true);
+      const first = await openDatabase({ databaseUrl: undefined, dataDir }, { takeOwnership: true });
+      expect(first.embedded?.startedHere).toBe(true);
+      expect(fs.readFileSync(path.join(dataDir, 'database-url'), 'utf8')).toContain('@127.0.0.1:');
       expect(await migrateToLatest(first.db)).toEqual(Object.keys(migrations).sort());
       await first.db
         .insertInto('products')
         .values({ code: 'NE40E', name: 'Router', product_line: 'network', list_price_cents: 1_250_000 })
         .execute();
-      await first.db.destroy();
 
-      const second = createDb({ databaseUrl: undefined, dataDir });
+      // A second process on the same DATA_DIR (a CLI) connects to the running server and leaves it running.
+      const cli = await openDatabase({ databaseUrl: undefined, dataDir });
+      expect(cli.embedded?.startedHere).toBe(false);
+      expect(await cli.db.selectFrom('products').select('code').execute()).toEqual([{ code: 'NE40E' }]);
+      await cli.close();
+      expect(await first.db.selectFrom('products').select('code').execute()).toEqual([{ code: 'NE40E' }]);
+      await first.close();
+
+      const second = await openDatabase({ databaseUrl: undefined, dataDir }, { takeOwnership: true });
+      expect(second.embedded?.startedHere).toBe(true);
       expect(await migrateToLatest(second.db)).toEqual([]);
       const product = await second.db.selectFrom('products').selectAll().executeTakeFirstOrThrow();
       expect(product).toMatchObject({ code: 'NE40E', list_price_cents: 1_250_000 });
-      await second.db.destroy();
+      await second.close();
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createDb, migrateToLatest, type Db } from '../../db';
+import { createPostgresDb, migrateToLatest, type Db } from '../../db';
 
 /** The PostgreSQL server the tests use: DATABASE_URL (set by .ci/run), else the local server. */
 export function testServerUrl(): string {
@@ -35,7 +35,7 @@ export async function createTestDatabase(options: { migrate?: boolean; poolSize?
   const name = `fieldops_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   await onAdminConnection((client) => client.query(`create database ${name}`));
   const url = withDatabase(testServerUrl(), name);
-  const { db } = createDb({ databaseUrl: url, dataDir: 'var', databasePoolSize: options.poolSize });
+  const db = createPostgresDb(url, options.poolSize);
   if (options.migrate !== false) await migrateToLatest(db);
   let dropped = false;
   return {
