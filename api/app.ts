@@ -15,7 +15,7 @@ import { registerLinkRoutes, type LinkAction } from './routes/links';
 import { registerMasterDataRoutes } from './routes/master-data';
 import { registerRulesRoutes } from './routes/rules';
 import { registerSparePartRoutes, sparePartLinkActions } from './routes/spare-parts';
-import { devMailRouter, registerHealthRoutes, type ReadinessChecks } from './routes/system';
+import { devMailRouter, registerConsistencyRoutes, registerHealthRoutes, type ReadinessChecks } from './routes/system';
 
 export interface AppDependencies {
   config: Config;
@@ -51,6 +51,7 @@ export function createApp(deps: AppDependencies): Express {
   if (deps.temporal && deps.mailer) {
     const processDeps = { db: deps.db, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue, links: deps.links, mailer: deps.mailer };
     registerSparePartRoutes(routes, processDeps);
+    registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...sparePartLinkActions(processDeps));
   }
   registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: linkActions });

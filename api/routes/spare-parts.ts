@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { executeProcessUpdate } from '../shared/process-updates';
 import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { sql } from 'kysely';
@@ -180,7 +181,7 @@ function stamp(actor: Actor): ActorStamp {
 
 async function update<Arg>(deps: SparePartDependencies, loanNumber: string, definition: UpdateDefinition<SparePartLoanState, [Arg]>, arg: Arg): Promise<LoanDto> {
   await loadLoan(deps.db, loanNumber, false);
-  await deps.temporal.workflow.getHandle(sparePartWorkflowId(loanNumber)).executeUpdate(definition, { args: [arg] });
+  await executeProcessUpdate(deps.temporal, sparePartWorkflowId(loanNumber), definition, arg);
   return loadLoan(deps.db, loanNumber);
 }
 

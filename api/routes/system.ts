@@ -1,7 +1,10 @@
+import type { Client } from '@temporalio/client';
 import express from 'express';
 import { z } from 'zod';
 import { listCapturedMail, readCapturedMail } from '../../activities/mailer';
+import type { Db } from '../../db';
 import { ApiError } from '../errors';
+import { checkProcessConsistency } from '../shared/process-consistency';
 import type { ApiRoutes } from '../route';
 
 export type ReadinessChecks = Record<string, () => Promise<void>>;
@@ -55,4 +58,33 @@ export function devMailRouter(directory: string): express.Router {
     res.type('message/rfc822').send(raw);
   });
   return router;
+}
+
+const consistencySchema = z
+  .object({
+    checkedAt: z.iso.datetime(),
+    openCases: z.number().int(),
+    runningWorkflows: z.number().int(),
+    orphanedCases: z.array(
+      z.object({
+        caseNumber: z.string(),
+        kind: z.string(),
+        status: z.string(),
+        workflowId: z.string(),
+        problem: z.enum(['workflow_missing', 'workflow_closed']),
+        workflowStatus: z.string().nullable(),
+      }),
+    ),
+    workflowsWithoutCase: z.array(z.object({ workflowId: z.string(), runId: z.string(), workflowType: z.string(), startedAt: z.iso.datetime() })),
+  })
+  .meta({ id: 'ConsistencyReport' });
+
+/** GET /admin/consistency: open cases whose workflow is missing or closed, running workflows without a case. */
+export function registerConsistencyRoutes(routes: ApiRoutes, deps: { db: Db; temporal: Client; taskQueue: string }): void {
+  routes.add({
+    method: 'get', path: '/admin/consistency', tag: 'System', access: { roles: ['admin'] },
+    summary: 'Processes out of step with their case: open cases whose workflow is missing or closed, running workflows without a case row',
+    response: { schema: consistencySchema },
+    handler: async () => checkProcessConsistency(deps.db, deps.temporal, { taskQueue: deps.taskQueue }),
+  });
 }
