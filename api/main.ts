@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../worker/config';
 import { createRuntime } from '../worker/runtime';
+import { logProcessConsistency } from './shared/process-consistency';
 import { closeServer, onShutdownSignal, startApiServer } from './server';
 
 /** The production API process: `npm run api`. */
@@ -10,11 +11,12 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporal.address ?? 'localhost:7233' });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const server = await startApiServer(runtime, temporal);
+  void logProcessConsistency(runtime.db, temporal, { taskQueue: config.temporal.taskQueue }, runtime.logger);
   onShutdownSignal(async () => {
     await closeServer(server);
     await connection.close();
     await runtime.close();
-  }, (message) => runtime.logger.info(message));
+  }, runtime.logger);
 }
 
 main().catch((error: unknown) => {

@@ -1,11 +1,13 @@
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import { pingDb } from '../db';
 import type { Runtime } from '../worker/runtime';
 import { createApp } from './app';
+import type { ReadinessChecks } from './routes/system';
 
 /** Starts the HTTP API on the runtime's port; resolves once it listens. */
-export async function startApiServer(runtime: Runtime, temporal: Client): Promise<Server> {
+export async function startApiServer(runtime: Runtime, temporal: Client, extraReadiness: ReadinessChecks = {}): Promise<Server> {
   const app = createApp({
     config: runtime.config,
     db: runtime.db,
@@ -19,6 +21,7 @@ export async function startApiServer(runtime: Runtime, temporal: Client): Promis
       temporal: async () => {
         await temporal.connection.workflowService.getSystemInfo({});
       },
+      ...extraReadiness,
     },
     mailCaptureDirectory: runtime.mailCaptureDirectory,
   });
@@ -31,28 +34,49 @@ export async function startApiServer(runtime: Runtime, temporal: Client): Promis
   return server;
 }
 
-/** Stops accepting connections and waits for in-flight requests, closing idle keep-alive sockets. */
-export function closeServer(server: Server): Promise<void> {
+/** Stops accepting connections and waits for in-flight requests; idle keep-alive sockets close at once, busy ones after `graceMs`. */
+export function closeServer(server: Server, graceMs = 5_000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }
 
-/** Runs `shutdown` once on SIGINT or SIGTERM, then exits. */
-export function onShutdownSignal(shutdown: () => Promise<void>, log: (message: string) => void): void {
+/** How long a graceful stop may take before the process exits anyway. */
+export const SHUTDOWN_LIMIT_MS = 15_000;
+
+/**
+ * Runs `shutdown` once on SIGINT or SIGTERM, then exits 0. A second signal, or a shutdown that
+ * takes longer than SHUTDOWN_LIMIT_MS, exits at once with a non-zero code.
+ */
+export function onShutdownSignal(shutdown: () => Promise<void>, logger: Pick<Logger, 'info' | 'error'>): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.error(`${signal} received again: exiting now`);
+      process.exit(130);
+    }
     stopping = true;
-    log(`${signal} received: shutting down gracefully`);
+    logger.info(`${signal} received: shutting down gracefully (again to force)`);
+    setTimeout(() => {
+      logger.error(`graceful shutdown took longer than ${SHUTDOWN_LIMIT_MS / 1000} s: exiting now`);
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
     shutdown()
-      .then(() => process.exit(0))
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      })
       .catch((error: unknown) => {
-        console.error(error);
+        logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       });
   };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
 }

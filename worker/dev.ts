@@ -2,19 +2,27 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createUserWithToken } from '../api/auth';
 import { closeServer, onShutdownSignal, startApiServer } from '../api/server';
+import { logProcessConsistency } from '../api/shared/process-consistency';
 import { loadConfig } from './config';
+import { installTemporalRuntime } from './logger';
 import { startLocalTemporal } from './local-temporal/start';
 import { createRuntime } from './runtime';
 import { createWorker } from './worker';
 
 /**
- * `npm start`: everything in one process on embedded defaults: migrations, a local Temporal,
- * the worker, the API on PORT and the development mail capture.
+ * `npm start`: everything in one process on embedded defaults: the embedded PostgreSQL, migrations,
+ * the local Temporal, the worker, the API on PORT and the development mail capture. Only SIGTERM
+ * and SIGINT stop it (gracefully, within 15 s; a second one forces the exit).
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const runtime = await createRuntime(config);
+  const runtime = await createRuntime(config, { ownEmbeddedDatabase: true });
   const { logger, db } = runtime;
+  // The SDK would otherwise shut the worker down on its own on SIGQUIT/SIGUSR2 while the API kept serving.
+  installTemporalRuntime(logger, { shutdownSignals: [] });
+  for (const signal of ['SIGUSR2', 'SIGQUIT', 'SIGHUP'] as const) {
+    process.on(signal, () => logger.warn({ signal }, 'signal ignored: npm start stops on SIGTERM or SIGINT only'));
+  }
 
   const anyUser = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
   if (!anyUser) {
@@ -25,14 +33,27 @@ async function main(): Promise<void> {
   const temporal = await startLocalTemporal({ address: config.temporal.address, namespace: config.temporal.namespace, dataDir: config.dataDir, logger });
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const worker = await createWorker({ ...runtime, connection: nativeConnection, namespace: temporal.namespace, taskQueue: config.temporal.taskQueue });
-  const workerRun = worker.run();
+  let stopping = false;
+  const workerRun = worker.run().then(
+    () => {
+      if (!stopping) logger.error('the worker stopped: no process moves until fieldops is restarted (/readyz now fails)');
+    },
+    (error: unknown) => logger.error({ err: error }, 'the worker failed: no process moves until fieldops is restarted (/readyz now fails)'),
+  );
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
-  const server = await startApiServer(runtime, client);
+  const server = await startApiServer(runtime, client, {
+    worker: async () => {
+      const state = worker.getState();
+      if (state !== 'RUNNING') throw new Error(`the worker is ${state.toLowerCase()}`);
+    },
+  });
 
   logger.info({ temporal: temporal.kind, docs: `${config.publicBaseUrl}/docs`, mail: runtime.mailCaptureDirectory ? `${config.publicBaseUrl}/dev/mail` : 'SMTP' }, 'fieldops is running');
+  void logProcessConsistency(db, client, { taskQueue: config.temporal.taskQueue }, logger);
 
   onShutdownSignal(async () => {
+    stopping = true;
     await closeServer(server);
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun;
@@ -40,7 +61,7 @@ async function main(): Promise<void> {
     await nativeConnection.close();
     await temporal.stop();
     await runtime.close();
-  }, (message) => logger.info(message));
+  }, logger);
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from './config';
+import { installTemporalRuntime } from './logger';
 import { createRuntime } from './runtime';
 import { createWorker } from './worker';
 
@@ -7,6 +8,7 @@ import { createWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const runtime = await createRuntime(config);
+  installTemporalRuntime(runtime.logger);
   const address = config.temporal.address ?? 'localhost:7233';
   const connection = await NativeConnection.connect({ address });
   try {

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type State, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities';
+import { cachedWorkflowBundle } from './workflow-bundle';
 import { createOutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 
 export interface WorkerDependencies extends ActivityDependencies {
@@ -31,7 +32,7 @@ export async function createWorker(deps: WorkerDependencies): Promise<FieldopsWo
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     activities: createActivities({ ...deps, emailsQueued: () => relay.wake() }),
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: workflowsPath() }),
+    workflowBundle: deps.workflowBundle ?? { code: (await cachedWorkflowBundle(workflowsPath())).code },
   });
   return {
     async run() {

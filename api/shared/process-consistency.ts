@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import type { Db } from '../../db';
 
 /** An open case whose workflow cannot carry it any further. */
@@ -110,4 +111,16 @@ export function describeInconsistencies(report: ConsistencyReport): string | und
   const cases = report.orphanedCases.map((entry) => `${entry.caseNumber} (${entry.problem.replace('_', ' ')})`);
   const workflows = report.workflowsWithoutCase.map((entry) => `${entry.workflowId} (no case row)`);
   return `${problems} process(es) out of step with their case: ${[...cases, ...workflows].join(', ')}`;
+}
+
+/** The orphan check at start-up: logged at error when any case and its workflow are out of step; never throws. */
+export async function logProcessConsistency(db: Db, temporal: Client, options: ConsistencyOptions, logger: Logger): Promise<void> {
+  try {
+    const report = await checkProcessConsistency(db, temporal, options);
+    const problem = describeInconsistencies(report);
+    if (problem) logger.error({ orphanedCases: report.orphanedCases, workflowsWithoutCase: report.workflowsWithoutCase }, `${problem} (GET /admin/consistency)`);
+    else logger.info({ openCases: report.openCases, runningWorkflows: report.runningWorkflows }, 'consistency check: every open case has its running workflow');
+  } catch (error) {
+    logger.error({ err: error }, 'the start-up consistency check failed');
+  }
 }

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Logger } from 'pino';
 import { startTemporalTestServer } from './engine/server';
 
@@ -7,27 +6,15 @@ export interface LocalTemporal {
   /** host:port of the frontend. */
   address: string;
   namespace: string;
-  /** Which engine this is, for the logs. */
-  kind: 'configured' | 'dev-server' | 'offline-test-server';
+  /** Which Temporal this is, for the logs. */
+  kind: 'configured' | 'embedded';
   stop(): Promise<void>;
 }
 
-const DEV_SERVER_START_TIMEOUT_MS = 60_000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not start within ${ms / 1000} s`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 /**
- * The Temporal that `npm start` uses: TEMPORAL_ADDRESS when set; otherwise Temporal's own dev
- * server (downloaded by @temporalio/testing, state in `<dataDir>/temporal.db`) when it can be
- * obtained; otherwise, offline, the project's own test server in real-time mode.
+ * The Temporal that `npm start` uses: TEMPORAL_ADDRESS when set; otherwise the project's own
+ * engine in real-time mode, in this process, its state journaled under `<dataDir>/temporal` so
+ * that workflows, timers and pending tasks survive a restart (see engine/README.md).
  */
 export async function startLocalTemporal(options: {
   address: string | undefined;
@@ -38,25 +25,11 @@ export async function startLocalTemporal(options: {
   if (options.address) {
     return { address: options.address, namespace: options.namespace, kind: 'configured', stop: async () => {} };
   }
-  try {
-    const env = await withTimeout(
-      TestWorkflowEnvironment.createLocal({
-        server: { dbFilename: path.join(options.dataDir, 'temporal.db'), namespace: options.namespace, ui: true },
-      }),
-      DEV_SERVER_START_TIMEOUT_MS,
-      'Temporal dev server',
-    );
-    const address = env.connection.options.address;
-    options.logger.info({ address }, 'started the Temporal dev server (state kept in var/temporal.db)');
-    return { address, namespace: options.namespace, kind: 'dev-server', stop: () => env.teardown() };
-  } catch (error) {
-    options.logger.warn({ reason: error instanceof Error ? error.message.split('\n')[0] : String(error) }, 'Temporal dev server unavailable');
-  }
-  const server = await startTemporalTestServer({ host: '127.0.0.1', timeSkipping: false });
-  options.logger.warn(
-    { address: server.address },
-    '!!! OFFLINE MODE: running on the built-in in-memory Temporal test server. In-flight workflows DO NOT SURVIVE A RESTART. ' +
-      'Set TEMPORAL_ADDRESS to a real Temporal cluster (see docker-compose.yml) for anything but a local trial. !!!',
+  const dataDir = path.join(options.dataDir, 'temporal');
+  const server = await startTemporalTestServer({ host: '127.0.0.1', timeSkipping: false, dataDir });
+  options.logger.info(
+    { address: server.address, state: dataDir },
+    'local Temporal started (the embedded engine, durable under DATA_DIR); production needs a real Temporal cluster: set TEMPORAL_ADDRESS',
   );
-  return { address: server.address, namespace: options.namespace, kind: 'offline-test-server', stop: () => server.close() };
+  return { address: server.address, namespace: options.namespace, kind: 'embedded', stop: () => server.close() };
 }
