@@ -5,6 +5,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Db } from '../db';
 import { createCalendarProvider, type CalendarProvider } from '../db/repositories/calendar';
 import type { Mailer } from '../activities/mailer';
+import { systemClock, type Clock } from '../activities/clock';
 import type { SignedLinks } from '../activities/signed-links';
 import type { Config } from '../worker/config';
 import { authenticate } from './auth';
@@ -31,6 +32,8 @@ export interface AppDependencies {
   linkActions?: readonly LinkAction[];
   /** The business calendar; built from `db` when absent. */
   calendar?: CalendarProvider;
+  /** What "now" is for the steps the API stamps; the wall clock when absent. */
+  clock?: Clock;
   /** Serves GET /dev/mail from this folder (development mail capture); never set in production. */
   mailCaptureDirectory?: string;
 }
@@ -49,7 +52,14 @@ export function createApp(deps: AppDependencies): Express {
   registerRulesRoutes(routes, { db: deps.db, calendar: deps.calendar ?? createCalendarProvider(deps.db) });
   const linkActions: LinkAction[] = [...(deps.linkActions ?? [])];
   if (deps.temporal && deps.mailer) {
-    const processDeps = { db: deps.db, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue, links: deps.links, mailer: deps.mailer };
+    const processDeps = {
+      db: deps.db,
+      temporal: deps.temporal,
+      taskQueue: deps.config.temporal.taskQueue,
+      links: deps.links,
+      mailer: deps.mailer,
+      clock: deps.clock ?? systemClock,
+    };
     registerSparePartRoutes(routes, processDeps);
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...sparePartLinkActions(processDeps));

@@ -14,6 +14,7 @@ export async function startApiServer(runtime: Runtime, temporal: Client, extraRe
     logger: runtime.logger,
     links: runtime.links,
     calendar: runtime.calendar,
+    clock: runtime.clock,
     temporal,
     mailer: runtime.mailer,
     readiness: {

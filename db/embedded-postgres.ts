@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { isProcessRunning } from '../worker/local-temporal/engine/process-liveness';
 
 const execFileAsync = promisify(execFile);
 
@@ -170,15 +171,6 @@ function ownerPid(ownerFile: string): number | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function initialiseCluster(binaries: Binaries, runAs: RunAs, cluster: string, log: (message: string) => void): Promise<string> {
   const password = crypto.randomBytes(24).toString('base64url');
   fs.mkdirSync(cluster, { recursive: true, mode: 0o700 });
@@ -215,7 +207,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (existingUrl && (await answers(existingUrl))) {
     const owner = ownerPid(paths.ownerFile);
     // A server whose owner died (npm start killed) or that a CLI started is adopted by npm start.
-    const adopt = options.takeOwnership === true || owner === undefined || !isAlive(owner);
+    const adopt = options.takeOwnership === true || owner === undefined || !isProcessRunning(owner);
     if (adopt) claim();
     const [binaries, runAs] = adopt ? await Promise.all([loadBinaries(), runAsUser()]) : [undefined, undefined];
     return {

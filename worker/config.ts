@@ -23,6 +23,7 @@ const configSchema = z.object({
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('fieldops'),
+  DEV_CLOCK_START: optionalString.pipe(z.iso.datetime({ offset: true }).optional()),
 });
 
 export interface Config {
@@ -44,6 +45,11 @@ export interface Config {
     readonly namespace: string;
     readonly taskQueue: string;
   };
+  /**
+   * Development and tests only, with the embedded Temporal: where the clock of a new DATA_DIR starts
+   * (epoch ms). Time then runs at wall-clock speed and goes on from there across restarts.
+   */
+  readonly devClockStartMs: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +76,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!values.SMTP_URL) problems.push('SMTP_URL: required in production');
     if (!values.TEMPORAL_ADDRESS) problems.push('TEMPORAL_ADDRESS: required in production');
     if (!values.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production');
+    if (values.DEV_CLOCK_START) problems.push('DEV_CLOCK_START: not allowed in production');
+  }
+  if (values.DEV_CLOCK_START && values.TEMPORAL_ADDRESS) {
+    problems.push('DEV_CLOCK_START: only with the embedded Temporal (unset TEMPORAL_ADDRESS); a real cluster keeps real time');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -91,5 +101,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       namespace: values.TEMPORAL_NAMESPACE,
       taskQueue: values.TEMPORAL_TASK_QUEUE,
     }),
+    devClockStartMs: values.DEV_CLOCK_START ? Date.parse(values.DEV_CLOCK_START) : undefined,
   });
 }

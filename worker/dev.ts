@@ -4,7 +4,7 @@ import { createUserWithToken } from '../api/auth';
 import { closeServer, onShutdownSignal, startApiServer } from '../api/server';
 import { logProcessConsistency } from '../api/shared/process-consistency';
 import { loadConfig } from './config';
-import { installTemporalRuntime } from './logger';
+import { createLogger, installTemporalRuntime } from './logger';
 import { startLocalTemporal } from './local-temporal/start';
 import { createRuntime } from './runtime';
 import { createWorker } from './worker';
@@ -16,13 +16,24 @@ import { createWorker } from './worker';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const runtime = await createRuntime(config, { ownEmbeddedDatabase: true });
-  const { logger, db } = runtime;
+  const logger = createLogger(config);
   // The SDK would otherwise shut the worker down on its own on SIGQUIT/SIGUSR2 while the API kept serving.
   installTemporalRuntime(logger, { shutdownSignals: [] });
   for (const signal of ['SIGUSR2', 'SIGQUIT', 'SIGHUP'] as const) {
     process.on(signal, () => logger.warn({ signal }, 'signal ignored: npm start stops on SIGTERM or SIGINT only'));
   }
+  const temporal = await startLocalTemporal({
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+    dataDir: config.dataDir,
+    clockStartMs: config.devClockStartMs,
+    logger,
+  });
+  const runtime = await createRuntime(config, { ownEmbeddedDatabase: true, logger, clock: temporal.clock }).catch(async (error: unknown) => {
+    await temporal.stop();
+    throw error;
+  });
+  const { db } = runtime;
 
   const anyUser = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
   if (!anyUser) {
@@ -30,7 +41,6 @@ async function main(): Promise<void> {
     console.log(`\n  Created the development admin. API token (shown once): ${token}\n`);
   }
 
-  const temporal = await startLocalTemporal({ address: config.temporal.address, namespace: config.temporal.namespace, dataDir: config.dataDir, logger });
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   const worker = await createWorker({ ...runtime, connection: nativeConnection, namespace: temporal.namespace, taskQueue: config.temporal.taskQueue });
   let stopping = false;

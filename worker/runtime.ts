@@ -23,17 +23,26 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: Config, options: { migrate?: boolean; ownEmbeddedDatabase?: boolean } = {}): Promise<Runtime> {
-  const logger = createLogger(config);
+export interface RuntimeOptions {
+  migrate?: boolean;
+  ownEmbeddedDatabase?: boolean;
+  /** Built from the config when absent. */
+  logger?: Logger;
+  /** The wall clock when absent; `npm start` passes the local Temporal's, so that activities and workflows agree. */
+  clock?: Clock;
+}
+
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const logger = options.logger ?? createLogger(config);
   const database = await openDatabase(config, { takeOwnership: options.ownEmbeddedDatabase, log: (message) => logger.info(message) });
   const { db, description } = database;
   if (options.migrate !== false) {
     const applied = await migrateToLatest(db);
     logger.info({ database: description, applied }, applied.length > 0 ? 'database migrated' : 'database schema up to date');
-    const calendarYearsAdded = await addMissingCalendarYears(db, loadChineseWorkdayDataset(), new Date());
+    const calendarYearsAdded = await addMissingCalendarYears(db, loadChineseWorkdayDataset(), (options.clock ?? systemClock).now());
     if (calendarYearsAdded.length > 0) logger.info({ years: calendarYearsAdded }, 'business calendar: years added from chinese-workday');
   }
-  const clock = systemClock;
+  const clock = options.clock ?? systemClock;
   const mailer = createMailer(config);
   const mailCapture = config.smtpUrl ? undefined : mailCaptureDirectory(config);
   if (mailCapture) logger.warn({ directory: mailCapture }, 'SMTP_URL is not set: outgoing mail is captured to files, not sent');

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { appendAuditEvent } from '../../activities/audit';
 import { enqueueEmail } from '../../activities/email';
+import type { Clock } from '../../activities/clock';
 import type { SignedLinks } from '../../activities/signed-links';
 import { CONFIRM_RECEIPT_ACTION } from '../../activities/spare-parts';
 import { shanghaiDate } from '../../workflows/rules/time';
@@ -37,6 +38,7 @@ export interface SparePartDependencies {
   temporal: Client;
   taskQueue: string;
   links: SignedLinks;
+  clock: Clock;
 }
 
 export const APPLY_ACTION = 'spare-part.apply';
@@ -175,8 +177,8 @@ async function loadLoan(db: Db, loanNumber: string, withDetails = true): Promise
   };
 }
 
-function stamp(actor: Actor): ActorStamp {
-  return { actor: actor.name, role: actor.role, at: new Date().toISOString() };
+function stamp(actor: Actor, clock: Clock): ActorStamp {
+  return { actor: actor.name, role: actor.role, at: clock.now().toISOString() };
 }
 
 async function update<Arg>(deps: SparePartDependencies, loanNumber: string, definition: UpdateDefinition<SparePartLoanState, [Arg]>, arg: Arg): Promise<LoanDto> {
@@ -290,7 +292,7 @@ export function sparePartLinkActions(deps: SparePartDependencies): LinkAction[] 
         const contactId = claims.caseId.slice(contactScope('').length);
         const contact = await deps.db.selectFrom('contacts').select(['id', 'name', 'customer_id']).where('id', '=', contactId).executeTakeFirst();
         if (!contact || claims.caseId !== contactScope(contact.id)) throw new ApiError(401, 'link_invalid', 'This link is not valid', { reason: 'unknown contact' });
-        const loan = await applyForSparePart(deps, { ...body, customerId: contact.customer_id, contactId: contact.id }, { actor: contact.name, role: 'customer', at: new Date().toISOString() });
+        const loan = await applyForSparePart(deps, { ...body, customerId: contact.customer_id, contactId: contact.id }, { actor: contact.name, role: 'customer', at: deps.clock.now().toISOString() });
         return { loanNumber: loan.loanNumber, status: loan.status };
       },
     }),
@@ -301,7 +303,7 @@ export function sparePartLinkActions(deps: SparePartDependencies): LinkAction[] 
       perform: async ({ claims, body }) => {
         const loan = await deps.db.selectFrom('spare_part_loans').select('loan_number').where('case_id', '=', claims.caseId).executeTakeFirst();
         if (!loan) throw ApiError.notFound('spare-part loan for case', claims.caseId);
-        const at = new Date().toISOString();
+        const at = deps.clock.now().toISOString();
         const result = await update(deps, loan.loan_number, confirmReceiptUpdate, { actor: 'customer contact', role: 'customer', at, receivedAt: at, discrepancy: body.discrepancy });
         return { loanNumber: result.loanNumber, status: result.status, returnDeadline: result.returnDeadline };
       },
@@ -318,7 +320,7 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
     .add({
       method: 'post', path: '/spare-parts', tag, summary: 'Apply for a spare-part-first loan on behalf of a customer', access: { roles: DESK },
       body: applicationSchema, response: { status: 201, schema: loanSchema }, errors: [409, 422],
-      handler: async ({ body, actor }) => applyForSparePart(deps, body, stamp(actor!)),
+      handler: async ({ body, actor }) => applyForSparePart(deps, body, stamp(actor!, deps.clock)),
     })
     .add({
       method: 'post', path: '/spare-parts/application-links', tag, summary: 'Email a customer contact a single-use link to apply for a loan themselves (the email is queued and sent by the outbox relay)', access: { roles: DESK },
@@ -373,12 +375,12 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
     .add({
       method: 'post', path: '/spare-parts/:loanNumber/approve', tag, summary: 'Approve the loan (technical manager)', access: { roles: MANAGER },
       params: loanParams, body: z.object({ comment: optionalNote(2000) }), response: loanResponse, errors: transitionErrors,
-      handler: async ({ params, body, actor }) => update(deps, params.loanNumber, approveSparePartUpdate, { ...stamp(actor!), comment: body.comment }),
+      handler: async ({ params, body, actor }) => update(deps, params.loanNumber, approveSparePartUpdate, { ...stamp(actor!, deps.clock), comment: body.comment }),
     })
     .add({
       method: 'post', path: '/spare-parts/:loanNumber/reject', tag, summary: 'Reject the loan with a reason (technical manager)', access: { roles: MANAGER },
       params: loanParams, body: z.object({ reason: requiredText(2000) }), response: loanResponse, errors: transitionErrors,
-      handler: async ({ params, body, actor }) => update(deps, params.loanNumber, rejectSparePartUpdate, { ...stamp(actor!), reason: body.reason }),
+      handler: async ({ params, body, actor }) => update(deps, params.loanNumber, rejectSparePartUpdate, { ...stamp(actor!, deps.clock), reason: body.reason }),
     })
     .add({
       method: 'post', path: '/spare-parts/:loanNumber/shipment', tag, summary: 'Record the replacement shipment; emails the customer a receipt link', access: { roles: DESK },
@@ -386,7 +388,7 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
       body: z.object({ replacementSerial: requiredText(64), carrier: requiredText(100), trackingNumber: requiredText(100), shippedAt: instant.optional() }),
       response: loanResponse, errors: transitionErrors,
       handler: async ({ params, body, actor }) => {
-        const by = stamp(actor!);
+        const by = stamp(actor!, deps.clock);
         return update(deps, params.loanNumber, recordShipmentUpdate, { ...by, replacementSerial: body.replacementSerial, carrier: body.carrier, trackingNumber: body.trackingNumber, shippedAt: body.shippedAt ?? by.at });
       },
     })
@@ -394,8 +396,8 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
       method: 'post', path: '/spare-parts/:loanNumber/receipt', tag, summary: "Record the carrier's delivery of the replacement (the customer may confirm by link instead)", access: { roles: DESK },
       params: loanParams, body: z.object({ receivedAt: instant, discrepancy: optionalNote(2000) }), response: loanResponse, errors: transitionErrors,
       handler: async ({ params, body, actor }) => {
-        if (Date.parse(body.receivedAt) > Date.now() + 5 * 60_000) throw ApiError.validation([{ in: 'body', field: 'receivedAt', message: 'is in the future' }]);
-        return update(deps, params.loanNumber, confirmReceiptUpdate, { ...stamp(actor!), receivedAt: body.receivedAt, discrepancy: body.discrepancy });
+        if (Date.parse(body.receivedAt) > deps.clock.now().getTime() + 5 * 60_000) throw ApiError.validation([{ in: 'body', field: 'receivedAt', message: 'is in the future' }]);
+        return update(deps, params.loanNumber, confirmReceiptUpdate, { ...stamp(actor!, deps.clock), receivedAt: body.receivedAt, discrepancy: body.discrepancy });
       },
     })
     .add({
@@ -404,13 +406,13 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
       body: z.object({ returnedSerial: requiredText(64), faultTagPresent: z.boolean(), discrepancy: optionalNote(2000), receivedAt: instant.optional() }),
       response: loanResponse, errors: transitionErrors,
       handler: async ({ params, body, actor }) => {
-        const by = stamp(actor!);
+        const by = stamp(actor!, deps.clock);
         return update(deps, params.loanNumber, recordReturnUpdate, { ...by, returnedSerial: body.returnedSerial, faultTagPresent: body.faultTagPresent, discrepancy: body.discrepancy, receivedAt: body.receivedAt ?? by.at });
       },
     })
     .add({
       method: 'post', path: '/spare-parts/:loanNumber/payment', tag, summary: 'Record payment of an overdue part; writes the loan off', access: { roles: BILLING },
       params: loanParams, body: z.object({ reference: requiredText(200) }), response: loanResponse, errors: transitionErrors,
-      handler: async ({ params, body, actor }) => update(deps, params.loanNumber, recordPaymentUpdate, { ...stamp(actor!), reference: body.reference }),
+      handler: async ({ params, body, actor }) => update(deps, params.loanNumber, recordPaymentUpdate, { ...stamp(actor!, deps.clock), reference: body.reference }),
     });
 }

@@ -110,7 +110,7 @@ async function main(): Promise<void> {
       await db.insertInto('devices').values(serials.map((serial) => ({ serial, product_id: product.id, customer_id: customer.id, site_id: null, warranty_end: null, first_power_on_at: null }))).execute();
       loans.push(...serials.map((serial) => ({ customerId: customer.id, contactId: contact.id, serial })));
     }
-    const deps = { db, temporal: env.client, taskQueue, links, mailer };
+    const deps = { db, temporal: env.client, taskQueue, links, mailer, clock: systemClock };
     const stamp = () => ({ actor: 'bench', role: 'service_desk', at: new Date().toISOString() });
     const numbers: string[] = [];
     const serialOf = new Map<string, string>();

@@ -3,3 +3,4 @@ export * from './children';
 export * from './lifecycle';
 export * from './messaging';
 export * from './bench';
+export * from './persistence';

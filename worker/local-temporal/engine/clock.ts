@@ -47,7 +47,7 @@ export class VirtualClock {
     readonly timeSkipping: boolean,
     /** How many locks the engine's outstanding tasks hold: workflow tasks, and activity tasks scheduled or running. */
     private readonly outstandingTaskLocks: () => number,
-    /** Where virtual time starts (epoch ms); defaults to now. Only time skipping may set it in the past. */
+    /** Where virtual time starts (epoch ms); defaults to now. */
     startTimeMs?: number,
   ) {
     if (startTimeMs !== undefined) this.offsetMs = startTimeMs - Date.now();

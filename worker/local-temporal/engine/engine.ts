@@ -46,7 +46,7 @@ export const LONG_POLL_TIMEOUT_MS = 20_000;
 const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 10_000;
 const UPDATE_WAIT_MS = 20_000;
 /** The SDK sends its own; this is the real server's default when none is given. */
-const DEFAULT_STICKY_SCHEDULE_TO_START_MS = 5_000;
+export const DEFAULT_STICKY_SCHEDULE_TO_START_MS = 5_000;
 /** A sticky queue nobody polled for this long (wall clock) has no worker: tasks skip it, as in the real server. */
 const STICKY_WORKER_UNAVAILABLE_MS = 10_000;
 
@@ -233,6 +233,72 @@ export class TemporalEngine {
     this.closed = true;
     this.clock.stop();
     for (const listener of [...this.shutdownListeners]) listener();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Durable state (persistence.ts stores it; run-codec.ts is its stored form)
+
+  /** Every run, in creation order. */
+  runs(): Iterable<WorkflowRun> {
+    return this.runsById.values();
+  }
+
+  counters(): EngineCounters {
+    return { nextTaskId: this.nextTaskId, nextEventTaskId: this.nextEventTaskId };
+  }
+
+  /**
+   * Takes back the runs of a previous process (revived by run-codec, nothing armed) and resumes
+   * them as the real server does after a restart, except that the work the dead process's workers
+   * held is given up at once instead of after its timeout (in `npm start` the worker dies with the
+   * server, so waiting would only delay recovery): a started workflow task times out
+   * (WorkflowTaskTimedOut) and is scheduled again on the normal queue with the full history; a
+   * running activity attempt times out (start-to-close) and is retried per its retry policy.
+   * Sticky bindings are dropped. Timers that came due meanwhile fire at once.
+   */
+  restore(runs: readonly WorkflowRun[], counters: EngineCounters): void {
+    this.nextTaskId = Math.max(this.nextTaskId, counters.nextTaskId);
+    this.nextEventTaskId = Math.max(this.nextEventTaskId, counters.nextEventTaskId);
+    for (const run of runs) {
+      this.runsById.set(run.runId, run);
+      const key = this.key(run.namespace, run.workflowId);
+      const sameId = this.runsByKey.get(key) ?? [];
+      sameId.push(run);
+      this.runsByKey.set(key, sameId);
+      if (run.workflowTask) this.nextTaskId = Math.max(this.nextTaskId, run.workflowTask.id + 1);
+    }
+    for (const run of runs) if (!isClosed(run)) this.resume(run);
+    this.clock.requestSkipCheck();
+  }
+
+  private resume(run: WorkflowRun): void {
+    this.armRunTimeout(run);
+    for (const [timerId, timer] of run.timers) this.armUserTimer(run, timerId, timer);
+    const firstTaskPending =
+      !run.workflowTask && !run.history.some((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+    if (firstTaskPending) this.armDelayedStart(run);
+    const task = run.workflowTask;
+    if (task) {
+      this.outstandingWorkflowTasks.add(task);
+      if (task.startedEventId === 0) this.dispatchWorkflow(run.namespace, task.queue, { kind: 'task', run, task, queue: task.queue });
+      else this.timeOutWorkflowTask(run, task);
+    }
+    for (const activity of [...run.activities.values()]) {
+      this.armScheduleToCloseTimeout(activity);
+      if (activity.state === 'scheduled') {
+        this.queueActivityAttempt(activity, true);
+      } else if (activity.state === 'backoff') {
+        this.armActivityRetry(activity);
+      } else {
+        this.outstandingActivities.add(activity);
+        this.timeOutActivity(activity, activity.attempt, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE);
+      }
+    }
+    if (!run.workflowTask && !firstTaskPending && !isClosed(run)) {
+      const updatesWaiting = [...run.updates.values()].some((update) => update.stage === 'admitted');
+      if (run.workflowTaskNeeded) this.scheduleWorkflowTask(run);
+      else if (updatesWaiting) this.scheduleWorkflowTask(run, { speculative: true });
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

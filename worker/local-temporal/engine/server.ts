@@ -4,6 +4,7 @@ import type { Cancellation } from './cancellation';
 import { timestamp, timestampMs } from './convert';
 import { TemporalEngine } from './engine';
 import { bindService, type CallContext, type UnaryHandler } from './grpc';
+import { EnginePersistence } from './persistence';
 
 import wsv1 = temporal.api.workflowservice.v1;
 import testv1 = temporal.api.testservice.v1;
@@ -17,14 +18,27 @@ export interface TemporalTestServerOptions {
   host?: string;
   /** true: virtual clock with TestService time skipping; false: wall clock (the offline dev engine). */
   timeSkipping: boolean;
-  /** Time skipping only: the virtual time to start at (epoch ms), e.g. to run a test on a past calendar date. */
+  /**
+   * The time to start at (epoch ms), e.g. to run a test on a past calendar date; from there time
+   * runs at wall-clock speed (and jumps when skipping). Ignored when `dataDir` holds state: time
+   * goes on from where it was.
+   */
   startTimeMs?: number | undefined;
+  /**
+   * Keep everything durably in this directory (created if needed) and take it back at start: an
+   * RPC that changed state answers once the change is on disk. Unset: nothing is kept.
+   */
+  dataDir?: string | undefined;
+  /** With `dataDir`: compact the journal into a new snapshot past this many bytes (default 64 MiB). */
+  compactJournalAfterBytes?: number | undefined;
 }
 
 export interface TemporalTestServer {
   /** host:port to give Connection.connect / NativeConnection.connect. */
   address: string;
   port: number;
+  /** The server's current time (epoch ms): the wall clock unless a start time or time skipping moved it. */
+  now(): number;
   close(): Promise<void>;
 }
 
@@ -134,10 +148,44 @@ function testServiceHandlers(engine: TemporalEngine): Record<string, UnaryHandle
   };
 }
 
+/** Every handler answers only once the state changes made so far are on disk. */
+function answeringWhenDurable(handlers: Record<string, UnaryHandler>, persistence: EnginePersistence): Record<string, UnaryHandler> {
+  const durable: Record<string, UnaryHandler> = {};
+  for (const [method, handler] of Object.entries(handlers)) {
+    durable[method] = async (request, context) => {
+      try {
+        return await handler(request, context);
+      } finally {
+        const written = persistence.whenDurable();
+        if (written) await written;
+      }
+    };
+  }
+  return durable;
+}
+
+/** The engine, with the state of `dataDir` restored and kept from now on when one is given. */
+async function createEngine(options: TemporalTestServerOptions): Promise<{ engine: TemporalEngine; persistence: EnginePersistence | undefined }> {
+  const startTimeMs = options.startTimeMs;
+  if (!options.dataDir) return { engine: new TemporalEngine({ timeSkipping: options.timeSkipping, startTimeMs }), persistence: undefined };
+  const { persistence, restored } = await EnginePersistence.open(options.dataDir, { compactAfterBytes: options.compactJournalAfterBytes });
+  if (restored.droppedTailBytes > 0) {
+    console.error(`[temporal-test-server] ${options.dataDir}: dropped ${restored.droppedTailBytes} bytes of a batch a crash left unfinished (never acknowledged)`);
+  }
+  const engine = new TemporalEngine({
+    timeSkipping: options.timeSkipping,
+    startTimeMs: restored.skippedMs !== undefined ? Date.now() + restored.skippedMs : startTimeMs,
+    store: persistence,
+  });
+  engine.restore(restored.runs, restored.counters);
+  await persistence.attach({ runs: () => engine.runs(), counters: () => engine.counters(), skippedMs: () => engine.clock.skippedMs });
+  return { engine, persistence };
+}
+
 /** Starts the server in this process. */
 export async function startTemporalTestServer(options: TemporalTestServerOptions): Promise<TemporalTestServer> {
   const host = options.host ?? '127.0.0.1';
-  const engine = new TemporalEngine({ timeSkipping: options.timeSkipping, startTimeMs: options.timeSkipping ? options.startTimeMs : undefined });
+  const { engine, persistence } = await createEngine(options);
   const activeCalls = new Set<Cancellation>();
   const reportError = (method: string, error: unknown): void => {
     console.error(`[temporal-test-server] ${method} failed:`, error);
@@ -147,7 +195,13 @@ export async function startTemporalTestServer(options: TemporalTestServerOptions
     'grpc.max_send_message_length': 128 * 1024 * 1024,
     'grpc.enable_channelz': 0,
   });
-  const workflowService = bindService('temporal.api.workflowservice.v1.WorkflowService', workflowServiceHandlers(engine), reportError, activeCalls);
+  const handlers = workflowServiceHandlers(engine);
+  const workflowService = bindService(
+    'temporal.api.workflowservice.v1.WorkflowService',
+    persistence ? answeringWhenDurable(handlers, persistence) : handlers,
+    reportError,
+    activeCalls,
+  );
   server.addService(workflowService.definition, workflowService.implementation);
   const testService = bindService('temporal.api.testservice.v1.TestService', testServiceHandlers(engine), reportError, activeCalls);
   server.addService(testService.definition, testService.implementation);
@@ -158,11 +212,16 @@ export async function startTemporalTestServer(options: TemporalTestServerOptions
       if (error) reject(error);
       else resolve(boundPort);
     });
+  }).catch(async (error: unknown) => {
+    engine.shutdown();
+    await persistence?.close();
+    throw error;
   });
   let closing: Promise<void> | undefined;
   return {
     address: `${host}:${port}`,
     port,
+    now: () => engine.clock.now(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         engine.shutdown();
@@ -173,7 +232,7 @@ export async function startTemporalTestServer(options: TemporalTestServerOptions
           server.forceShutdown();
           resolve();
         }, 2_000).unref();
-      });
+      }).then(() => persistence?.close());
       return closing;
     },
   };
