@@ -1,15 +1,24 @@
 /**
- * `npm run bench:temporal-server`: 1,000 workflows, each an activity, a signal and a 15-day timer,
- * under time skipping on one worker, against the launcher (a separate process, as in the tests).
- * Prints wall time, workflows per second and the server's resident memory.
+ * `npm run bench:temporal-server`:
+ * 1. 1,000 workflows, each an activity, a signal and a 15-day timer, under time skipping on one
+ *    worker, against the launcher (a separate process, as in the tests). Prints wall time, workflows
+ *    per second and the server's resident memory.
+ * 2. What durability costs: the same kind of workload (a 1-second timer instead) in real-time mode
+ *    in this process, once in memory and once with a data directory (as `npm start` runs it), back
+ *    to back; prints both and their ratio.
  */
 import fs from 'node:fs';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { startTemporalTestServer } from '../../worker/local-temporal/engine/server';
 import { createTestEnv } from '../support/temporal';
 import { workflowBundle } from '../temporal-server/harness';
-import { benchGoSignal, benchWorkflow } from '../temporal-server/workflows';
+import { benchGoSignal, benchWorkflow, shortBenchWorkflow } from '../temporal-server/workflows';
 
 const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 1000);
+const DURABLE_WORKFLOWS = Number(process.env.BENCH_DURABLE_WORKFLOWS ?? 500);
 const START_CONCURRENCY = 100;
 const TASK_QUEUE = 'bench';
 
@@ -81,6 +90,54 @@ async function main(): Promise<void> {
   console.log(`server memory:  ${memoryOf(pid)}`);
   console.log(`server CPU:     ${cpuSecondsOf(pid)} (the rest of the wall time is the SDK worker and client)`);
   await env.teardown();
+
+  console.log(`\ndurability: ${DURABLE_WORKFLOWS} workflows (1 activity, 1 signal, a 1 s timer), real-time mode, in process`);
+  await realTimeRun(undefined); // warm-up: the first run in a process pays for JIT and caches
+  const inMemory = await realTimeRun(undefined);
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-temporal-durable-'));
+  try {
+    const durable = await realTimeRun(directory);
+    const journalBytes = fs.readdirSync(directory).reduce((total, name) => total + fs.statSync(path.join(directory, name)).size, 0);
+    console.log(`in memory:      ${inMemory.seconds.toFixed(1)} s wall, ${inMemory.cpuSeconds.toFixed(1)} s CPU (server, worker and client)`);
+    console.log(`durable:        ${durable.seconds.toFixed(1)} s wall, ${durable.cpuSeconds.toFixed(1)} s CPU; ${(journalBytes / 1024).toFixed(0)} KiB on disk after the run`);
+    console.log(`ratio:          ${(durable.seconds / inMemory.seconds).toFixed(2)}x wall, ${(durable.cpuSeconds / inMemory.cpuSeconds).toFixed(2)}x CPU`);
+  } finally {
+    fs.rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+/** The durability workload against an in-process server, with `dataDir` or in memory. */
+async function realTimeRun(dataDir: string | undefined): Promise<{ seconds: number; cpuSeconds: number }> {
+  const server = await startTemporalTestServer({ timeSkipping: false, dataDir });
+  const connection = await Connection.connect({ address: server.address });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const taskQueue = `durable-${dataDir ? 'disk' : 'memory'}`;
+  try {
+    const worker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: { benchStep: async (value: number) => value + 1 },
+    });
+    const ids = Array.from({ length: DURABLE_WORKFLOWS }, (_, index) => index);
+    const cpuBefore = process.cpuUsage();
+    const startedAt = performance.now();
+    await worker.runUntil(async () => {
+      await inBatches(ids, START_CONCURRENCY, async (index) => {
+        const handle = await client.workflow.start(shortBenchWorkflow, { taskQueue, workflowId: `durable-${index}`, args: [index] });
+        await handle.signal(benchGoSignal);
+      });
+      const results = await Promise.all(ids.map((index) => client.workflow.result(`durable-${index}`)));
+      if (results.some((result, index) => result !== index + 1)) throw new Error('a workflow returned a wrong result');
+    });
+    const cpu = process.cpuUsage(cpuBefore);
+    return { seconds: (performance.now() - startedAt) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  } finally {
+    await connection.close();
+    await nativeConnection.close();
+    await server.close();
+  }
 }
 
 main().catch((error: unknown) => {

@@ -15,3 +15,15 @@ export async function benchWorkflow(value: number): Promise<number> {
   await sleep('15 days');
   return result;
 }
+
+/** The durability benchmark's unit: as benchWorkflow, with a 1-second timer (real-time mode). */
+export async function shortBenchWorkflow(value: number): Promise<number> {
+  let go = false;
+  setHandler(benchGoSignal, () => {
+    go = true;
+  });
+  const result = await benchStep(value);
+  await condition(() => go);
+  await sleep('1 second');
+  return result;
+}
