@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db';
-import { createAuditActivities } from './audit';
-import type { Clock } from './clock';
-import { createDeadlineActivities } from './deadlines';
-import { createEmailActivities } from './email';
-import type { Mailer } from './mailer';
-import type { SignedLinks } from './signed-links';
-import { createSparePartActivities, type WorkingDayCalendar } from './spare-parts';
+import { createAuditActivities } from './shared/audit';
+import type { Clock } from './shared/clock';
+import { createDeadlineActivities } from './shared/deadlines';
+import { createEmailActivities } from './shared/email';
+import type { Mailer } from './shared/mailer';
+import type { SignedLinks } from './shared/signed-links';
+import { createSparePartActivities, type WorkingDayCalendar } from './spare-part/activities';
 
 export interface ActivityDependencies {
   db: Db;
@@ -21,14 +21,23 @@ export interface ActivityDependencies {
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
+type Intersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void ? I : never;
+
+/** One object of every group's activities; a name defined by two groups stops the worker at start. */
+export function mergeActivities<Groups extends Record<string, unknown>[]>(...groups: Groups): Intersection<Groups[number]> {
+  const merged: Record<string, unknown> = {};
+  for (const group of groups) {
+    for (const [name, activity] of Object.entries(group)) {
+      if (name in merged) throw new Error(`activity ${name} is defined twice: every activity name must be unique across processes`);
+      merged[name] = activity;
+    }
+  }
+  return merged as Intersection<Groups[number]>;
+}
+
 /** Every activity the worker registers, built from its dependencies. Workflows import only the type. */
 export function createActivities(deps: ActivityDependencies) {
-  return {
-    ...createEmailActivities(deps),
-    ...createAuditActivities(deps),
-    ...createDeadlineActivities(deps),
-    ...createSparePartActivities(deps),
-  };
+  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

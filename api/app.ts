@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import type { Db } from '../db';
 import { createCalendarProvider, type CalendarProvider } from '../db/repositories/calendar';
-import type { Mailer } from '../activities/mailer';
-import { systemClock, type Clock } from '../activities/clock';
-import type { SignedLinks } from '../activities/signed-links';
-import type { Config } from '../worker/config';
+import type { Mailer } from '../activities/shared/mailer';
+import { systemClock, type Clock } from '../activities/shared/clock';
+import type { SignedLinks } from '../activities/shared/signed-links';
+import type { Config } from '../activities/shared/config';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
 import { ApiRoutes } from './route';
@@ -15,7 +15,8 @@ import { requestLogging } from './shared/request-log';
 import { registerLinkRoutes, type LinkAction } from './routes/links';
 import { registerMasterDataRoutes } from './routes/master-data';
 import { registerRulesRoutes } from './routes/rules';
-import { registerSparePartRoutes, sparePartLinkActions } from './routes/spare-parts';
+import { sparePartLinkActions } from './spare-part/link-actions';
+import { registerSparePartRoutes } from './spare-part/routes';
 import { devMailRouter, registerConsistencyRoutes, registerHealthRoutes, type ReadinessChecks } from './routes/system';
 
 export interface AppDependencies {

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { BUSINESS_RULE_VIOLATION, INVALID_TRANSITION } from '../workflows/definitions';
+import { BUSINESS_RULE_VIOLATION, INVALID_TRANSITION } from '../workflows/shared/definitions';
 import { z } from 'zod';
 
 export interface FieldProblem {

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../worker/config';
-import { createRuntime } from '../worker/runtime';
+import { loadConfig } from '../activities/shared/config';
+import { createRuntime } from '../activities/shared/runtime';
 import { logProcessConsistency } from './shared/process-consistency';
 import { closeServer, onShutdownSignal, startApiServer } from './server';
 

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { pingDb } from '../db';
-import type { Runtime } from '../worker/runtime';
+import type { Runtime } from '../activities/shared/runtime';
 import { createApp } from './app';
 import type { ReadinessChecks } from './routes/system';
 

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { migrateToLatest, openDatabase } from '../db';
 import { USER_ROLES } from '../db/schema';
-import { loadConfig } from '../worker/config';
+import { loadConfig } from '../activities/shared/config';
 import { createUserWithToken } from './auth';
 
 const argsSchema = z.object({ name: z.string().trim().min(1), email: z.email(), role: z.enum(USER_ROLES) });

@@ -1,4 +1,4 @@
-import { loadConfig } from '../worker/config';
+import { loadConfig } from '../activities/shared/config';
 import { migrateDownToEmpty, migrateToLatest, openDatabase } from './index';
 
 /** `npm run migrate [-- --down]`: against DATABASE_URL, or the embedded PostgreSQL (shared with a running `npm start`). */

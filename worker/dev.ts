@@ -3,10 +3,11 @@ import { NativeConnection } from '@temporalio/worker';
 import { createUserWithToken } from '../api/auth';
 import { closeServer, onShutdownSignal, startApiServer } from '../api/server';
 import { logProcessConsistency } from '../api/shared/process-consistency';
-import { loadConfig } from './config';
-import { createLogger, installTemporalRuntime } from './logger';
+import { loadConfig } from '../activities/shared/config';
+import { createLogger } from '../activities/shared/logger';
+import { installTemporalRuntime } from './logger';
 import { startLocalTemporal } from './local-temporal/start';
-import { createRuntime } from './runtime';
+import { createRuntime } from '../activities/shared/runtime';
 import { createWorker } from './worker';
 
 /**

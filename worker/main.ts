@@ -1,7 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from './config';
+import { loadConfig } from '../activities/shared/config';
 import { installTemporalRuntime } from './logger';
-import { createRuntime } from './runtime';
+import { createRuntime } from '../activities/shared/runtime';
 import { createWorker } from './worker';
 
 /** The production worker process: `npm run worker`. */

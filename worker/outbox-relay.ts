@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../activities/clock';
-import { DEFAULT_OUTBOX_DELIVERY, createEmailOutbox, type OutboxDeliveryOptions } from '../activities/email';
-import type { Mailer } from '../activities/mailer';
+import type { Clock } from '../activities/shared/clock';
+import { DEFAULT_OUTBOX_DELIVERY, createEmailOutbox, type OutboxDeliveryOptions } from '../activities/shared/email';
+import type { Mailer } from '../activities/shared/mailer';
 import type { Db } from '../db';
 
 export interface OutboxRelayOptions extends OutboxDeliveryOptions {

@@ -1,3 +1,3 @@
 // Every workflow the worker runs. Workflow code imports only @temporalio/workflow, other workflow
 // modules and activity *types*: it is bundled and replayed deterministically.
-export { sparePartLoanWorkflow } from './spare-part';
+export { sparePartLoanWorkflow } from './spare-part/workflow';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../../db';
-import { SignedLinkError, type SignedLinkClaims, type SignedLinks } from '../../activities/signed-links';
+import { SignedLinkError, type SignedLinkClaims, type SignedLinks } from '../../activities/shared/signed-links';
 import { ApiError } from '../errors';
 import type { ApiRoutes } from '../route';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { appendAuditEvent } from '../../activities/audit';
+import { appendAuditEvent } from '../../activities/shared/audit';
 import type { Db } from '../../db';
 import { findCalendarYear, listCalendarYears, replaceCalendarYear, type CalendarProvider, type CalendarYearRecord } from '../../db/repositories/calendar';
 import type { UserRole } from '../../db/schema';

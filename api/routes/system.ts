@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import express from 'express';
 import { z } from 'zod';
-import { listCapturedMail, readCapturedMail } from '../../activities/mailer';
+import { listCapturedMail, readCapturedMail } from '../../activities/shared/mailer';
 import type { Db } from '../../db';
 import { ApiError } from '../errors';
 import { checkProcessConsistency } from '../shared/process-consistency';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { createDeadlineActivities } from '../../activities/deadlines';
+import { createDeadlineActivities } from '../../activities/shared/deadlines';
 import type { Db } from '../../db';
 import { createCalendarProvider, findCalendarYear, replaceCalendarYear } from '../../db/repositories/calendar';
 import { createTestDatabase, type TestDatabase } from '../support/db';

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import type { Clock } from '../../activities/clock';
-import { createEmailActivities, createEmailOutbox, retryDelayMs, type OutboxDeliveryOptions } from '../../activities/email';
-import { createMailer, type Mailer } from '../../activities/mailer';
+import type { Clock } from '../../activities/shared/clock';
+import { createEmailActivities, createEmailOutbox, retryDelayMs, type OutboxDeliveryOptions } from '../../activities/shared/email';
+import { createMailer, type Mailer } from '../../activities/shared/mailer';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp';
 

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { createActivities, type Activities } from '../../activities';
-import { systemClock } from '../../activities/clock';
-import { createEmailOutbox } from '../../activities/email';
-import { createMailer, type Mailer } from '../../activities/mailer';
+import { systemClock } from '../../activities/shared/clock';
+import { createEmailOutbox } from '../../activities/shared/email';
+import { createMailer, type Mailer } from '../../activities/shared/mailer';
 import { createCalendarProvider } from '../../db/repositories/calendar';
-import { BUSINESS_RULE_VIOLATION, type SparePartStatus } from '../../workflows/definitions';
+import { BUSINESS_RULE_VIOLATION } from '../../workflows/shared/definitions';
+import { type SparePartStatus } from '../../workflows/spare-part/definitions';
 import { testSignedLinks } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp';

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { z } from 'zod';
 import { defineLinkAction } from '../../api/routes/links';
 import { redactCredentials } from '../../api/shared/request-log';
-import { ConfigError, loadConfig } from '../../worker/config';
+import { ConfigError, loadConfig } from '../../activities/shared/config';
 import { createTestApp, createUsers, testSignedLinks } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 

@@ -6,19 +6,19 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
-import { systemClock } from '../../activities/clock';
-import { createMailer } from '../../activities/mailer';
+import { systemClock } from '../../activities/shared/clock';
+import { createMailer } from '../../activities/shared/mailer';
 import { createUserWithToken } from '../../api/auth';
-import { applyForSparePart } from '../../api/routes/spare-parts';
+import { applyForSparePart } from '../../api/spare-part/registration';
 import { createCalendarProvider } from '../../db/repositories/calendar';
 import { createOutboxRelay } from '../../worker/outbox-relay';
 import {
   approveSparePartUpdate,
-  confirmReceiptUpdate,
-  recordReturnUpdate,
-  recordShipmentUpdate,
+  confirmSparePartReceiptUpdate,
+  recordSparePartReturnUpdate,
+  recordSparePartShipmentUpdate,
   sparePartWorkflowId,
-} from '../../workflows/definitions';
+} from '../../workflows/spare-part/definitions';
 import { createActivities } from '../../activities';
 import { testSignedLinks } from '../support/app';
 import { createTestDatabase } from '../support/db';
@@ -126,8 +126,8 @@ async function main(): Promise<void> {
     await inBatches(numbers, async (number) => {
       const handle = env.client.workflow.getHandle(sparePartWorkflowId(number));
       await handle.executeUpdate(approveSparePartUpdate, { args: [{ ...stamp(), comment: null }] });
-      await handle.executeUpdate(recordShipmentUpdate, { args: [{ ...stamp(), replacementSerial: `R-${number}`, carrier: 'SF', trackingNumber: number, shippedAt: receivedAt }] });
-      await handle.executeUpdate(confirmReceiptUpdate, { args: [{ ...stamp(), receivedAt, discrepancy: null }] });
+      await handle.executeUpdate(recordSparePartShipmentUpdate, { args: [{ ...stamp(), replacementSerial: `R-${number}`, carrier: 'SF', trackingNumber: number, shippedAt: receivedAt }] });
+      await handle.executeUpdate(confirmSparePartReceiptUpdate, { args: [{ ...stamp(), receivedAt, discrepancy: null }] });
     });
     const setupDone = Date.now();
     console.log(`${elapsed()}: ${LOANS} loans open, each waiting for its failed part`);
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     const inTime = numbers.slice(0, Math.floor(numbers.length / 2));
     console.log(`${elapsed()}: ten days on (two reminders due on most loans); recording ${inTime.length} returns`);
     await inBatches(inTime, async (number) => {
-      await env.client.workflow.getHandle(sparePartWorkflowId(number)).executeUpdate(recordReturnUpdate, { args: [{ ...stamp(), returnedSerial: serialOf.get(number)!, faultTagPresent: true, discrepancy: null, receivedAt: new Date(await env.currentTimeMs()).toISOString() }] });
+      await env.client.workflow.getHandle(sparePartWorkflowId(number)).executeUpdate(recordSparePartReturnUpdate, { args: [{ ...stamp(), returnedSerial: serialOf.get(number)!, faultTagPresent: true, discrepancy: null, receivedAt: new Date(await env.currentTimeMs()).toISOString() }] });
     });
     console.log(`${elapsed()}: returns recorded; skipping past every deadline`);
     await env.sleep(40 * DAY_MS);

@@ -1,5 +1,5 @@
-import { nextBillingCycle } from '../../activities/billing';
-import { returnDeadline } from '../../activities/spare-parts';
+import { nextBillingCycle } from '../../activities/shared/billing';
+import { returnDeadline } from '../../activities/spare-part/activities';
 import { loadChineseWorkdayDataset } from '../../db/calendar-dataset';
 import { createBusinessCalendar } from '../../workflows/rules/calendar';
 import { reminderStillTrue } from '../../workflows/rules/reminders';

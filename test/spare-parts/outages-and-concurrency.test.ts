@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { sparePartWorkflowId } from '../../workflows/definitions';
+import { sparePartWorkflowId } from '../../workflows/spare-part/definitions';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 import { canChooseStartTime } from '../support/temporal';
 

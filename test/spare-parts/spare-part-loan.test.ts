@@ -3,7 +3,7 @@ import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import request from 'supertest';
-import { sparePartWorkflowId, type SparePartLoanState } from '../../workflows/definitions';
+import { sparePartWorkflowId, type SparePartLoanState } from '../../workflows/spare-part/definitions';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 import { canChooseStartTime } from '../support/temporal';
 

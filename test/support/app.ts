@@ -1,10 +1,10 @@
 import pino from 'pino';
-import { createSignedLinks, type SignedLinks } from '../../activities/signed-links';
+import { createSignedLinks, type SignedLinks } from '../../activities/shared/signed-links';
 import { createApp, type AppDependencies } from '../../api/app';
 import { createUserWithToken } from '../../api/auth';
 import { pingDb, type Db } from '../../db';
 import type { UserRole } from '../../db/schema';
-import { loadConfig, type Config } from '../../worker/config';
+import { loadConfig, type Config } from '../../activities/shared/config';
 
 export const testConfig: Config = loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: 'http://fieldops.test', LOG_LEVEL: 'silent' });
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Clock } from '../../activities/clock';
+import type { Clock } from '../../activities/shared/clock';
 import { startTemporalTestServer } from './engine/server';
 
 export interface LocalTemporal {

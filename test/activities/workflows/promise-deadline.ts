@@ -1,6 +1,6 @@
 // A test-only workflow: it asks for a deadline once, as a process would, then waits to be told to finish.
 import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { PromisedDeadline, createDeadlineActivities } from '../../../activities/deadlines';
+import type { PromisedDeadline, createDeadlineActivities } from '../../../activities/shared/deadlines';
 
 const { computeDeadline } = proxyActivities<ReturnType<typeof createDeadlineActivities>>({ startToCloseTimeout: '1 minute' });
 

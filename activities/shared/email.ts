@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sql, type Insertable, type Selectable } from 'kysely';
-import type { Db, DbExecutor } from '../db';
-import type { EmailOutboxTable, Locale } from '../db/schema';
+import type { Db, DbExecutor } from '../../db';
+import type { EmailOutboxTable, Locale } from '../../db/schema';
 import { renderEmail, type EmailContent } from './email-templates';
 import type { Mailer } from './mailer';
 import type { Clock } from './clock';

@@ -1,4 +1,4 @@
-import { shanghaiDate } from '../workflows/rules/time';
+import { shanghaiDate } from '../../workflows/rules/time';
 
 /**
  * The billing cycle (YYYY-MM, named by the month it closes in) that a charge made at `instant` goes

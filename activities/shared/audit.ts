@@ -1,4 +1,4 @@
-import type { Db, DbExecutor } from '../db';
+import type { Db, DbExecutor } from '../../db';
 
 export interface AuditEntry {
   caseId: string | null;

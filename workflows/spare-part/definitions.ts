@@ -1,16 +1,7 @@
-// Signals, queries and updates of every process, shared by the workflows and the API.
+// Spare part first (P4): the workflow's input, state, statuses, queries and updates, shared with the API.
 // Only types and define* constants here: this module is bundled into workflow code.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-
-/** Who did something, in which role, and when they did it (not when the system processed it). */
-export interface ActorStamp {
-  actor: string;
-  role: string;
-  /** ISO instant. */
-  at: string;
-}
-
-// ---------- Spare part first (P4) ----------
+import type { ActorStamp } from '../shared/definitions';
 
 export const SPARE_PART_STATUSES = [
   'pending_approval',
@@ -75,41 +66,36 @@ export interface DecisionInput extends ActorStamp {
 export interface RejectionInput extends ActorStamp {
   reason: string;
 }
-export interface ShipmentInput extends ActorStamp {
+export interface SparePartShipmentInput extends ActorStamp {
   replacementSerial: string;
   carrier: string;
   trackingNumber: string;
   /** ISO instant the part left; defaults to `at`. */
   shippedAt: string;
 }
-export interface ReceiptInput extends ActorStamp {
+export interface SparePartReceiptInput extends ActorStamp {
   /** ISO instant the customer received the replacement. */
   receivedAt: string;
   discrepancy: string | null;
 }
-export interface ReturnInput extends ActorStamp {
+export interface SparePartReturnInput extends ActorStamp {
   returnedSerial: string;
   faultTagPresent: boolean;
   discrepancy: string | null;
   /** ISO instant the failed part arrived. */
   receivedAt: string;
 }
-export interface PaymentInput extends ActorStamp {
+export interface SparePartPaymentInput extends ActorStamp {
   reference: string;
 }
 
 export const sparePartStateQuery = defineQuery<SparePartLoanState>('sparePartState');
 export const approveSparePartUpdate = defineUpdate<SparePartLoanState, [DecisionInput]>('approveSparePart');
 export const rejectSparePartUpdate = defineUpdate<SparePartLoanState, [RejectionInput]>('rejectSparePart');
-export const recordShipmentUpdate = defineUpdate<SparePartLoanState, [ShipmentInput]>('recordSparePartShipment');
-export const confirmReceiptUpdate = defineUpdate<SparePartLoanState, [ReceiptInput]>('confirmSparePartReceipt');
-export const recordReturnUpdate = defineUpdate<SparePartLoanState, [ReturnInput]>('recordSparePartReturn');
-export const recordPaymentUpdate = defineUpdate<SparePartLoanState, [PaymentInput]>('recordSparePartPayment');
-
-/** The ApplicationFailure type a refused transition carries; the API maps it to 409. */
-export const INVALID_TRANSITION = 'InvalidTransition';
-/** The ApplicationFailure type for input that breaks a business rule (e.g. wrong serial); the API maps it to 422. */
-export const BUSINESS_RULE_VIOLATION = 'BusinessRuleViolation';
+export const recordSparePartShipmentUpdate = defineUpdate<SparePartLoanState, [SparePartShipmentInput]>('recordSparePartShipment');
+export const confirmSparePartReceiptUpdate = defineUpdate<SparePartLoanState, [SparePartReceiptInput]>('confirmSparePartReceipt');
+export const recordSparePartReturnUpdate = defineUpdate<SparePartLoanState, [SparePartReturnInput]>('recordSparePartReturn');
+export const recordSparePartPaymentUpdate = defineUpdate<SparePartLoanState, [SparePartPaymentInput]>('recordSparePartPayment');
 
 export function sparePartWorkflowId(loanNumber: string): string {
   return `spare-part/${loanNumber}`;

@@ -1,29 +1,19 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Updateable } from 'kysely';
 import type { Logger } from 'pino';
-import type { Db, DbExecutor } from '../db';
-import { caseStatusUpdate } from '../db/repositories/cases';
-import type { Database, Locale } from '../db/schema';
-import {
-  BUSINESS_RULE_VIOLATION,
-  SPARE_PART_FINAL_STATUSES,
-  type DecisionInput,
-  type PaymentInput,
-  type ReceiptInput,
-  type RejectionInput,
-  type ReturnDeadline,
-  type ReturnInput,
-  type ShipmentInput,
-  type SparePartStatus,
-} from '../workflows/definitions';
-import { auditEventInsert } from './audit';
-import type { Clock } from './clock';
-import { outboxInsert, outboxRow } from './email';
-import type { EmailContent } from './email-templates';
-import type { SignedLinks } from './signed-links';
-import { replacementWarranty } from '../workflows/rules/goods';
-import { HOUR_MS, addCalendarDays, dayNumber, shanghaiDate, shanghaiInstantMs } from '../workflows/rules/time';
-import { nextBillingCycle } from './billing';
+import type { Db, DbExecutor } from '../../db';
+import { caseStatusUpdate } from '../../db/repositories/cases';
+import type { Database, Locale } from '../../db/schema';
+import { BUSINESS_RULE_VIOLATION } from '../../workflows/shared/definitions';
+import { SPARE_PART_FINAL_STATUSES, type DecisionInput, type SparePartPaymentInput, type SparePartReceiptInput, type RejectionInput, type ReturnDeadline, type SparePartReturnInput, type SparePartShipmentInput, type SparePartStatus } from '../../workflows/spare-part/definitions';
+import { auditEventInsert } from '../shared/audit';
+import type { Clock } from '../shared/clock';
+import { outboxInsert, outboxRow } from '../shared/email';
+import type { EmailContent } from '../shared/email-templates';
+import type { SignedLinks } from '../shared/signed-links';
+import { replacementWarranty } from '../../workflows/rules/goods';
+import { HOUR_MS, addCalendarDays, dayNumber, shanghaiDate, shanghaiInstantMs } from '../../workflows/rules/time';
+import { nextBillingCycle } from '../shared/billing';
 
 export const CONFIRM_RECEIPT_ACTION = 'spare-part.confirm-receipt';
 export const RETURN_WORKING_DAYS = 15;
@@ -289,7 +279,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
       }));
     },
 
-    async recordSparePartShipment(input: { caseId: string; shipment: ShipmentInput }): Promise<{ warrantyEnd: string }> {
+    async recordSparePartShipment(input: { caseId: string; shipment: SparePartShipmentInput }): Promise<{ warrantyEnd: string }> {
       const { shipment } = input;
       const shippedAt = new Date(shipment.shippedAt);
       return loanStep(input.caseId, { step: 'shipped', actorRole: shipment.role }, async (loan, trx) => {
@@ -351,7 +341,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
       });
     },
 
-    async recordSparePartReceipt(input: { caseId: string; receipt: ReceiptInput }): Promise<ReturnDeadline> {
+    async recordSparePartReceipt(input: { caseId: string; receipt: SparePartReceiptInput }): Promise<ReturnDeadline> {
       const { receipt } = input;
       const deadline = returnDeadline(await calendar(), new Date(receipt.receivedAt));
       return loanStep(input.caseId, { step: 'received', actorRole: receipt.role }, async (loan, trx) => ({
@@ -511,7 +501,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
      * invoice line not yet issued is cancelled by a credit line, and the downgrade lifts when no other
      * overdue loan is left. Either way the part goes into repair (an RMA record).
      */
-    async recordSparePartReturn(input: { caseId: string; receipt: ReturnInput }): Promise<{ status: 'returned' | 'written_off'; credited: boolean; downgradeLifted: boolean }> {
+    async recordSparePartReturn(input: { caseId: string; receipt: SparePartReturnInput }): Promise<{ status: 'returned' | 'written_off'; credited: boolean; downgradeLifted: boolean }> {
       const { receipt } = input;
       const arrivedAt = new Date(receipt.receivedAt);
       return loanStep(
@@ -572,7 +562,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
       );
     },
 
-    async recordSparePartPayment(input: { caseId: string; payment: PaymentInput }): Promise<{ downgradeLifted: boolean }> {
+    async recordSparePartPayment(input: { caseId: string; payment: SparePartPaymentInput }): Promise<{ downgradeLifted: boolean }> {
       const { payment } = input;
       return loanStep(
         input.caseId,

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../activities/clock';
-import { createMailer, mailCaptureDirectory, type Mailer } from '../activities/mailer';
-import { createSignedLinks, type SignedLinks } from '../activities/signed-links';
-import { migrateToLatest, openDatabase, type Db } from '../db';
-import { loadChineseWorkdayDataset } from '../db/calendar-dataset';
-import { addMissingCalendarYears, createCalendarProvider, type CalendarProvider } from '../db/repositories/calendar';
+import { systemClock, type Clock } from './clock';
+import { createMailer, mailCaptureDirectory, type Mailer } from './mailer';
+import { createSignedLinks, type SignedLinks } from './signed-links';
+import { migrateToLatest, openDatabase, type Db } from '../../db';
+import { loadChineseWorkdayDataset } from '../../db/calendar-dataset';
+import { addMissingCalendarYears, createCalendarProvider, type CalendarProvider } from '../../db/repositories/calendar';
 import type { Config } from './config';
 import { createLogger } from './logger';
 

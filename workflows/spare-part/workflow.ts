@@ -1,29 +1,29 @@
 import { ApplicationFailure, allHandlersFinished, condition, log, patched, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { Activities } from '../activities';
+import type { Activities } from '../../activities';
+import { BUSINESS_RULE_VIOLATION, INVALID_TRANSITION } from '../shared/definitions';
 import {
-  BUSINESS_RULE_VIOLATION,
-  INVALID_TRANSITION,
   SPARE_PART_FINAL_STATUSES,
   approveSparePartUpdate,
-  confirmReceiptUpdate,
-  recordPaymentUpdate,
-  recordReturnUpdate,
-  recordShipmentUpdate,
+  confirmSparePartReceiptUpdate,
+  recordSparePartPaymentUpdate,
+  recordSparePartReturnUpdate,
+  recordSparePartShipmentUpdate,
   rejectSparePartUpdate,
   sparePartStateQuery,
   type DecisionInput,
-  type PaymentInput,
-  type ReceiptInput,
+  type SparePartPaymentInput,
+  type SparePartReceiptInput,
   type RejectionInput,
   type ReturnDeadline,
-  type ReturnInput,
-  type ShipmentInput,
+  type SparePartReturnInput,
+  type SparePartShipmentInput,
   type SparePartLoanInput,
   type SparePartLoanState,
   type SparePartStatus,
 } from './definitions';
-import { reminderStillTrue } from './rules/reminders';
+import { reminderStillTrue } from '../rules/reminders';
+import { createStepQueue, untilOr } from '../shared/step-queue';
 
 // Each step is one short, idempotent activity (one transaction: the change, its audit entry and its
 // emails' outbox rows; the outbox relay sends the emails), run as a local activity inside the workflow
@@ -52,38 +52,6 @@ const STATUS_WORDS: Record<SparePartStatus, string> = {
  * waiting for it. Loans started earlier keep the old behaviour for their whole run, so they replay.
  */
 export const SERIALIZED_STEPS_PATCH = 'spare-part-serialized-steps';
-
-/**
- * The loan's steps, one at a time in the order they were queued: updates in the order they were
- * accepted, and the workflow's own reminder and deadline steps among them. A FIFO lock made of a
- * ticket counter and `condition`, the workflow-side equivalent of a mutex.
- */
-function createStepQueue() {
-  let queued = 0;
-  let finished = 0;
-  return {
-    /** No step is running or waiting. */
-    get idle(): boolean {
-      return queued === finished;
-    },
-    async run<T>(step: () => Promise<T>): Promise<T> {
-      const ticket = queued++;
-      await condition(() => finished === ticket);
-      try {
-        return await step();
-      } finally {
-        finished++;
-      }
-    },
-  };
-}
-
-/** Waits for `done` or until `deadlineIso`; true when `done` came first. A deadline already past waits for nothing. */
-async function untilOr(done: () => boolean, deadlineIso: string): Promise<boolean> {
-  const remainingMs = Date.parse(deadlineIso) - Date.now();
-  if (remainingMs <= 0) return done();
-  return condition(done, remainingMs);
-}
 
 /**
  * Spare part first (P4): application -> manager's decision -> shipment -> receipt -> 15 working days
@@ -169,22 +137,22 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
     return 'rejected';
   });
 
-  stepUpdate(recordShipmentUpdate, ['approved'], 'record a shipment', async (shipment: ShipmentInput) => {
+  stepUpdate(recordSparePartShipmentUpdate, ['approved'], 'record a shipment', async (shipment: SparePartShipmentInput) => {
     await activities.recordSparePartShipment({ caseId, shipment });
     return 'shipped';
   });
 
-  stepUpdate(confirmReceiptUpdate, ['shipped'], 'confirm receipt', async (receipt: ReceiptInput) => {
+  stepUpdate(confirmSparePartReceiptUpdate, ['shipped'], 'confirm receipt', async (receipt: SparePartReceiptInput) => {
     state.deadline = await activities.recordSparePartReceipt({ caseId, receipt });
     return 'awaiting_return';
   });
 
   stepUpdate(
-    recordReturnUpdate,
+    recordSparePartReturnUpdate,
     ['awaiting_return', 'overdue'],
     'record the return',
-    async (receipt: ReturnInput) => (await activities.recordSparePartReturn({ caseId, receipt })).status,
-    (receipt: ReturnInput) => {
+    async (receipt: SparePartReturnInput) => (await activities.recordSparePartReturn({ caseId, receipt })).status,
+    (receipt: SparePartReturnInput) => {
       if (receipt.returnedSerial !== input.failedSerial) {
         throw ApplicationFailure.create({
           type: BUSINESS_RULE_VIOLATION,
@@ -202,7 +170,7 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
     },
   );
 
-  stepUpdate(recordPaymentUpdate, ['overdue'], 'record a payment', async (payment: PaymentInput) => {
+  stepUpdate(recordSparePartPaymentUpdate, ['overdue'], 'record a payment', async (payment: SparePartPaymentInput) => {
     await activities.recordSparePartPayment({ caseId, payment });
     return 'written_off';
   });

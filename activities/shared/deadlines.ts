@@ -1,7 +1,7 @@
-import type { WorkingDayDeadline } from '../workflows/rules/calendar';
-import type { IsoDate } from '../workflows/rules/time';
+import type { WorkingDayDeadline } from '../../workflows/rules/calendar';
+import type { IsoDate } from '../../workflows/rules/time';
 import type { Clock } from './clock';
-import type { WorkingDayCalendar } from './spare-parts';
+import type { WorkingDayCalendar } from '../spare-part/activities';
 
 export interface DeadlineRequest {
   /** The day the count starts after (e.g. the day the replacement was received), Asia/Shanghai. */
