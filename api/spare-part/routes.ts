@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import { z } from 'zod';
 import { enqueueEmail } from '../../activities/shared/email';
 import type { UserRole } from '../../db/schema';
-import { SPARE_PART_FINAL_STATUSES, approveSparePartUpdate, confirmSparePartReceiptUpdate, recordSparePartPaymentUpdate, recordSparePartReturnUpdate, recordSparePartShipmentUpdate, rejectSparePartUpdate } from '../../workflows/spare-part/definitions';
+import { shanghaiDate } from '../../workflows/rules/time';
+import { SPARE_PART_FINAL_STATUSES, SPARE_PART_OPEN_STATUSES, approveSparePartUpdate, confirmSparePartReceiptUpdate, recordSparePartPaymentUpdate, recordSparePartReturnUpdate, recordSparePartShipmentUpdate, rejectSparePartUpdate } from '../../workflows/spare-part/definitions';
 import { ApiError } from '../errors';
 import { pageOf, pageQuerySchema, type ApiRoutes } from '../route';
 import { isoInstantField, optionalNote, requiredText } from '../shared/schemas';
@@ -64,11 +64,11 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
       handler: async ({ query }) => {
         let select = deps.db.selectFrom('spare_part_loans').select('loan_number');
         if (query.customerId) select = select.where('customer_id', '=', query.customerId);
-        if (query.status === 'open') select = select.where('status', 'in', ['pending_approval', 'approved', 'shipped', 'awaiting_return']);
+        if (query.status === 'open') select = select.where('status', 'in', SPARE_PART_OPEN_STATUSES.filter((status) => status !== 'overdue'));
         if (query.status === 'overdue') select = select.where('status', '=', 'overdue');
         if (query.status === 'closed') select = select.where('status', 'in', SPARE_PART_FINAL_STATUSES);
         if (query.status === 'due_soon') {
-          select = select.where('status', '=', 'awaiting_return').where('first_reminder_date', '<=', sql<string>`(now() at time zone 'Asia/Shanghai')::date`);
+          select = select.where('status', '=', 'awaiting_return').where('first_reminder_date', '<=', shanghaiDate(deps.clock.now().getTime()));
         }
         const [numbers, count] = await Promise.all([
           select.orderBy('loan_number', 'desc').limit(query.limit).offset(query.offset).execute(),

@@ -1,0 +1,37 @@
+import { sql } from 'kysely';
+import { SPARE_PART_OPEN_STATUSES, SPARE_PART_STATUSES } from '../../workflows/spare-part/definitions';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+
+// Each process declares its statuses once (an `as const` list beside its workflow). The types and the
+// API enum derive from it in code; the database's CHECK constraint and partial index are written in
+// migrations, so this test holds them to the same list: adding a status without a migration fails here.
+
+/** The quoted values of an `x in ('a', 'b')` / `x = ANY (ARRAY['a'::text, ...])` definition, sorted. */
+function quotedValues(definition: string): string[] {
+  return [...definition.matchAll(/'([^']*)'/g)].map((match) => match[1]!).sort();
+}
+
+describe('status lists in the database match the ones declared in code', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(() => database.drop());
+
+  test("spare_part_loans.status: the CHECK allows exactly SPARE_PART_STATUSES", async () => {
+    const { rows } = await sql<{ definition: string }>`
+      select pg_get_constraintdef(c.oid) as definition
+      from pg_constraint c join pg_class t on t.oid = c.conrelid
+      where t.relname = 'spare_part_loans' and c.contype = 'c' and pg_get_constraintdef(c.oid) like '%status%'
+        and pg_get_constraintdef(c.oid) not like '%write_off_reason%'`.execute(database.db);
+    expect(rows).toHaveLength(1);
+    expect(quotedValues(rows[0]!.definition)).toEqual([...SPARE_PART_STATUSES].sort());
+  });
+
+  test('one open loan per device: the partial unique index covers exactly SPARE_PART_OPEN_STATUSES', async () => {
+    const { rows } = await sql<{ definition: string }>`
+      select indexdef as definition from pg_indexes where indexname = 'spare_part_loans_one_open_per_device'`.execute(database.db);
+    expect(rows).toHaveLength(1);
+    expect(quotedValues(rows[0]!.definition.slice(rows[0]!.definition.indexOf('WHERE')))).toEqual([...SPARE_PART_OPEN_STATUSES].sort());
+  });
+});
