@@ -1,6 +1,7 @@
 // Spare part first (P4): the workflow's input, state, statuses, queries and updates, shared with the API.
 // Only types and define* constants here: this module is bundled into workflow code.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { StepRule } from '../shared/case-steps';
 import type { ActorStamp } from '../shared/definitions';
 
 export const SPARE_PART_STATUSES = [
@@ -19,6 +20,16 @@ export type SparePartStatus = (typeof SPARE_PART_STATUSES)[number];
 export const SPARE_PART_FINAL_STATUSES: readonly SparePartStatus[] = ['rejected', 'returned', 'written_off'];
 /** A loan in progress: at most one per failed device. */
 export const SPARE_PART_OPEN_STATUSES: readonly SparePartStatus[] = SPARE_PART_STATUSES.filter((status) => !SPARE_PART_FINAL_STATUSES.includes(status));
+
+/** Each human step of a loan: the statuses it may start from (declared once: the workflow checks them, the API can show them). */
+export const SPARE_PART_STEPS = {
+  approve: { from: ['pending_approval'], action: 'approve' },
+  reject: { from: ['pending_approval'], action: 'reject' },
+  ship: { from: ['approved'], action: 'record a shipment' },
+  confirmReceipt: { from: ['shipped'], action: 'confirm receipt' },
+  recordReturn: { from: ['awaiting_return', 'overdue'], action: 'record the return' },
+  recordPayment: { from: ['overdue'], action: 'record a payment' },
+} as const satisfies Record<string, StepRule<SparePartStatus>>;
 
 export interface SparePartLoanInput {
   caseId: string;

@@ -1,9 +1,10 @@
 import { ApplicationFailure, allHandlersFinished, condition, log, patched, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../../activities';
-import { BUSINESS_RULE_VIOLATION, INVALID_TRANSITION } from '../shared/definitions';
+import { BUSINESS_RULE_VIOLATION } from '../shared/definitions';
 import {
   SPARE_PART_FINAL_STATUSES,
+  SPARE_PART_STEPS,
   approveSparePartUpdate,
   confirmSparePartReceiptUpdate,
   recordSparePartPaymentUpdate,
@@ -23,7 +24,8 @@ import {
   type SparePartStatus,
 } from './definitions';
 import { reminderStillTrue } from '../rules/reminders';
-import { createStepQueue, untilOr } from '../shared/step-queue';
+import { createCaseSteps, type StepRule } from '../shared/case-steps';
+import { untilOr } from '../shared/step-queue';
 
 // Each step is one short, idempotent activity (one transaction: the change, its audit entry and its
 // emails' outbox rows; the outbox relay sends the emails), run as a local activity inside the workflow
@@ -47,7 +49,7 @@ const STATUS_WORDS: Record<SparePartStatus, string> = {
 };
 
 /**
- * Loans started with this patch apply their steps one at a time in order (`createStepQueue`) instead
+ * Loans started with this patch apply their steps one at a time in order (`createCaseSteps`) instead
  * of refusing a step while another runs, and check a reminder when it comes due instead of before
  * waiting for it. Loans started earlier keep the old behaviour for their whole run, so they replay.
  */
@@ -64,93 +66,41 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
   // Decided once, in the first activation: the marker is in the history of every loan started with the patch.
   const serializedSteps = patched(SERIALIZED_STEPS_PATCH);
   const state: SparePartLoanState = { loanNumber, status: 'pending_approval', deadline: null, remindersSent: [], remindersSkipped: [] };
-  const steps = createStepQueue();
-  /** Loans started before the patch: a step is refused while another one runs. */
-  let changeInProgress = false;
+  const steps = createCaseSteps({ state, subject: `loan ${loanNumber}`, statusWords: STATUS_WORDS, serialized: serializedSteps });
   const isFinal = () => SPARE_PART_FINAL_STATUSES.includes(state.status);
-
-  const refuseUnlessStatusIn = (allowed: readonly SparePartStatus[], action: string): void => {
-    if (!allowed.includes(state.status)) {
-      throw ApplicationFailure.create({
-        type: INVALID_TRANSITION,
-        message: `cannot ${action}: loan ${loanNumber} ${STATUS_WORDS[state.status]}`,
-        details: [{ status: state.status }],
-      });
-    }
-  };
-  // The validator refuses at once (nothing in the history) a step that does not fit the loan as it is,
-  // when no other step runs or waits; otherwise the step waits its turn and is checked then.
-  const allowOnlyWhen = (allowed: readonly SparePartStatus[], action: string): void => {
-    if (serializedSteps) {
-      if (steps.idle) refuseUnlessStatusIn(allowed, action);
-      return;
-    }
-    if (changeInProgress) {
-      throw ApplicationFailure.create({ type: INVALID_TRANSITION, message: `cannot ${action}: another change to loan ${loanNumber} is in progress, try again` });
-    }
-    refuseUnlessStatusIn(allowed, action);
-  };
   // Each step is one activity: it records the change, the audit entry and the step's emails together.
-  const change = async (allowed: readonly SparePartStatus[], action: string, step: () => Promise<SparePartStatus>): Promise<SparePartLoanState> => {
-    if (serializedSteps) {
-      return steps.run(async () => {
-        // Its turn: an earlier step may have moved the loan on, and then this one gets the 409 of the new state.
-        refuseUnlessStatusIn(allowed, action);
-        state.status = await step();
-        return state;
-      });
-    }
-    // Before the patch, updates validated above were applied one at a time: the flag is set before the first await.
-    changeInProgress = true;
-    try {
-      state.status = await step();
-      return state;
-    } finally {
-      changeInProgress = false;
-    }
-  };
-  /** A human step: allowed in `allowed` statuses, checked on arrival and again when its turn comes. */
   const stepUpdate = <Arg>(
     definition: UpdateDefinition<SparePartLoanState, [Arg]>,
-    allowed: readonly SparePartStatus[],
-    action: string,
+    rule: StepRule<SparePartStatus>,
     step: (arg: Arg) => Promise<SparePartStatus>,
-    validateInput: (arg: Arg) => void = () => undefined,
-  ): void => {
-    setHandler(definition, (arg: Arg) => change(allowed, action, () => step(arg)), {
-      validator: (arg: Arg) => {
-        allowOnlyWhen(allowed, action);
-        validateInput(arg);
-      },
-    });
-  };
+    validateInput?: (arg: Arg) => void,
+  ): void => steps.update(definition, rule, step, () => state, validateInput);
 
   setHandler(sparePartStateQuery, () => state);
 
-  stepUpdate(approveSparePartUpdate, ['pending_approval'], 'approve', async (decision: DecisionInput) => {
+  stepUpdate(approveSparePartUpdate, SPARE_PART_STEPS.approve, async (decision: DecisionInput) => {
     await activities.recordSparePartDecision({ caseId, decision: 'approved', stamp: decision });
     return 'approved';
   });
 
-  stepUpdate(rejectSparePartUpdate, ['pending_approval'], 'reject', async (rejection: RejectionInput) => {
+  stepUpdate(rejectSparePartUpdate, SPARE_PART_STEPS.reject, async (rejection: RejectionInput) => {
     await activities.recordSparePartDecision({ caseId, decision: 'rejected', stamp: rejection });
     return 'rejected';
   });
 
-  stepUpdate(recordSparePartShipmentUpdate, ['approved'], 'record a shipment', async (shipment: SparePartShipmentInput) => {
+  stepUpdate(recordSparePartShipmentUpdate, SPARE_PART_STEPS.ship, async (shipment: SparePartShipmentInput) => {
     await activities.recordSparePartShipment({ caseId, shipment });
     return 'shipped';
   });
 
-  stepUpdate(confirmSparePartReceiptUpdate, ['shipped'], 'confirm receipt', async (receipt: SparePartReceiptInput) => {
+  stepUpdate(confirmSparePartReceiptUpdate, SPARE_PART_STEPS.confirmReceipt, async (receipt: SparePartReceiptInput) => {
     state.deadline = await activities.recordSparePartReceipt({ caseId, receipt });
     return 'awaiting_return';
   });
 
   stepUpdate(
     recordSparePartReturnUpdate,
-    ['awaiting_return', 'overdue'],
-    'record the return',
+    SPARE_PART_STEPS.recordReturn,
     async (receipt: SparePartReturnInput) => (await activities.recordSparePartReturn({ caseId, receipt })).status,
     (receipt: SparePartReturnInput) => {
       if (receipt.returnedSerial !== input.failedSerial) {
@@ -170,7 +120,7 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
     },
   );
 
-  stepUpdate(recordSparePartPaymentUpdate, ['overdue'], 'record a payment', async (payment: SparePartPaymentInput) => {
+  stepUpdate(recordSparePartPaymentUpdate, SPARE_PART_STEPS.recordPayment, async (payment: SparePartPaymentInput) => {
     await activities.recordSparePartPayment({ caseId, payment });
     return 'written_off';
   });
@@ -234,16 +184,13 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
 
     const settledInTime = await untilOr(() => state.status !== 'awaiting_return', deadline.dueAt);
     // Wait out an update that is being applied right at the deadline, so that it decides first.
-    await condition(() => !changeInProgress);
+    await condition(() => steps.idle);
     if (!settledInTime && state.status === 'awaiting_return') {
-      changeInProgress = true;
-      try {
+      await steps.runUnserialized(async () => {
         const overdue = await activities.markSparePartOverdue({ caseId, at: deadline.dueAt });
         state.status = 'overdue';
         log.info('spare-part loan overdue', { loanNumber, ...overdue });
-      } finally {
-        changeInProgress = false;
-      }
+      });
     }
   }
 }
