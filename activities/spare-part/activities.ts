@@ -3,13 +3,12 @@ import type { Updateable } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db, DbExecutor } from '../../db';
 import { caseStatusUpdate } from '../../db/repositories/cases';
-import type { Database, Locale } from '../../db/schema';
+import type { Database } from '../../db/schema';
 import { BUSINESS_RULE_VIOLATION } from '../../workflows/shared/definitions';
 import { SPARE_PART_FINAL_STATUSES, type DecisionInput, type SparePartPaymentInput, type SparePartReceiptInput, type RejectionInput, type ReturnDeadline, type SparePartReturnInput, type SparePartShipmentInput, type SparePartStatus } from '../../workflows/spare-part/definitions';
 import { auditEventInsert } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import { outboxInsert, outboxRow } from '../shared/email';
-import type { EmailContent } from '../shared/email-templates';
+import { createCaseStepRunner, type StepEmail, type StepWrite } from '../shared/case-step';
 import type { SignedLinks } from '../shared/signed-links';
 import { replacementWarranty } from '../../workflows/rules/goods';
 import { HOUR_MS, addCalendarDays, dayNumber, shanghaiDate, shanghaiInstantMs } from '../../workflows/rules/time';
@@ -89,12 +88,6 @@ export interface SparePartActivityDependencies {
  * How a step shows in the log: its name, the role of who took it, and the key of its audit entry
  * (`<loan number>/<key>`, the step name unless given).
  */
-interface StepLabel {
-  step: string;
-  actorRole: string;
-  key?: string;
-}
-
 type LoanRow = Awaited<ReturnType<typeof loanRow>>;
 
 /**
@@ -143,25 +136,6 @@ function summaryOf(loan: LoanRow): SparePartLoanSummary {
     failedDeviceId: loan.failed_device_id,
     failedSerial: loan.failed_serial,
   };
-}
-
-/** An email a step sends: to the loan's contact unless `to` names someone else. */
-interface StepEmail {
-  key: string;
-  content: EmailContent;
-  to?: { email: string; locale: Locale };
-}
-
-/** An INSERT, UPDATE or DELETE built with Kysely on the step's transaction, not executed yet. */
-interface StepWrite {
-  execute(): Promise<unknown>;
-}
-
-/** What a step changes: its writes (rows, audit entry, invoice lines) commit together with its emails' outbox rows. */
-interface StepPlan<T> {
-  writes: StepWrite[];
-  emails?: StepEmail[];
-  result: T;
 }
 
 /** The loan's status change and its case's, as writes of one step. */
@@ -213,35 +187,15 @@ function rmaRepairInsert(db: DbExecutor, loan: LoanRow, receivedAt: Date): StepW
 }
 
 export function createSparePartActivities({ db, clock, links, calendar, emailsQueued, logger }: SparePartActivityDependencies) {
-  /**
-   * One step of a loan, one transaction: read the loan, plan the change, then write the change, its
-   * audit entry and its emails' outbox rows, keyed so that a retried attempt changes nothing twice.
-   * The step answers once that has committed: the outbox relay sends the emails, so SMTP never holds
-   * a step. Steps that touch the customer's downgrade hold the customer row (`lockCustomer`).
-   */
-  async function loanStep<T>(caseId: string, label: StepLabel, plan: (loan: LoanRow, trx: DbExecutor) => Promise<StepPlan<T>>, options: { lockCustomer?: boolean } = {}): Promise<T> {
-    const { result, queued, caseNumber } = await db.transaction().execute(async (trx) => {
-      const loan = await loanRow(trx, caseId, options.lockCustomer);
-      const { writes, emails = [], result } = await plan(loan, trx);
-      for (const write of writes) await write.execute();
-      const rows = emails.map(({ key, content, to }) =>
-        outboxRow({
-          ...content,
-          idempotencyKey: `spare-part/${loan.loan_number}/${key}`,
-          caseId,
-          to: to ?? { email: loan.contact_email, locale: loan.contact_locale },
-        }),
-      );
-      if (rows.length > 0) await outboxInsert(trx, rows).execute();
-      return { result, queued: rows.length, caseNumber: loan.loan_number };
-    });
-    if (queued > 0) emailsQueued?.();
-    logger.info(
-      { caseNumber, step: label.step, actorRole: label.actorRole, idempotencyKey: `${caseNumber}/${label.key ?? label.step}`, emailsQueued: queued },
-      `spare part ${caseNumber}: ${label.step}`,
-    );
-    return result;
-  }
+  const loanStep = createCaseStepRunner(
+    { db, logger, emailsQueued },
+    {
+      process: 'spare-part',
+      load: (trx, caseId, options: { lockCustomer?: boolean } | undefined) => loanRow(trx, caseId, options?.lockCustomer),
+      caseNumber: (loan) => loan.loan_number,
+      contact: (loan) => ({ email: loan.contact_email, locale: loan.contact_locale }),
+    },
+  );
 
   return {
     /** Acknowledges the application to the customer and gives the workflow what it checks returns against. */
