@@ -39,8 +39,9 @@ export interface StepPlan<T> {
 export interface CaseStepSource<Row, LoadOptions> {
   /** The process's prefix of every outbox key, e.g. `spare-part`. */
   process: string;
-  /** The case's row with what its steps need, read inside the step's transaction. */
-  load(trx: DbExecutor, caseId: string, options: LoadOptions | undefined): Promise<Row>;
+  /** The row a step works on (the case's, or a document's) with what its steps need, read inside the step's transaction. */
+  load(trx: DbExecutor, id: string, options: LoadOptions | undefined): Promise<Row>;
+  caseId(row: Row): string;
   caseNumber(row: Row): string;
   /** Who a step's emails go to unless they name someone. */
   contact(row: Row): { email: string; locale: Locale };
@@ -51,9 +52,10 @@ export function createCaseStepRunner<Row, LoadOptions = undefined>(
   deps: { db: Db; logger: Pick<Logger, 'info'>; emailsQueued?: (() => void) | undefined },
   source: CaseStepSource<Row, LoadOptions>,
 ) {
-  return async function step<T>(caseId: string, label: StepLabel, plan: (row: Row, trx: DbExecutor) => Promise<StepPlan<T>>, options?: LoadOptions): Promise<T> {
+  return async function step<T>(id: string, label: StepLabel, plan: (row: Row, trx: DbExecutor) => Promise<StepPlan<T>>, options?: LoadOptions): Promise<T> {
     const { result, queued, caseNumber } = await deps.db.transaction().execute(async (trx) => {
-      const row = await source.load(trx, caseId, options);
+      const row = await source.load(trx, id, options);
+      const caseId = source.caseId(row);
       const number = source.caseNumber(row);
       const { writes, emails = [], result } = await plan(row, trx);
       for (const write of writes) await write.execute();

@@ -192,6 +192,7 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
     {
       process: 'spare-part',
       load: (trx, caseId, options: { lockCustomer?: boolean } | undefined) => loanRow(trx, caseId, options?.lockCustomer),
+      caseId: (loan) => loan.case_id,
       caseNumber: (loan) => loan.loan_number,
       contact: (loan) => ({ email: loan.contact_email, locale: loan.contact_locale }),
     },
