@@ -142,6 +142,8 @@ export interface EmailOutboxTable {
   template: string;
   subject: string;
   body_text: string;
+  /** The HTML part, same content as the text; null on rows queued before emails had one. */
+  body_html: string | null;
   status: Generated<EmailStatus>;
   attempts: Generated<number>;
   lease_until: Timestamp | null;

@@ -1,11 +1,19 @@
+import path from 'node:path';
 import type { Locale } from '../../db/schema';
+import { createHtmlTemplates } from './html';
 
-export interface RenderedEmail {
+/** What each template writes: the subject and the text part. */
+export interface RenderedText {
   subject: string;
   text: string;
 }
 
-type Localized<P> = Record<Locale, (params: P) => RenderedEmail>;
+/** An email ready for the outbox: the text part as written, and an HTML part with the same content. */
+export interface RenderedEmail extends RenderedText {
+  html: string;
+}
+
+type Localized<P> = Record<Locale, (params: P) => RenderedText>;
 
 function template<P>(localized: Localized<P>): Localized<P> {
   return localized;
@@ -16,7 +24,7 @@ const signature: Record<Locale, string> = {
   en: '\n\nThis message was sent automatically by the fieldops service back office.',
 };
 
-function withSignature(locale: Locale, rendered: RenderedEmail): RenderedEmail {
+function withSignature(locale: Locale, rendered: RenderedText): RenderedText {
   return { subject: rendered.subject, text: rendered.text + signature[locale] };
 }
 
@@ -181,7 +189,44 @@ export type TemplateParams<K extends TemplateName> = Parameters<EmailTemplates[K
 /** A template name with its parameters, type-checked against each other. */
 export type EmailContent = { [K in TemplateName]: { template: K; params: TemplateParams<K> } }[TemplateName];
 
+const htmlTemplates = createHtmlTemplates(path.join(__dirname, 'templates'));
+
+/** One line of the HTML part: text, and links where the text carries one of the email's URLs. */
+type HtmlLine = { text: string; href?: string }[];
+
+function splitOnLinks(line: string, urls: readonly string[]): HtmlLine {
+  const parts: HtmlLine = [];
+  let rest = line;
+  for (;;) {
+    const found = urls
+      .map((url) => ({ url, at: rest.indexOf(url) }))
+      .filter((hit) => hit.at >= 0)
+      .sort((a, b) => a.at - b.at || b.url.length - a.url.length)[0];
+    if (!found) break;
+    if (found.at > 0) parts.push({ text: rest.slice(0, found.at) });
+    parts.push({ text: found.url, href: found.url });
+    rest = rest.slice(found.at + found.url.length);
+  }
+  if (rest || parts.length === 0) parts.push({ text: rest });
+  return parts;
+}
+
+/**
+ * The HTML part, made from the text part so that the two say the same: paragraphs at blank lines,
+ * line breaks kept, every value escaped by the template. Only the template's own URL parameters
+ * (`...Url`, the signed links the system issued) become links: a URL typed into a free-text value
+ * (a reason, a name) stays text.
+ */
+export function renderEmailHtml(rendered: RenderedText, locale: Locale, params: Record<string, unknown>): string {
+  const urls = Object.entries(params)
+    .filter(([name, value]) => name.endsWith('Url') && typeof value === 'string' && /^https?:\/\//.test(value))
+    .map(([, value]) => value as string);
+  const paragraphs = rendered.text.split(/\n{2,}/).map((paragraph) => paragraph.split('\n').map((line) => splitOnLinks(line, urls)));
+  return htmlTemplates.render('email', { lang: locale, subject: rendered.subject, paragraphs });
+}
+
 export function renderEmail(content: EmailContent, locale: Locale): RenderedEmail {
-  const render = emailTemplates[content.template][locale] as (params: unknown) => RenderedEmail;
-  return withSignature(locale, render(content.params));
+  const render = emailTemplates[content.template][locale] as (params: unknown) => RenderedText;
+  const rendered = withSignature(locale, render(content.params));
+  return { ...rendered, html: renderEmailHtml(rendered, locale, content.params) };
 }

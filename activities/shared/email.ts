@@ -33,6 +33,7 @@ export function outboxRow(input: QueueEmailInput & { to: { email: string; locale
     template: input.template,
     subject: rendered.subject,
     body_text: rendered.text,
+    body_html: rendered.html,
     lease_until: null,
     send_started_at: null,
     provider_message_id: null,
@@ -92,7 +93,7 @@ export function retryDelayMs(attempts: number, options: Pick<OutboxDeliveryOptio
 }
 
 /** An outbox email as the attempt that claimed it sends it. */
-export type ClaimedEmail = Pick<Selectable<EmailOutboxTable>, 'idempotency_key' | 'template' | 'recipient' | 'subject' | 'body_text' | 'attempts'> & { message_id: string };
+export type ClaimedEmail = Pick<Selectable<EmailOutboxTable>, 'idempotency_key' | 'template' | 'recipient' | 'subject' | 'body_text' | 'body_html' | 'attempts'> & { message_id: string };
 
 /** What became of one send: SMTP accepted it, or the SMTP send itself failed. */
 type SendOutcome =
@@ -181,6 +182,8 @@ export function createEmailOutbox({ db, mailer, clock, options = DEFAULT_OUTBOX_
         to: email.recipient,
         subject: email.subject,
         text: email.body_text,
+        // Rows queued before emails had an HTML part go out as text only.
+        ...(email.body_html ? { html: email.body_html } : {}),
         messageId: email.message_id,
         headers: { 'X-Fieldops-Idempotency-Key': email.idempotency_key },
       });
@@ -232,7 +235,7 @@ export function createEmailOutbox({ db, mailer, clock, options = DEFAULT_OUTBOX_
           .forUpdate()
           .skipLocked(),
       )
-      .returning(['idempotency_key', 'template', 'recipient', 'subject', 'body_text', 'attempts', messageIdSql.as('message_id')])
+      .returning(['idempotency_key', 'template', 'recipient', 'subject', 'body_text', 'body_html', 'attempts', messageIdSql.as('message_id')])
       .execute();
     round.claimed = claimed.length;
 
