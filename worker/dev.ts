@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createUserWithToken } from '../api/auth';
 import { closeServer, onShutdownSignal, startApiServer } from '../api/server';
 import { logProcessConsistency } from '../api/shared/process-consistency';
+import { startMissingProcessesPeriodically } from '../api/shared/process-starts';
 import { loadConfig } from '../activities/shared/config';
 import { createLogger } from '../activities/shared/logger';
 import { installTemporalRuntime } from './logger';
@@ -61,11 +62,18 @@ async function main(): Promise<void> {
   });
 
   logger.info({ temporal: temporal.kind, docs: `${config.publicBaseUrl}/docs`, mail: runtime.mailCaptureDirectory ? `${config.publicBaseUrl}/dev/mail` : 'SMTP' }, 'fieldops is running');
-  void logProcessConsistency(db, client, { taskQueue: config.temporal.taskQueue }, logger);
+  // Cases committed without a workflow (a crash or a refused start between the two) get theirs first,
+  // then the orphan check reports what is still out of step.
+  const processStarts = startMissingProcessesPeriodically(db, client, {
+    taskQueue: config.temporal.taskQueue,
+    logger,
+    afterFirstRound: () => logProcessConsistency(db, client, { taskQueue: config.temporal.taskQueue }, logger),
+  });
 
   onShutdownSignal(async () => {
     stopping = true;
     await closeServer(server);
+    await processStarts.stop();
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun;
     await connection.close();

@@ -1,11 +1,13 @@
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { appendAuditEvent } from '../../activities/shared/audit';
 import { shanghaiDate } from '../../workflows/rules/time';
 import type { Db } from '../../db';
 import { insertCase, nextCaseNumber } from '../../db/repositories/cases';
 import { type ActorStamp } from '../../workflows/shared/definitions';
-import { SPARE_PART_OPEN_STATUSES, sparePartWorkflowId } from '../../workflows/spare-part/definitions';
+import { SPARE_PART_OPEN_STATUSES, sparePartWorkflowId, type SparePartLoanInput } from '../../workflows/spare-part/definitions';
 import { ApiError } from '../errors';
+import { startCaseWorkflow, type CaseProcess } from '../shared/case-processes';
 import { requiredText } from '../shared/schemas';
 import { loadLoan, type LoanDto } from './read-model';
 import type { SparePartDependencies } from './steps';
@@ -60,17 +62,46 @@ async function checkEligibility(db: Db, body: z.output<typeof applicationSchema>
   return { customer, deviceId: device.id, relatedCaseId };
 }
 
+/** How a spare-part case starts its workflow: from registration and from the recovery at worker start-up. */
+export const sparePartProcess: CaseProcess<SparePartLoanInput> = {
+  kind: 'spare_part',
+  workflowType: 'sparePartLoanWorkflow',
+  startStatuses: ['pending_approval'],
+  async loadInput(db, caseRow) {
+    const loan = await db
+      .selectFrom('spare_part_loans as l')
+      .innerJoin('devices as d', 'd.id', 'l.failed_device_id')
+      .select(['l.loan_number', 'd.serial'])
+      .where('l.case_id', '=', caseRow.id)
+      .executeTakeFirst();
+    return loan && { caseId: caseRow.id, loanNumber: loan.loan_number, failedSerial: loan.serial };
+  },
+};
+
 /**
- * Registers the case and loan rows and starts the workflow in one transaction: a failed start leaves
- * nothing behind, and a commit that fails after the start terminates the workflow again.
+ * Registers the application, then starts its workflow. The number comes from a sequence (never
+ * handed out twice, see nextCaseNumber); the case, loan and audit rows commit together; only then
+ * does the workflow start, under the loan's deterministic id, idempotently. So a crash or a failed
+ * start between the commit and the start leaves a committed case whose workflow does not exist yet:
+ * it blocks no other application (the next one has a new number), and the worker starts it at its
+ * start-up and every few minutes (startMissingProcesses in api/shared/process-starts.ts).
+ *
+ * When Temporal does not accept the start, the answer is still 201 with the loan, status
+ * pending_approval: the application is recorded under its number, which is what the applicant needs
+ * to know (a 503 would invite a retry, refused as loan_already_open). Steps on it answer 409
+ * process_not_running until the worker has started its process.
  */
-export async function applyForSparePart(deps: SparePartDependencies, body: z.output<typeof applicationSchema>, applicant: ActorStamp): Promise<LoanDto> {
+export async function applyForSparePart(
+  deps: SparePartDependencies & { logger?: Pick<Logger, 'warn'> },
+  body: z.output<typeof applicationSchema>,
+  applicant: ActorStamp,
+): Promise<LoanDto> {
   const { deviceId, relatedCaseId } = await checkEligibility(deps.db, body);
   const appliedAt = new Date(applicant.at);
-  let started: { terminate(reason: string): Promise<unknown> } | undefined;
-  const register = deps.db.transaction().execute(async (trx) => {
-    const number = await nextCaseNumber(trx, 'SP', Number(shanghaiDate(appliedAt.getTime()).slice(0, 4)));
-    const workflowId = sparePartWorkflowId(number);
+  // Outside the transaction: a failed registration leaves a gap in the numbering, never a number to reuse.
+  const number = await nextCaseNumber(deps.db, 'SP', Number(shanghaiDate(appliedAt.getTime()).slice(0, 4)));
+  const workflowId = sparePartWorkflowId(number);
+  const caseId = await deps.db.transaction().execute(async (trx) => {
     const caseId = await insertCase(trx, { kind: 'spare_part', number, status: 'pending_approval', customerId: body.customerId, deviceId, workflowId, at: appliedAt });
     await trx
       .insertInto('spare_part_loans')
@@ -99,20 +130,13 @@ export async function applyForSparePart(deps: SparePartDependencies, body: z.out
       data: { failedSerial: body.failedSerial, deliveryAddress: body.deliveryAddress },
       idempotencyKey: `${number}/applied`,
     });
-    // One workflow per loan: the id is refused while the loan runs and after it closed; only a run
-    // terminated below, because its rows never committed, leaves the number free for the next application.
-    started = await deps.temporal.workflow.start('sparePartLoanWorkflow', {
-      workflowId,
-      taskQueue: deps.taskQueue,
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      args: [{ caseId, loanNumber: number, failedSerial: body.failedSerial }],
-    });
-    return number;
+    return caseId;
   });
-  const loanNumber = await register.catch(async (error: unknown) => {
-    await started?.terminate('the application was not saved: its transaction failed after the workflow started');
-    throw error;
-  });
-  return loadLoan(deps.db, loanNumber);
+  const input: SparePartLoanInput = { caseId, loanNumber: number, failedSerial: body.failedSerial };
+  try {
+    await startCaseWorkflow(deps.temporal, { taskQueue: deps.taskQueue, workflowType: sparePartProcess.workflowType, workflowId, input });
+  } catch (error) {
+    deps.logger?.warn({ err: error, caseNumber: number, workflowId }, `spare part ${number}: registered, but its workflow did not start; the worker starts it later`);
+  }
+  return loadLoan(deps.db, number);
 }
-
