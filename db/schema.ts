@@ -114,12 +114,6 @@ export interface CasesTable {
   closed_at: Timestamp | null;
 }
 
-export interface CaseNumberCountersTable {
-  prefix: string;
-  year: number;
-  last_value: number;
-}
-
 export interface AuditEventsTable {
   id: Generated<string>;
   case_id: string | null;
@@ -282,7 +276,6 @@ export interface Database {
   devices: DevicesTable;
   users: UsersTable;
   cases: CasesTable;
-  case_number_counters: CaseNumberCountersTable;
   audit_events: AuditEventsTable;
   email_outbox: EmailOutboxTable;
   invoice_lines: InvoiceLinesTable;
