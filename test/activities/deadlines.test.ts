@@ -5,6 +5,7 @@ import { createDeadlineActivities } from '../../activities/shared/deadlines';
 import type { Db } from '../../db';
 import { createCalendarProvider, findCalendarYear, replaceCalendarYear } from '../../db/repositories/calendar';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { eventually } from '../support/probes';
 import { createTestEnv } from '../support/temporal';
 import { finishSignal, promiseDeadline } from './workflows/promise-deadline';
 
@@ -82,11 +83,11 @@ describe('computeDeadline activity and the cached calendar', () => {
       const stopFirst = await startWorker();
       const handle = await env.client.workflow.start(promiseDeadline, { taskQueue, workflowId: `promise-${taskQueue}`, args: ['2026-09-24', 15] });
       // Wait until the activity's result is in the history.
-      for (let attempt = 0; attempt < 200; attempt++) {
-        const history = await handle.fetchHistory();
-        if (history.events?.some((event) => event.activityTaskCompletedEventAttributes)) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await eventually(
+        async () => (await handle.fetchHistory()).events?.some((event) => event.activityTaskCompletedEventAttributes) ?? false,
+        (completed) => completed,
+        10_000,
+      );
       await stopFirst();
 
       await addHolidayOn12October(workflowDatabase.db, new Date());

@@ -3,6 +3,7 @@ import type { Clock } from '../../activities/shared/clock';
 import { createEmailActivities, createEmailOutbox, retryDelayMs, type OutboxDeliveryOptions } from '../../activities/shared/email';
 import { createMailer, type Mailer } from '../../activities/shared/mailer';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { createContact, createCustomer } from '../support/fixtures';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp';
 
 /** A clock the test moves by hand, so that backoff and leases need no waiting. */
@@ -25,21 +26,9 @@ describe('email outbox: queued in the transaction of the change, delivered once 
     [database, smtp] = await Promise.all([createTestDatabase(), startTestSmtpServer()]);
     mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'fieldops <noreply@fieldops.test>', dataDir: 'var' });
     ({ queueEmail } = createEmailActivities({ db: database.db }));
-    const customer = await database.db
-      .insertInto('customers')
-      .values({ code: 'C1', name: 'Acme', customer_class: 'A', sla_class: '7x24', billing_day: 5, spare_part_first: true, downgraded_at: null })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const contacts = await database.db
-      .insertInto('contacts')
-      .values([
-        { customer_id: customer.id, name: 'Alice', email: 'alice@acme.test', locale: 'en', phone: null },
-        { customer_id: customer.id, name: '王芳', email: 'wang@acme.test', locale: 'zh-CN', phone: null },
-      ])
-      .returning('id')
-      .execute();
-    englishContactId = contacts[0]!.id;
-    chineseContactId = contacts[1]!.id;
+    const customer = await createCustomer(database.db, { code: 'C1', name: 'Acme', customer_class: 'A', sla_class: '7x24', billing_day: 5 });
+    englishContactId = (await createContact(database.db, customer.id, { name: 'Alice', email: 'alice@acme.test', locale: 'en' })).id;
+    chineseContactId = (await createContact(database.db, customer.id, { name: '王芳', email: 'wang@acme.test', locale: 'zh-CN' })).id;
   });
 
   afterAll(async () => {

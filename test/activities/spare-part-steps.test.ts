@@ -9,6 +9,7 @@ import { BUSINESS_RULE_VIOLATION } from '../../workflows/shared/definitions';
 import { type SparePartStatus } from '../../workflows/spare-part/definitions';
 import { testSignedLinks } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { createContact, createCustomer, createDevice, createProduct } from '../support/fixtures';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp';
 
 // The spare-part steps called directly, as a retried or concurrent activity attempt would call them.
@@ -23,11 +24,7 @@ describe('spare-part steps: one transaction each, safe to retry, serialized per 
     [database, smtp] = await Promise.all([createTestDatabase(), startTestSmtpServer()]);
     mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'fieldops <noreply@fieldops.test>', dataDir: 'var' });
     activities = createActivities({ db: database.db, mailer, clock: systemClock, links: testSignedLinks(), calendar: createCalendarProvider(database.db), logger: pino({ level: 'silent' }) });
-    ({ id: productId } = await database.db
-      .insertInto('products')
-      .values({ code: 'LC-10G', name: 'Line card', product_line: 'network', list_price_cents: 880_000 })
-      .returning('id')
-      .executeTakeFirstOrThrow());
+    ({ id: productId } = await createProduct(database.db, { code: 'LC-10G', name: 'Line card', list_price_cents: 880_000 }));
     await database.db.insertInto('users').values({ name: 'Manager', email: 'manager@fieldops.test', role: 'manager', token_hash: 'x'.repeat(64), disabled_at: null }).execute();
   });
 
@@ -41,26 +38,8 @@ describe('spare-part steps: one transaction each, safe to retry, serialized per 
   });
 
   async function newCustomer(downgraded = false): Promise<{ customerId: string; contactId: string }> {
-    const tag = randomBytes(3).toString('hex');
-    const customer = await database.db
-      .insertInto('customers')
-      .values({
-        code: `C-${tag}`,
-        name: `Customer ${tag}`,
-        customer_class: 'B',
-        sla_class: 'NBD',
-        billing_day: 25,
-        spare_part_first: true,
-        service_downgrade: downgraded ? 'return_for_repair' : 'none',
-        downgraded_at: downgraded ? new Date() : null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const contact = await database.db
-      .insertInto('contacts')
-      .values({ customer_id: customer.id, name: 'Contact', email: `contact-${tag}@customer.test`, locale: 'en', phone: null })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const customer = await createCustomer(database.db, { service_downgrade: downgraded ? 'return_for_repair' : 'none', downgraded_at: downgraded ? new Date() : null });
+    const contact = await createContact(database.db, customer.id);
     return { customerId: customer.id, contactId: contact.id };
   }
 
@@ -69,11 +48,7 @@ describe('spare-part steps: one transaction each, safe to retry, serialized per 
     const tag = randomBytes(4).toString('hex');
     const serial = `F-${tag}`;
     const loanNumber = `SP-2026-${String(parseInt(tag, 16) % 1_000_000).padStart(6, '0')}`;
-    const device = await database.db
-      .insertInto('devices')
-      .values({ serial, product_id: productId, customer_id: owner.customerId, site_id: null, warranty_end: '2027-06-30', first_power_on_at: null })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const device = await createDevice(database.db, { customerId: owner.customerId, productId, serial, warranty_end: '2027-06-30' });
     const at = new Date('2026-09-24T02:00:00Z');
     const kase = await database.db
       .insertInto('cases')

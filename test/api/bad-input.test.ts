@@ -5,6 +5,7 @@ import { errorHandler } from '../../api/errors';
 import type { UserRole } from '../../db/schema';
 import { createTestApp, createUsers } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { bearer } from '../support/probes';
 
 /** Bad input is a 4xx naming what is wrong, never a 500. */
 describe('bad input', () => {
@@ -25,7 +26,7 @@ describe('bad input', () => {
   afterAll(() => database.drop());
 
   function desk() {
-    return { Authorization: `Bearer ${tokens.service_desk}` };
+    return bearer(tokens.service_desk);
   }
 
   function expectFieldRefused(response: request.Response, location: string, field: string) {
@@ -54,7 +55,7 @@ describe('bad input', () => {
     test('a NUL character in a calendar year source', async () => {
       const response = await request(app)
         .put('/admin/calendar/2027')
-        .set({ Authorization: `Bearer ${tokens.admin}` })
+        .set(bearer(tokens.admin))
         .send({ source: 'notice\u0000', version: 'v1', days: [] });
       expectFieldRefused(response, 'body', 'source');
     });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineLinkAction } from '../../api/routes/links';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { createTestApp, createUsers, testSignedLinks } from '../support/app';
+import { bearer } from '../support/probes';
 import type { UserRole } from '../../db/schema';
 
 describe('API error model', () => {
@@ -17,7 +18,7 @@ describe('API error model', () => {
   });
   afterAll(() => database.drop());
 
-  const desk = () => ({ Authorization: `Bearer ${tokens.service_desk}` });
+  const desk = () => bearer(tokens.service_desk);
 
   test('malformed JSON is a 400 malformed_json error, not a 500', async () => {
     const response = await request(app).post('/customers').set(desk()).set('Content-Type', 'application/json').send('{"code": ');
@@ -140,19 +141,19 @@ describe('API authentication and roles', () => {
   });
 
   test('the wrong role is a 403 naming the roles needed', async () => {
-    const response = await request(app).post('/users').set('Authorization', `Bearer ${tokens.engineer}`).send({ name: 'X', email: 'x@x.test', role: 'admin' });
+    const response = await request(app).post('/users').set(bearer(tokens.engineer)).send({ name: 'X', email: 'x@x.test', role: 'admin' });
     expect(response.status).toBe(403);
     expect(response.body.error).toMatchObject({ code: 'forbidden', details: { requiredRoles: ['admin'], role: 'engineer' } });
   });
 
   test('an admin creates a user whose token is shown once, stored only hashed, and works', async () => {
-    const created = await request(app).post('/users').set('Authorization', `Bearer ${tokens.admin}`).send({ name: 'Desk', email: 'desk@x.test', role: 'service_desk' });
+    const created = await request(app).post('/users').set(bearer(tokens.admin)).send({ name: 'Desk', email: 'desk@x.test', role: 'service_desk' });
     expect(created.status).toBe(201);
     expect(created.body.token).toMatch(/^fo_/);
     const stored = await database.db.selectFrom('users').selectAll().where('email', '=', 'desk@x.test').executeTakeFirstOrThrow();
     expect(stored.token_hash).not.toContain(created.body.token);
-    expect((await request(app).get(`/users/${stored.id}`).set('Authorization', `Bearer ${tokens.admin}`)).body).not.toHaveProperty('token');
-    expect((await request(app).get('/customers').set('Authorization', `Bearer ${created.body.token}`)).status).toBe(200);
+    expect((await request(app).get(`/users/${stored.id}`).set(bearer(tokens.admin))).body).not.toHaveProperty('token');
+    expect((await request(app).get('/customers').set(bearer(created.body.token))).status).toBe(200);
   });
 });
 

@@ -6,6 +6,7 @@ import { purgeExpiredIdempotencyKeys } from '../../db/repositories/idempotency-k
 import type { UserRole } from '../../db/schema';
 import { createTestApp, createUsers, testSignedLinks } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { bearer } from '../support/probes';
 
 /** A promise and the function that settles it: lets a test hold a request in flight. */
 function gate() {
@@ -68,7 +69,7 @@ describe('Idempotency-Key on POST', () => {
   });
   afterAll(() => database.drop());
 
-  const desk = () => ({ Authorization: `Bearer ${tokens.service_desk}` });
+  const desk = () => bearer(tokens.service_desk);
   const customer = (code: string) => ({ code, name: `Customer ${code}`, customerClass: 'B', slaClass: 'NBD', billingDay: 5 });
   const countCustomers = async () => Number((await database.db.selectFrom('customers').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
 
@@ -106,7 +107,7 @@ describe('Idempotency-Key on POST', () => {
 
   test('keys belong to their caller: another user with the same key makes their own request', async () => {
     const first = await request(app).post('/customers').set(desk()).set('Idempotency-Key', 'shared-key').send(customer('DESK1'));
-    const manager = await request(app).post('/customers').set({ Authorization: `Bearer ${tokens.manager}` }).set('Idempotency-Key', 'shared-key').send(customer('MGR1'));
+    const manager = await request(app).post('/customers').set(bearer(tokens.manager)).set('Idempotency-Key', 'shared-key').send(customer('MGR1'));
     expect(first.status).toBe(201);
     expect(manager.status).toBe(201);
     expect(manager.headers['idempotent-replayed']).toBeUndefined();

@@ -1,21 +1,18 @@
 import request from 'supertest';
 import { checkProcessConsistency } from '../../api/shared/process-consistency';
+import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import { bearer } from '../support/probes';
+import { applyForSparePart } from '../support/spare-part';
 
 describe('orphan check: cases and workflows out of step (GET /admin/consistency, process_not_running)', () => {
   let h: ProcessHarness;
-  let customerId: string;
-  let contactId: string;
-  const as = (role: 'admin' | 'manager' | 'service_desk') => ({ Authorization: `Bearer ${h.tokens[role]}` });
+  let company: ServiceCompany<never>;
+  const as = (role: 'admin' | 'manager' | 'service_desk') => bearer(h.tokens[role]);
 
   async function applyForLoan(serial: string): Promise<string> {
-    const db = h.database.db;
-    const product = await db.selectFrom('products').select('id').executeTakeFirstOrThrow();
-    await db.insertInto('devices').values({ serial, product_id: product.id, customer_id: customerId, site_id: null, warranty_end: '2027-03-31', first_power_on_at: null }).execute();
-    const applied = await request(h.app)
-      .post('/spare-parts')
-      .set(as('service_desk'))
-      .send({ customerId, contactId, failedSerial: serial, faultDescription: 'board dead', deliveryAddress: '1 Bund, Shanghai' });
+    await company.addDevice(serial);
+    const applied = await applyForSparePart(h, company, serial, { faultDescription: 'board dead', deliveryAddress: '1 Bund, Shanghai' });
     expect(applied.status).toBe(201);
     return applied.body.loanNumber as string;
   }
@@ -26,16 +23,12 @@ describe('orphan check: cases and workflows out of step (GET /admin/consistency,
   beforeAll(async () => {
     h = await startProcessHarness();
     await h.startWorker();
-    const db = h.database.db;
-    customerId = (
-      await db
-        .insertInto('customers')
-        .values({ code: 'CU-SH', name: 'China Unicom Shanghai', customer_class: 'A', sla_class: '7x24', billing_day: 25, spare_part_first: true, downgraded_at: null })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
-    contactId = (await db.insertInto('contacts').values({ customer_id: customerId, name: 'Wang Fang', email: 'wangfang@cu.test', locale: 'en', phone: null }).returning('id').executeTakeFirstOrThrow()).id;
-    await db.insertInto('products').values({ code: 'OSN-8800', name: 'OTN board', product_line: 'network', list_price_cents: 800_000 }).execute();
+    company = await seedServiceCompany(h.database.db, {
+      customer: { code: 'CU-SH', name: 'China Unicom Shanghai' },
+      contact: { name: 'Wang Fang', email: 'wangfang@cu.test' },
+      product: { code: 'OSN-8800', name: 'OTN board', list_price_cents: 800_000 },
+      roles: [], // the harness has made the users already
+    });
   }, 120_000);
 
   afterAll(async () => {

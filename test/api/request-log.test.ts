@@ -6,6 +6,7 @@ import { redactCredentials } from '../../api/shared/request-log';
 import { ConfigError, loadConfig } from '../../activities/shared/config';
 import { createTestApp, createUsers, testSignedLinks } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { bearer } from '../support/probes';
 
 interface LogEntry {
   level: number;
@@ -46,7 +47,7 @@ describe('request log lines', () => {
   afterAll(() => database.drop());
 
   test('a 2xx and a 4xx are one info line each: method, route pattern, status, ms, request id, user id', async () => {
-    await request(app).get('/customers/00000000-0000-4000-8000-000000000000').set('Authorization', `Bearer ${deskToken}`).set('X-Request-Id', 'req-404');
+    await request(app).get('/customers/00000000-0000-4000-8000-000000000000').set(bearer(deskToken)).set('X-Request-Id', 'req-404');
     expect(lastRequestLine()).toMatchObject({
       level: INFO,
       reqId: 'req-404',

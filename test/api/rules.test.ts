@@ -3,6 +3,7 @@ import { createCalendarProvider } from '../../db/repositories/calendar';
 import type { UserRole } from '../../db/schema';
 import { createTestApp, createUsers } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { bearer } from '../support/probes';
 import { OFFICIAL_2026 } from '../rules/official-schedules';
 
 describe('business calendar and rule endpoints', () => {
@@ -17,7 +18,7 @@ describe('business calendar and rule endpoints', () => {
   });
   afterAll(() => database.drop());
 
-  const as = (role: UserRole) => ({ Authorization: `Bearer ${tokens[role]}` });
+  const as = (role: UserRole) => bearer(tokens[role]);
 
   describe('the seeded calendar', () => {
     test('holds 2011-2026 from chinese-workday with its version', async () => {

@@ -1,6 +1,8 @@
 import pino from 'pino';
 import request from 'supertest';
+import { seedServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import { bearer, eventually, mailsAbout } from '../support/probes';
 
 interface LogEntry {
   level: number;
@@ -26,21 +28,11 @@ describe('logs of a loan applied for and confirmed through customer links', () =
   let h: ProcessHarness;
   let worker: { stop(): Promise<void> };
   let contactId: string;
-  const as = (role: 'manager' | 'service_desk') => ({ Authorization: `Bearer ${h.tokens[role]}` });
-
-  async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-    const started = Date.now();
-    for (;;) {
-      const value = await probe();
-      if (accept(value)) return value;
-      if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const as = (role: 'manager' | 'service_desk') => bearer(h.tokens[role]);
 
   /** The token of the one link in the newest mail whose subject contains `subjectPart`. */
   async function linkTokenFromMail(subjectPart: string): Promise<string> {
-    const mails = await eventually(() => h.smtp.received.filter((mail) => mail.subject.includes(subjectPart)), (found) => found.length > 0);
+    const mails = await eventually(() => mailsAbout(h.smtp, subjectPart), (found) => found.length > 0);
     const token = /\/links\/([\w.-]+)/.exec(mails[mails.length - 1]!.text)?.[1];
     if (!token) throw new Error(`no link in the mail "${subjectPart}"`);
     return token;
@@ -49,15 +41,14 @@ describe('logs of a loan applied for and confirmed through customer links', () =
   beforeAll(async () => {
     h = await startProcessHarness({ logger: log.logger });
     worker = await h.startWorker();
-    const db = h.database.db;
-    const customer = await db
-      .insertInto('customers')
-      .values({ code: 'LOG', name: 'Log Telecom', customer_class: 'B', sla_class: 'NBD', billing_day: 10, spare_part_first: true, downgraded_at: null })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    contactId = (await db.insertInto('contacts').values({ customer_id: customer.id, name: 'Han Mei', email: 'hanmei@log.test', locale: 'en', phone: null }).returning('id').executeTakeFirstOrThrow()).id;
-    const product = await db.insertInto('products').values({ code: 'LPU', name: 'Line card', product_line: 'network', list_price_cents: 100_000 }).returning('id').executeTakeFirstOrThrow();
-    await db.insertInto('devices').values({ serial: 'SN-LOG', product_id: product.id, customer_id: customer.id, site_id: null, warranty_end: null, first_power_on_at: null }).execute();
+    const company = await seedServiceCompany(h.database.db, {
+      customer: { code: 'LOG', name: 'Log Telecom', customer_class: 'B', sla_class: 'NBD', billing_day: 10 },
+      contact: { name: 'Han Mei', email: 'hanmei@log.test' },
+      product: { code: 'LPU', name: 'Line card', list_price_cents: 100_000 },
+      roles: [], // the harness has made the users already
+    });
+    contactId = company.contactId;
+    await company.addDevice('SN-LOG', { warranty_end: null });
   }, 120_000);
 
   afterAll(async () => {

@@ -1,6 +1,9 @@
 import request from 'supertest';
 import { sparePartWorkflowId } from '../../workflows/spare-part/definitions';
+import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import { bearer, eventually, mailsTo, pause } from '../support/probes';
+import { applyForSparePart } from '../support/spare-part';
 import { canChooseStartTime } from '../support/temporal';
 
 // The virtual clock starts on the due day of a loan received 2026-09-24 (due 2026-10-22), at 07:30
@@ -12,36 +15,17 @@ const PAST_A_WORKFLOW_TASK_HEARTBEAT_MS = 9_000;
 describe('spare part first under failures: SMTP outage, concurrent updates, a return clock that started late', () => {
   let h: ProcessHarness;
   let worker: { stop(): Promise<void> };
-  let customerId: string;
+  let company: ServiceCompany<never>;
   let contactId: string;
-  const as = (role: 'manager' | 'service_desk') => ({ Authorization: `Bearer ${h.tokens[role]}` });
-
-  async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-    const started = Date.now();
-    for (;;) {
-      const value = await probe();
-      if (accept(value)) return value;
-      if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const mailsTo = (email: string, subjectPart: string) => h.smtp.received.filter((mail) => mail.to.includes(email) && mail.subject.includes(subjectPart));
+  const as = (role: 'manager' | 'service_desk') => bearer(h.tokens[role]);
 
   /** A loan of a new device, applied for, with its acknowledgement delivered. */
   async function newLoan(serial: string): Promise<string> {
-    const product = await h.database.db.selectFrom('products').select('id').executeTakeFirstOrThrow();
-    await h.database.db
-      .insertInto('devices')
-      .values({ serial, product_id: product.id, customer_id: customerId, site_id: null, warranty_end: '2027-03-31', first_power_on_at: null })
-      .execute();
-    const applied = await request(h.app)
-      .post('/spare-parts')
-      .set(as('service_desk'))
-      .send({ customerId, contactId, failedSerial: serial, faultDescription: 'line card dead', deliveryAddress: '88 Century Ave, Shanghai' });
+    await company.addDevice(serial);
+    const applied = await applyForSparePart(h, company, serial);
     expect(applied.status).toBe(201);
     const number: string = applied.body.loanNumber;
-    await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Spare-part`), (mails) => mails.length === 1);
+    await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Spare-part`), (mails) => mails.length === 1);
     return number;
   }
 
@@ -76,18 +60,9 @@ describe('spare part first under failures: SMTP outage, concurrent updates, a re
   beforeAll(async () => {
     h = await startProcessHarness(canChooseStartTime ? { startTime: START_TIME } : {});
     worker = await h.startWorker();
-    const db = h.database.db;
-    customerId = (
-      await db
-        .insertInto('customers')
-        .values({ code: 'CMCC-SH', name: 'Shanghai Mobile', customer_class: 'A', sla_class: '7x24', billing_day: 25, spare_part_first: true, downgraded_at: null })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
-    contactId = (
-      await db.insertInto('contacts').values({ customer_id: customerId, name: 'Li Lei', email: 'lilei@cmcc.test', locale: 'en', phone: null }).returning('id').executeTakeFirstOrThrow()
-    ).id;
-    await db.insertInto('products').values({ code: 'NE40E-LPU', name: 'Line processing unit', product_line: 'network', list_price_cents: 1_250_000 }).execute();
+    // The harness has made the users already.
+    company = await seedServiceCompany(h.database.db, { roles: [] });
+    contactId = company.contactId;
   }, 120_000);
 
   afterAll(async () => {
@@ -123,14 +98,14 @@ describe('spare part first under failures: SMTP outage, concurrent updates, a re
         { idempotency_key: `spare-part/${number}/return-deadline`, status: 'failed' },
         { idempotency_key: `spare-part/${number}/shipped`, status: 'failed' },
       ]);
-      expect(mailsTo('lilei@cmcc.test', `[${number}]`)).toHaveLength(1);
+      expect(mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}]`)).toHaveLength(1);
     } finally {
       h.smtp.setDown(false);
     }
 
-    await eventually(() => mailsTo('lilei@cmcc.test', `[${number}]`), (mails) => mails.length === 3);
+    await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}]`), (mails) => mails.length === 3);
     await pause(1_500); // past the relay's longest backoff: nothing more comes
-    const mails = mailsTo('lilei@cmcc.test', `[${number}]`);
+    const mails = mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}]`);
     expect(mails.map((mail) => mail.subject)).toEqual(
       expect.arrayContaining([expect.stringContaining(`[${number}] Your replacement part has shipped`), expect.stringContaining(`[${number}] Return the failed part by`)]),
     );
@@ -142,7 +117,7 @@ describe('spare part first under failures: SMTP outage, concurrent updates, a re
 
   test('SMTP down when the desk emails an application link: 201, the link exists, and the email is delivered once SMTP is back', async () => {
     const subject = 'Your spare-part-first application link';
-    const before = mailsTo('lilei@cmcc.test', subject).length;
+    const before = mailsTo(h.smtp, 'lilei@cmcc.test', subject).length;
     h.smtp.setDown(true);
     try {
       const issued = await timed(() => request(h.app).post('/spare-parts/application-links').set(as('service_desk')).send({ contactId }));
@@ -151,14 +126,14 @@ describe('spare part first under failures: SMTP outage, concurrent updates, a re
       const queued = await h.database.db.selectFrom('email_outbox').select(['status']).where('idempotency_key', 'like', 'spare-part/application-link/%').execute();
       expect(queued).toHaveLength(1);
       await pause(1_000);
-      expect(mailsTo('lilei@cmcc.test', subject)).toHaveLength(before);
+      expect(mailsTo(h.smtp, 'lilei@cmcc.test', subject)).toHaveLength(before);
     } finally {
       h.smtp.setDown(false);
     }
-    const [mail] = (await eventually(() => mailsTo('lilei@cmcc.test', subject), (mails) => mails.length === before + 1)).slice(before);
+    const [mail] = (await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', subject), (mails) => mails.length === before + 1)).slice(before);
     expect(mail!.text).toMatch(/http:\/\/fieldops\.test\/links\/\S+/);
     await pause(1_500);
-    expect(mailsTo('lilei@cmcc.test', subject)).toHaveLength(before + 1);
+    expect(mailsTo(h.smtp, 'lilei@cmcc.test', subject)).toHaveLength(before + 1);
   });
 
   test('updates to one loan are applied one at a time in order: approve and reject sent together, one wins and the other gets the 409 of the new state; a shipment sent while the approval is applied waits for it and succeeds', async () => {
@@ -206,7 +181,7 @@ describe('spare part first under failures: SMTP outage, concurrent updates, a re
       expect(received.status).toBe(200);
       expect(received.body.returnDeadline).toMatchObject({ dueDate: '2026-10-22', reminderDates: ['2026-10-15', '2026-10-21', '2026-10-22'] });
 
-      const staleReminders = () => mailsTo('lilei@cmcc.test', `[${number}] Reminder`).map((mail) => mail.subject);
+      const staleReminders = () => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Reminder`).map((mail) => mail.subject);
       await pause(1_500); // time for the relay to deliver anything the workflow queued
       expect(staleReminders()).toEqual([]);
       // The worker is replaced before the last-day reminder (its successor replays the skips from the history).
@@ -219,7 +194,7 @@ describe('spare part first under failures: SMTP outage, concurrent updates, a re
       const now = await h.env.currentTimeMs();
       await h.env.sleep(Date.parse('2026-10-22T01:00:01Z') - now);
       // Generous: after a worker change the timer's task may first wait out the old worker's sticky queue, slow on a loaded machine.
-      await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Today is the last day`), (mails) => mails.length === 1, 45_000);
+      await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Today is the last day`), (mails) => mails.length === 1, 45_000);
       await pause(1_000);
       expect(staleReminders()).toEqual([]);
 

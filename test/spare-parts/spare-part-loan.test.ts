@@ -4,7 +4,10 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import request from 'supertest';
 import { sparePartWorkflowId, type SparePartLoanState } from '../../workflows/spare-part/definitions';
+import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import { bearer, eventually, linkPathIn, mailsTo, sleepUntil } from '../support/probes';
+import { applyForSparePart } from '../support/spare-part';
 import { canChooseStartTime } from '../support/temporal';
 
 // The happy path is pinned to the real 2026 calendar: the virtual clock starts the day before the receipt.
@@ -17,24 +20,13 @@ const LIST_PRICE_CENTS = 1_250_000;
 describe('spare part first, end to end (real worker, test server with time skipping, PostgreSQL, SMTP)', () => {
   let h: ProcessHarness;
   let worker: { stop(): Promise<void> };
+  let company: ServiceCompany<never>;
   let customerId: string;
   let contactId: string;
-  const as = (role: 'manager' | 'service_desk' | 'billing' | 'engineer') => ({ Authorization: `Bearer ${h.tokens[role]}` });
+  const as = (role: 'manager' | 'service_desk' | 'billing' | 'engineer') => bearer(h.tokens[role]);
+  const addDevice = (serial: string) => company.addDevice(serial);
 
-  async function addDevice(serial: string): Promise<void> {
-    const product = await h.database.db.selectFrom('products').select('id').executeTakeFirstOrThrow();
-    await h.database.db
-      .insertInto('devices')
-      .values({ serial, product_id: product.id, customer_id: customerId, site_id: null, warranty_end: '2027-03-31', first_power_on_at: null })
-      .execute();
-  }
-
-  async function apply(serial: string) {
-    return request(h.app)
-      .post('/spare-parts')
-      .set(as('service_desk'))
-      .send({ customerId, contactId, failedSerial: serial, faultDescription: 'line card dead, service degraded', deliveryAddress: '88 Century Ave, Shanghai' });
-  }
+  const apply = (serial: string) => applyForSparePart(h, company, serial, { faultDescription: 'line card dead, service degraded' });
 
   /** Applies, approves, ships and records receipt at `receivedAt`; returns the loan number. */
   async function loanAwaitingReturn(serial: string, receivedAt: string): Promise<string> {
@@ -51,41 +43,15 @@ describe('spare part first, end to end (real worker, test server with time skipp
     return number;
   }
 
-  const mailsTo = (email: string, subjectPart: string) => h.smtp.received.filter((mail) => mail.to.includes(email) && mail.subject.includes(subjectPart));
-
-  async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-    const started = Date.now();
-    for (;;) {
-      const value = await probe();
-      if (accept(value)) return value;
-      if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  async function sleepUntil(isoInstant: string): Promise<void> {
-    const now = await h.env.currentTimeMs();
-    const target = Date.parse(isoInstant);
-    if (target > now) await h.env.sleep(target - now);
-  }
-
   const invoiceLines = () => h.database.db.selectFrom('invoice_lines').selectAll().where('customer_id', '=', customerId).orderBy('created_at').execute();
   const customerRow = () => h.database.db.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirstOrThrow();
 
   beforeAll(async () => {
     h = await startProcessHarness({ startTime: START_TIME });
     worker = await h.startWorker();
-    const db = h.database.db;
-    const customer = await db
-      .insertInto('customers')
-      .values({ code: 'CMCC-SH', name: 'Shanghai Mobile', customer_class: 'A', sla_class: '7x24', billing_day: 25, spare_part_first: true, downgraded_at: null })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    customerId = customer.id;
-    contactId = (
-      await db.insertInto('contacts').values({ customer_id: customerId, name: 'Li Lei', email: 'lilei@cmcc.test', locale: 'en', phone: null }).returning('id').executeTakeFirstOrThrow()
-    ).id;
-    await db.insertInto('products').values({ code: 'NE40E-LPU', name: 'Line processing unit', product_line: 'network', list_price_cents: LIST_PRICE_CENTS }).execute();
+    // The harness has made the users already.
+    company = await seedServiceCompany(h.database.db, { product: { list_price_cents: LIST_PRICE_CENTS }, roles: [] });
+    ({ customerId, contactId } = company);
   }, 120_000);
 
   afterAll(async () => {
@@ -102,19 +68,19 @@ describe('spare part first, end to end (real worker, test server with time skipp
     });
     expect(loan.returnDeadline.dueAt).toBe('2026-10-22T15:59:59.000Z');
     expect(loan.shipment).toMatchObject({ replacementSerial: 'R-SN-HAPPY', replacementWarrantyEnd: '2027-03-31' });
-    await eventually(() => mailsTo('lilei@cmcc.test', 'Return the failed part by 2026-10-22'), (mails) => mails.length === 1);
+    await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', 'Return the failed part by 2026-10-22'), (mails) => mails.length === 1);
 
-    const reminders = () => mailsTo('lilei@cmcc.test', 'Reminder').concat(mailsTo('lilei@cmcc.test', 'last day'));
-    await sleepUntil('2026-10-15T00:59:00Z');
+    const reminders = () => mailsTo(h.smtp, 'lilei@cmcc.test', 'Reminder').concat(mailsTo(h.smtp, 'lilei@cmcc.test', 'last day'));
+    await sleepUntil(h.env, '2026-10-15T00:59:00Z');
     expect(reminders()).toHaveLength(0);
-    await sleepUntil('2026-10-15T01:00:01Z');
+    await sleepUntil(h.env, '2026-10-15T01:00:01Z');
     await eventually(reminders, (mails) => mails.length === 1);
     expect(reminders()[0]!.subject).toContain('due in 5 working days');
 
-    await sleepUntil('2026-10-21T01:00:01Z');
+    await sleepUntil(h.env, '2026-10-21T01:00:01Z');
     await eventually(reminders, (mails) => mails.length === 2);
     expect(reminders()[1]!.subject).toContain('due in 1 working day');
-    await sleepUntil('2026-10-22T01:00:01Z');
+    await sleepUntil(h.env, '2026-10-22T01:00:01Z');
     await eventually(reminders, (mails) => mails.length === 3);
     expect(reminders()[2]!.subject).toContain('Today is the last day');
     await eventually(async () => (await request(h.app).get(`/spare-parts/${number}`).set(as('engineer'))).body.remindersSent, (sent) => sent.length === 3);
@@ -161,7 +127,7 @@ describe('spare part first, end to end (real worker, test server with time skipp
     const rejected = await request(h.app).post(`/spare-parts/${number}/reject`).set(as('manager')).send({ reason: 'spare pool empty for this model' });
     expect(rejected.status).toBe(200);
     expect(rejected.body).toMatchObject({ status: 'rejected', decision: { comment: 'spare pool empty for this model' } });
-    await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Spare-part-first application not approved`), (mails) => mails.length === 1);
+    await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Spare-part-first application not approved`), (mails) => mails.length === 1);
     expect((await h.env.client.workflow.getHandle(sparePartWorkflowId(number)).result()).status).toBe('rejected');
     const approve = await request(h.app).post(`/spare-parts/${number}/approve`).set(as('manager')).send({});
     expect(approve.status).toBe(409);
@@ -219,10 +185,10 @@ describe('spare part first, end to end (real worker, test server with time skipp
     worker = await h.startWorker();
     // Step to each timer: time skipping does not wait for the activities a timer starts.
     for (const [index, date] of (loan.returnDeadline.reminderDates as string[]).entries()) {
-      await sleepUntil(`${date}T09:00:01+08:00`);
-      await eventually(() => mailsTo('lilei@cmcc.test', `[${number}]`).filter((mail) => /Reminder|last day/.test(mail.subject)), (mails) => mails.length === index + 1);
+      await sleepUntil(h.env, `${date}T09:00:01+08:00`);
+      await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}]`).filter((mail) => /Reminder|last day/.test(mail.subject)), (mails) => mails.length === index + 1);
     }
-    await sleepUntil(new Date(Date.parse(dueAt) + 1_000).toISOString());
+    await sleepUntil(h.env, new Date(Date.parse(dueAt) + 1_000).toISOString());
     const overdue = await eventually(
       async () => (await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body,
       (body) => body.status === 'overdue',
@@ -233,8 +199,8 @@ describe('spare part first, end to end (real worker, test server with time skipp
     const expectedCycle = cycleMonth > 12 ? `${dueYear + 1}-01` : `${dueYear}-${String(cycleMonth).padStart(2, '0')}`;
     expect(overdue.invoiceLines).toEqual([expect.objectContaining({ amountCents: LIST_PRICE_CENTS, billingCycle: expectedCycle, sourceRef: `spare-part/${number}/overdue` })]);
     expect((await customerRow()).service_downgrade).toBe('return_for_repair');
-    await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Failed part overdue`), (mails) => mails.length === 1);
-    await eventually(() => mailsTo('manager@fieldops.test', `[${number}]`), (mails) => mails.length === 1);
+    await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Failed part overdue`), (mails) => mails.length === 1);
+    await eventually(() => mailsTo(h.smtp, 'manager@fieldops.test', `[${number}]`), (mails) => mails.length === 1);
 
     await addDevice('SN-NEXT');
     const refused = await apply('SN-NEXT');
@@ -253,7 +219,7 @@ describe('spare part first, end to end (real worker, test server with time skipp
     expect((await customerRow()).service_downgrade).toBe('none');
     expect((await apply('SN-NEXT')).status).toBe(201);
     expect((await h.env.client.workflow.getHandle(sparePartWorkflowId(number)).result()).status).toBe('written_off');
-    expect(mailsTo('lilei@cmcc.test', `[${number}] Failed part overdue`)).toHaveLength(1);
+    expect(mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Failed part overdue`)).toHaveLength(1);
   }, 120_000);
 
   test('the customer confirms receipt through the signed link in the shipping email, once', async () => {
@@ -261,8 +227,8 @@ describe('spare part first, end to end (real worker, test server with time skipp
     const number: string = (await apply('SN-LINK')).body.loanNumber;
     await request(h.app).post(`/spare-parts/${number}/approve`).set(as('manager')).send({});
     await request(h.app).post(`/spare-parts/${number}/shipment`).set(as('service_desk')).send({ replacementSerial: 'R-SN-LINK', carrier: 'SF Express', trackingNumber: 'SF1' });
-    const [shipping] = await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Your replacement part has shipped`), (mails) => mails.length === 1);
-    const url = /http:\/\/fieldops\.test(\/links\/\S+)/.exec(shipping!.text)?.[1];
+    const [shipping] = await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Your replacement part has shipped`), (mails) => mails.length === 1);
+    const url = linkPathIn(shipping!);
     expect(url).toBeDefined();
     expect((await request(h.app).get(url!)).body).toMatchObject({ caseNumber: number, action: 'spare-part.confirm-receipt', used: false });
     const confirmed = await request(h.app).post(url!).send({ discrepancy: 'box slightly dented' });
@@ -277,27 +243,27 @@ describe('spare part first, end to end (real worker, test server with time skipp
   test('an SMTP outage during a shipment: the shipment is recorded once and its email arrives once, after the retries', async () => {
     await addDevice('SN-SMTP');
     const number: string = (await apply('SN-SMTP')).body.loanNumber;
-    await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Spare-part`), (mails) => mails.length === 1);
+    await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Spare-part`), (mails) => mails.length === 1);
     await request(h.app).post(`/spare-parts/${number}/approve`).set(as('manager')).send({});
     h.smtp.failNext(2);
     const shipped = await request(h.app).post(`/spare-parts/${number}/shipment`).set(as('service_desk')).send({ replacementSerial: 'R-SN-SMTP', carrier: 'SF Express', trackingNumber: 'SF2' });
     expect(shipped.status).toBe(200);
     expect(shipped.body.status).toBe('shipped');
-    await eventually(() => mailsTo('lilei@cmcc.test', `[${number}] Your replacement part has shipped`), (mails) => mails.length === 1);
+    await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Your replacement part has shipped`), (mails) => mails.length === 1);
     const outbox = await h.database.db.selectFrom('email_outbox').select(['status', 'attempts']).where('idempotency_key', '=', `spare-part/${number}/shipped`).execute();
     expect(outbox).toEqual([{ status: 'sent', attempts: 3 }]);
     const loan = (await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body;
     expect(loan.timeline.filter((event: { action: string }) => event.action === 'spare_part.shipped')).toHaveLength(1);
     expect(await h.database.db.selectFrom('devices').select('serial').where('serial', '=', 'R-SN-SMTP').execute()).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(mailsTo('lilei@cmcc.test', `[${number}] Your replacement part has shipped`)).toHaveLength(1);
+    expect(mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Your replacement part has shipped`)).toHaveLength(1);
   });
   test('a customer contact applies through the single-use link the service desk emails', async () => {
     await addDevice('SN-SELF');
     const issued = await request(h.app).post('/spare-parts/application-links').set(as('service_desk')).send({ contactId });
     expect(issued.status).toBe(201);
-    const [mail] = await eventually(() => mailsTo('lilei@cmcc.test', 'Your spare-part-first application link'), (mails) => mails.length === 1);
-    const url = /http:\/\/fieldops\.test(\/links\/\S+)/.exec(mail!.text)?.[1];
+    const [mail] = await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', 'Your spare-part-first application link'), (mails) => mails.length === 1);
+    const url = linkPathIn(mail!);
     expect(url).toBeDefined();
     const missing = await request(h.app).post(url!).send({ faultDescription: 'dead', deliveryAddress: 'here' });
     expect(missing.status).toBe(400);
