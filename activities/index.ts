@@ -6,6 +6,7 @@ import { createDeadlineActivities } from './shared/deadlines';
 import { createEmailActivities } from './shared/email';
 import type { Mailer } from './shared/mailer';
 import type { SignedLinks } from './shared/signed-links';
+import { createSignOffActivities } from './sign-off/activities';
 import { createSparePartActivities, type WorkingDayCalendar } from './spare-part/activities';
 
 export interface ActivityDependencies {
@@ -37,7 +38,7 @@ export function mergeActivities<Groups extends Record<string, unknown>[]>(...gro
 
 /** Every activity the worker registers, built from its dependencies. Workflows import only the type. */
 export function createActivities(deps: ActivityDependencies) {
-  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps));
+  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps), createSignOffActivities(deps));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

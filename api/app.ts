@@ -10,11 +10,14 @@ import type { SignedLinks } from '../activities/shared/signed-links';
 import type { Config } from '../activities/shared/config';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
+import { customerPagesRouter } from './pages/customer-pages';
 import { ApiRoutes } from './route';
 import { requestLogging } from './shared/request-log';
 import { registerLinkRoutes, type LinkAction } from './routes/links';
 import { registerMasterDataRoutes } from './routes/master-data';
 import { registerRulesRoutes } from './routes/rules';
+import { signOffLinkActions } from './sign-off/link-actions';
+import { registerSignOffRoutes } from './sign-off/routes';
 import { sparePartLinkActions } from './spare-part/link-actions';
 import { registerSparePartRoutes } from './spare-part/routes';
 import { devMailRouter, registerConsistencyRoutes, registerHealthRoutes, type ReadinessChecks } from './routes/system';
@@ -62,10 +65,11 @@ export function createApp(deps: AppDependencies): Express {
       clock: deps.clock ?? systemClock,
     };
     registerSparePartRoutes(routes, processDeps);
+    registerSignOffRoutes(routes, processDeps);
     registerConsistencyRoutes(routes, processDeps);
-    linkActions.push(...sparePartLinkActions(processDeps));
+    linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps));
   }
-  registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: linkActions });
+  const linkService = registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: linkActions });
 
   const document = routes.openApiDocument(
     {
@@ -80,6 +84,8 @@ export function createApp(deps: AppDependencies): Express {
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'fieldops API' }));
   if (deps.mailCaptureDirectory && deps.config.env !== 'production') app.use(devMailRouter(deps.mailCaptureDirectory));
+  // Customer links opened in a browser get HTML pages; anything else goes on to the JSON routes.
+  app.use(customerPagesRouter({ linkService, secret: deps.config.signedLinkSecret }));
   app.use(routes.router);
 
   app.use(notFoundHandler);

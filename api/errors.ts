@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { BUSINESS_RULE_VIOLATION, INVALID_TRANSITION } from '../workflows/shared/definitions';
+import { VERSION_SUPERSEDED } from '../workflows/sign-off/definitions';
 import { z } from 'zod';
 
 export interface FieldProblem {
@@ -93,6 +94,7 @@ function applicationFailureIn(error: unknown): ApplicationFailure | undefined {
 const statusForFailureType: Record<string, [number, string]> = {
   [INVALID_TRANSITION]: [409, 'invalid_transition'],
   [BUSINESS_RULE_VIOLATION]: [422, 'business_rule_violated'],
+  [VERSION_SUPERSEDED]: [409, 'version_superseded'],
 };
 
 function toApiError(error: unknown): ApiError | undefined {

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { DocumentDecision, DocumentKind, SignOffStep } from '../workflows/sign-off/definitions';
 
 export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** A timestamp the database fills in by default. */
@@ -268,6 +269,42 @@ export interface IdempotencyKeysTable {
   completed_at: Timestamp | null;
 }
 
+export interface DocumentsTable {
+  id: Generated<string>;
+  case_id: string;
+  kind: DocumentKind;
+  title: string;
+  steps: SignOffStep[];
+  contact_id: string | null;
+  workflow_id: string;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface DocumentVersionsTable {
+  id: Generated<string>;
+  document_id: string;
+  version: number;
+  content: ColumnType<Record<string, unknown>, string, never>;
+  reason: string | null;
+  submitted_by: string;
+  submitted_by_role: string;
+  submitted_by_user_id: string | null;
+  submitted_at: Timestamp;
+}
+
+export interface DocumentDecisionsTable {
+  id: Generated<string>;
+  document_id: string;
+  version: number;
+  step: SignOffStep | 'withdrawal';
+  decision: DocumentDecision | 'withdrawn';
+  comment: string | null;
+  decided_by: string;
+  decided_by_role: string;
+  decided_at: Timestamp;
+}
+
 export interface Database {
   customers: CustomersTable;
   contacts: ContactsTable;
@@ -285,6 +322,9 @@ export interface Database {
   calendar_years: CalendarYearsTable;
   calendar_days: CalendarDaysTable;
   idempotency_keys: IdempotencyKeysTable;
+  documents: DocumentsTable;
+  document_versions: DocumentVersionsTable;
+  document_decisions: DocumentDecisionsTable;
 }
 
 export type Customer = Selectable<CustomersTable>;

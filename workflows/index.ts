@@ -1,3 +1,4 @@
 // Every workflow the worker runs. Workflow code imports only @temporalio/workflow, other workflow
 // modules and activity *types*: it is bundled and replayed deterministically.
 export { sparePartLoanWorkflow } from './spare-part/workflow';
+export { signOffWorkflow } from './sign-off/workflow';

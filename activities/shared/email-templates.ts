@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { Locale } from '../../db/schema';
+import { signOffEmailTemplates } from '../sign-off/email-templates';
+import { formatAmount, formatDate, template } from './email-format';
 import { createHtmlTemplates } from './html';
 
 /** What each template writes: the subject and the text part. */
@@ -13,12 +15,6 @@ export interface RenderedEmail extends RenderedText {
   html: string;
 }
 
-type Localized<P> = Record<Locale, (params: P) => RenderedText>;
-
-function template<P>(localized: Localized<P>): Localized<P> {
-  return localized;
-}
-
 const signature: Record<Locale, string> = {
   'zh-CN': '\n\n此邮件由 fieldops 服务系统自动发送。',
   en: '\n\nThis message was sent automatically by the fieldops service back office.',
@@ -28,19 +24,8 @@ function withSignature(locale: Locale, rendered: RenderedText): RenderedText {
   return { subject: rendered.subject, text: rendered.text + signature[locale] };
 }
 
-const formatDate: Record<Locale, (isoDate: string) => string> = {
-  'zh-CN': (isoDate) => {
-    const [year, month, day] = isoDate.slice(0, 10).split('-');
-    return `${year}年${Number(month)}月${Number(day)}日`;
-  },
-  en: (isoDate) => isoDate.slice(0, 10),
-};
-
-function formatAmount(cents: number): string {
-  return `CNY ${(cents / 100).toFixed(2)}`;
-}
-
 export const emailTemplates = {
+  ...signOffEmailTemplates,
   case_acknowledgement: template<{ caseNumber: string; customerName: string; summary: string }>({
     'zh-CN': (p) => ({
       subject: `[${p.caseNumber}] 已受理您的服务请求`,
@@ -217,7 +202,7 @@ function splitOnLinks(line: string, urls: readonly string[]): HtmlLine {
  * (`...Url`, the signed links the system issued) become links: a URL typed into a free-text value
  * (a reason, a name) stays text.
  */
-export function renderEmailHtml(rendered: RenderedText, locale: Locale, params: Record<string, unknown>): string {
+export function renderEmailHtml(rendered: RenderedText, locale: Locale, params: object): string {
   const urls = Object.entries(params)
     .filter(([name, value]) => name.endsWith('Url') && typeof value === 'string' && /^https?:\/\//.test(value))
     .map(([, value]) => value as string);

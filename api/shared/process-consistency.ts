@@ -92,8 +92,16 @@ export async function checkProcessConsistency(db: Db, temporal: Client, options:
     }
   });
 
-  const caseRows = running.size === 0 ? [] : await db.selectFrom('cases').select('workflow_id').where('workflow_id', 'in', [...running.keys()]).execute();
-  const caseWorkflowIds = new Set(caseRows.map((row) => row.workflow_id));
+  // A case's own workflow, or a child of it with a row of its own (a document's sign-off).
+  const runningIds = [...running.keys()];
+  const [caseRows, documentRows] =
+    runningIds.length === 0
+      ? [[], []]
+      : await Promise.all([
+          db.selectFrom('cases').select('workflow_id').where('workflow_id', 'in', runningIds).execute(),
+          db.selectFrom('documents').select('workflow_id').where('workflow_id', 'in', runningIds).execute(),
+        ]);
+  const caseWorkflowIds = new Set([...caseRows, ...documentRows].map((row) => row.workflow_id));
   const workflowsWithoutCase = [...running.values()].filter((workflow) => !caseWorkflowIds.has(workflow.workflowId) && new Date(workflow.startedAt) < horizon);
 
   return {

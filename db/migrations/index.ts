@@ -5,6 +5,7 @@ import * as businessCalendar from './2026-11-22T00-00-00_business_calendar';
 import * as emailOutboxRelay from './2026-11-23T00-00-00_email_outbox_relay';
 import * as idempotencyKeys from './2026-11-24T00-00-00_idempotency_keys';
 import * as caseNumberSequences from './2026-12-02T00-00-00_case_number_sequences';
+import * as documents from './2026-12-02T12-00-00_documents';
 import * as emailHtml from './2026-12-02T18-00-00_email_html';
 
 /**
@@ -18,5 +19,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T00-00-00_email_outbox_relay': emailOutboxRelay,
   '2026-11-24T00-00-00_idempotency_keys': idempotencyKeys,
   '2026-12-02T00-00-00_case_number_sequences': caseNumberSequences,
+  '2026-12-02T12-00-00_documents': documents,
   '2026-12-02T18-00-00_email_html': emailHtml,
 };
