@@ -1,6 +1,20 @@
 // Fast workflow tests: one of the production workflows on the time-skipping test server, its
 // activities replaced by typed stubs ("typed activity stubs in fast workflow tests", as Temporal's
 // samples-typescript do). No database, no SMTP: what a workflow decides, and when, in milliseconds.
+//
+//   let h: WorkflowHarness;
+//   beforeAll(async () => { h = await startWorkflowHarness(); });
+//   afterAll(() => h.close());
+//   test('...', () =>
+//     h.withWorker({ someActivity: async (input) => result }, async (worker) => {
+//       const handle = await worker.start(someWorkflow, [input]);
+//       await handle.executeUpdate(someUpdate, { args: [...] });
+//       await sleepUntil(h.env, instant);                                  // probes.ts: virtual time
+//       await eventually(() => worker.callsTo('someActivity'), (calls) => calls.length === 1);
+//     }));
+//
+// Each withWorker has its own task queue and call log; the workflows it started are terminated at
+// its end, so a timer left behind cannot hold the shared virtual clock for the next test.
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId, WorkflowStartOptions } from '@temporalio/client';
 import { ApplicationFailure, type Workflow } from '@temporalio/common';
