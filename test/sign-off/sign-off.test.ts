@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { insertDocument } from '../../db/repositories/documents';
 import { signOffWorkflowId, type SignOffState } from '../../workflows/sign-off/definitions';
+import { createContact, createCustomer } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 
 // The sign-off piece on its own (no parent process): a repair plan through manager approval and the
@@ -69,16 +70,8 @@ describe('sign-off: versions, decisions and comments until both sides sign', () 
     h = await startProcessHarness();
     await h.startWorker();
     const db = h.database.db;
-    const customer = await db
-      .insertInto('customers')
-      .values({ code: 'CMCC', name: 'China Mobile Shanghai', customer_class: 'A', sla_class: '7x24', billing_day: 25 })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const contact = await db
-      .insertInto('contacts')
-      .values({ customer_id: customer.id, name: 'Li Lei', email: 'lilei@cmcc.test', locale: 'en' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const customer = await createCustomer(db, { code: 'CMCC', name: 'China Mobile Shanghai', customer_class: 'A', sla_class: '7x24' });
+    const contact = await createContact(db, customer.id, { name: 'Li Lei', email: 'lilei@cmcc.test', locale: 'en' });
     contactId = contact.id;
     const registered = await db
       .insertInto('cases')
