@@ -63,6 +63,7 @@ export function createApp(deps: AppDependencies): Express {
       links: deps.links,
       mailer: deps.mailer,
       clock: deps.clock ?? systemClock,
+      logger: deps.logger,
     };
     registerSparePartRoutes(routes, processDeps);
     registerSignOffRoutes(routes, processDeps);

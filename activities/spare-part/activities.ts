@@ -120,8 +120,8 @@ async function loanRow(executor: DbExecutor, caseId: string, lockCustomer = fals
     ])
     .where('l.case_id', '=', caseId);
   const loan = await (lockCustomer ? query.forUpdate('c') : query).executeTakeFirst();
-  // Retryable: the workflow starts inside the transaction that inserts the loan, so its first step
-  // can run before that commit is visible (and the API terminates the workflow if the commit fails).
+  // Retryable: the API commits the loan before it starts the workflow, but an older API instance
+  // (during a rolling deploy) may still start it inside that transaction.
   if (!loan) throw ApplicationFailure.retryable(`no spare-part loan for case ${caseId} (yet)`, 'LoanNotFound');
   return loan;
 }
