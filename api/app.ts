@@ -16,6 +16,8 @@ import { requestLogging } from './shared/request-log';
 import { registerLinkRoutes, type LinkAction } from './routes/links';
 import { registerMasterDataRoutes } from './routes/master-data';
 import { registerRulesRoutes } from './routes/rules';
+import { registerMyTaskRoutes } from './me/routes';
+import { documentTasks, sparePartTasks } from './me/tasks';
 import { signOffLinkActions } from './sign-off/link-actions';
 import { registerSignOffRoutes } from './sign-off/routes';
 import { sparePartLinkActions } from './spare-part/link-actions';
@@ -67,6 +69,7 @@ export function createApp(deps: AppDependencies): Express {
     };
     registerSparePartRoutes(routes, processDeps);
     registerSignOffRoutes(routes, processDeps);
+    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks] });
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps));
   }
