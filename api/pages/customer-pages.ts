@@ -112,7 +112,7 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
       ...layoutData(ctx, page.title, page.tone),
       heading: t(page.heading),
       paragraphs: (page.paragraphs ?? []).map(t),
-      facts: (page.facts ?? []).map((fact) => ({ label: t(fact.label), value: fact.value })),
+      facts: (page.facts ?? []).map((fact) => ({ label: t(fact.label), value: typeof fact.value === 'string' ? fact.value : t(fact.value) })),
       link: page.link ? { href: page.link.href, label: t(page.link.label) } : undefined,
       reference: page.reference ? t(page.reference) : undefined,
     });
@@ -146,7 +146,7 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
       ...layoutData(ctx, page.title, ''),
       greeting: view.recipientName ? t(strings.greeting(view.recipientName)) : undefined,
       intro: t(view.intro),
-      facts: view.facts.map((fact) => ({ label: t(fact.label), value: fact.value })),
+      facts: view.facts.map((fact) => ({ label: t(fact.label), value: typeof fact.value === 'string' ? fact.value : t(fact.value) })),
       notes: (view.notes ?? []).map(t),
       errorSummary: t(strings.errorSummary),
       errors: fields.filter((field) => field.error).map((field) => ({ id: field.id, text: t(strings.fieldNamed(field.label, field.error ?? '')) })),
@@ -154,7 +154,7 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
       nonce: `${input.nonce}.${macOf(claims, input.nonce)}`,
       fields,
       submitLabel: t(page.submitLabel),
-      validity: `${t(strings.validUntil(expires))}${claims.singleUse ? ` ${t(strings.singleUse)}` : ''}`,
+      validity: `${t(strings.validUntil(expires))}${claims.singleUse ? `${ctx.lang === 'en' ? ' ' : ''}${t(strings.singleUse)}` : ''}`,
     });
     send(res, input.status, html, ctx);
   }

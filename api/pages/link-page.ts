@@ -31,10 +31,10 @@ export interface PageField {
   autocomplete?: string;
 }
 
-/** A line of "what this is about": a label and a value shown as text. */
+/** A line of "what this is about": a label and a value shown as text (the same in every language, or per language). */
 export interface PageFact {
   label: Text;
-  value: string;
+  value: string | Text;
 }
 
 interface PageViewBase {

@@ -6,8 +6,8 @@ export const strings = {
   languageName: text('English', '中文'),
   switchLanguage: text('Language', '语言'),
   greeting: (name: string) => text(`Dear ${name},`, `${name}，您好：`),
-  required: text('required', '必填'),
-  optional: text('optional', '选填'),
+  required: text('(required)', '（必填）'),
+  optional: text('(optional)', '（选填）'),
   maxCharacters: (max: number) => text(`At most ${max} characters.`, `最多 ${max} 个字符。`),
   validUntil: (when: string) => text(`This link is valid until ${when} (China time).`, `此链接有效期至 ${when}（北京时间）。`),
   singleUse: text('It works once.', '仅可使用一次。'),
@@ -52,8 +52,15 @@ export function formatDate(isoDate: string, locale: Locale): string {
   return locale === 'zh-CN' ? `${year}年${Number(month)}月${Number(day)}日` : isoDate.slice(0, 10);
 }
 
+const CHINA_OFFSET_MS = 8 * 3_600_000;
+
 /** An instant as a date and time in China (Asia/Shanghai, UTC+8 all year). */
 export function formatChinaTime(instant: Date, locale: Locale): string {
-  const shifted = new Date(instant.getTime() + 8 * 3_600_000).toISOString();
+  const shifted = new Date(instant.getTime() + CHINA_OFFSET_MS).toISOString();
   return `${formatDate(shifted, locale)} ${shifted.slice(11, 16)}`;
+}
+
+/** The date in China of an instant. */
+export function formatChinaDate(instant: Date, locale: Locale): string {
+  return formatDate(new Date(instant.getTime() + CHINA_OFFSET_MS).toISOString(), locale);
 }

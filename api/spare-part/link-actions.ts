@@ -7,7 +7,7 @@ import { applyForSparePart, customerApplicationSchema } from './registration';
 import { update, type SparePartDependencies } from './steps';
 import { defineLinkAction, type LinkAction } from '../routes/links';
 import { text, type LinkPage, type PageFact } from '../pages/link-page';
-import { formatChinaTime, formatDate } from '../pages/strings';
+import { formatChinaDate, formatChinaTime, formatDate } from '../pages/strings';
 
 export const APPLY_ACTION = 'spare-part.apply';
 export const APPLICATION_LINK_TTL_HOURS = 24 * 14;
@@ -158,8 +158,8 @@ function receiptPage(deps: SparePartDependencies): LinkPage {
         locale: loan.locale,
         recipientName: loan.name,
         intro: text(
-          `Replacement part ${loan.replacement_serial ?? ''} was shipped to you${loan.shipped_at ? ` on ${formatDate(new Date(loan.shipped_at).toISOString(), 'en')}` : ''}. When it arrives, please confirm receipt here, noting anything that does not match.`,
-          `备件 ${loan.replacement_serial ?? ''} 已${loan.shipped_at ? `于 ${formatDate(new Date(loan.shipped_at).toISOString(), 'zh-CN')}` : ''}发出。收到后请在此确认签收，并注明任何差异。`,
+          `Replacement part ${loan.replacement_serial ?? ''} was shipped to you${loan.shipped_at ? ` on ${formatChinaDate(new Date(loan.shipped_at), 'en')}` : ''}. When it arrives, please confirm receipt here, noting anything that does not match.`,
+          `备件 ${loan.replacement_serial ?? ''} 已${loan.shipped_at ? `于 ${formatChinaDate(new Date(loan.shipped_at), 'zh-CN')}` : ''}发出。收到后请在此确认签收，并注明任何差异。`,
         ),
         facts,
         notes: [
@@ -177,7 +177,10 @@ function receiptPage(deps: SparePartDependencies): LinkPage {
       if (deadline) {
         facts.push({
           label: text('Return the failed part by', '故障件归还截止'),
-          value: `${deadline.dueDate} 23:59 (UTC+8)${deadline.provisional ? ' *' : ''}`,
+          value: text(
+            `${formatDate(deadline.dueDate, 'en')} 23:59 (China time)${deadline.provisional ? ' *' : ''}`,
+            `${formatDate(deadline.dueDate, 'zh-CN')} 23:59（北京时间）${deadline.provisional ? ' *' : ''}`,
+          ),
         });
       }
       return {

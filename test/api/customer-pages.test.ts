@@ -39,7 +39,7 @@ function expectPageHeaders(response: Response) {
   expect(response.headers['cache-control']).toBe('no-store');
   expect(response.text).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
   // No script, no external asset: everything the page needs is in it.
-  expect(response.text).not.toMatch(/<script|<link |src="http/i);
+  expect(response.text).not.toMatch(/<script|<link rel="stylesheet"|src="http|href="http/i);
 }
 
 describe('customer pages: the emailed links open HTML pages in a browser (real worker, PostgreSQL, SMTP)', () => {
@@ -161,7 +161,7 @@ describe('customer pages: the emailed links open HTML pages in a browser (real w
     const loan = await loanRow(loanNumber);
     expect(loan.status).toBe('awaiting_return');
     expect(loan.receipt_discrepancy).toBe('outer box dented');
-    expect(done.text).toContain(`<dt>Return the failed part by</dt><dd>${loan.return_due_date} 23:59 (UTC+8)`);
+    expect(done.text).toContain(`<dt>Return the failed part by</dt><dd>${loan.return_due_date} 23:59 (China time)</dd>`);
 
     const usedPage = await request(h.app).get(linkPath).set('Accept', BROWSER_ACCEPT);
     expect(usedPage.status).toBe(410);

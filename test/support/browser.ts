@@ -1,0 +1,33 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+/** The system Chromium (Debian's `chromium` package; .ci/run installs it when missing). No browser is downloaded. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Where browser tests keep their screenshots (git-ignored). */
+export const ARTIFACTS_DIR = path.join(__dirname, '..', 'artifacts');
+
+const inCi = (process.env.CI ?? '') !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
+
+/**
+ * Whether the browser tests run here: always in CI (where a missing Chromium must fail, not skip),
+ * elsewhere only when Chromium is installed. `reason` says why they are skipped.
+ */
+export function browserTests(): { run: true } | { run: false; reason: string } {
+  if (inCi || fs.existsSync(CHROMIUM_PATH)) return { run: true };
+  return { run: false, reason: `skipped: no Chromium at ${CHROMIUM_PATH} (install it with \`apt-get install -y chromium\`, or set CHROMIUM_PATH); in CI these tests always run` };
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** The file a screenshot is saved to, the folder made if needed. */
+export function artifactPath(name: string): string {
+  fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  return path.join(ARTIFACTS_DIR, name);
+}
