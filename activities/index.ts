@@ -4,6 +4,7 @@ import { createAuditActivities } from './shared/audit';
 import type { Clock } from './shared/clock';
 import { createDeadlineActivities } from './shared/deadlines';
 import { createEmailActivities } from './shared/email';
+import { createFaultRepairActivities } from './fault-repair/activities';
 import type { Mailer } from './shared/mailer';
 import type { SignedLinks } from './shared/signed-links';
 import { createSignOffActivities } from './sign-off/activities';
@@ -38,7 +39,7 @@ export function mergeActivities<Groups extends Record<string, unknown>[]>(...gro
 
 /** Every activity the worker registers, built from its dependencies. Workflows import only the type. */
 export function createActivities(deps: ActivityDependencies) {
-  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps), createSignOffActivities(deps));
+  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps), createSignOffActivities(deps), createFaultRepairActivities(deps));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -10,6 +10,7 @@ import type { SignedLinks } from '../activities/shared/signed-links';
 import type { Config } from '../activities/shared/config';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
+import { registerFaultRepairRoutes } from './fault-repair/routes';
 import { customerPagesRouter } from './pages/customer-pages';
 import { ApiRoutes } from './route';
 import { requestLogging } from './shared/request-log';
@@ -69,6 +70,7 @@ export function createApp(deps: AppDependencies): Express {
     };
     registerSparePartRoutes(routes, processDeps);
     registerSignOffRoutes(routes, processDeps);
+    registerFaultRepairRoutes(routes, { ...processDeps, logger: deps.logger });
     registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks] });
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps));

@@ -305,6 +305,44 @@ export interface DocumentDecisionsTable {
   decided_at: Timestamp;
 }
 
+export interface FaultRepairsTable {
+  case_id: string;
+  case_number: string;
+  customer_id: string;
+  contact_id: string;
+  device_id: string;
+  site_id: string | null;
+  symptoms: string;
+  actions_taken: string;
+  suspected_cause: string;
+  severity: 'critical' | 'major' | 'serious' | 'minor';
+  status: string;
+  reported_at: Timestamp;
+  registered_by: string;
+  registered_by_role: string;
+  /** The SLA targets as computed once (workflows/fault-repair/definitions.ts SlaTarget[]); null until computed. */
+  sla_targets: ColumnType<unknown, string | null | undefined, string | null>;
+  diagnosis_outcome: 'solved_remotely' | 'needs_plan' | null;
+  diagnosis_findings: string | null;
+  plan_document_id: string | null;
+  plan_signed_version: number | null;
+  high_risk_operations: string[] | null;
+  report_document_id: string | null;
+  engineer_user_id: string | null;
+  appointment_at: Timestamp | null;
+  arrived_at: Timestamp | null;
+  work_started_at: Timestamp | null;
+  window_ends_at: Timestamp | null;
+  window_overrun_at: Timestamp | null;
+  work_finished_at: Timestamp | null;
+  result: 'fixed' | 'not_fixed' | 'solved_remotely' | null;
+  result_note: string | null;
+  restored_at: Timestamp | null;
+  escalated_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
 export interface Database {
   customers: CustomersTable;
   contacts: ContactsTable;
@@ -325,6 +363,7 @@ export interface Database {
   documents: DocumentsTable;
   document_versions: DocumentVersionsTable;
   document_decisions: DocumentDecisionsTable;
+  fault_repairs: FaultRepairsTable;
 }
 
 export type Customer = Selectable<CustomersTable>;

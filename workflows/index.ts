@@ -2,3 +2,4 @@
 // modules and activity *types*: it is bundled and replayed deterministically.
 export { sparePartLoanWorkflow } from './spare-part/workflow';
 export { signOffWorkflow } from './sign-off/workflow';
+export { faultRepairWorkflow } from './fault-repair/workflow';

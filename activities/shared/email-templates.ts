@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Locale } from '../../db/schema';
+import { faultRepairEmailTemplates } from '../fault-repair/email-templates';
 import { signOffEmailTemplates } from '../sign-off/email-templates';
 import { formatAmount, formatDate, template } from './email-format';
 import { createHtmlTemplates } from './html';
@@ -26,6 +27,7 @@ function withSignature(locale: Locale, rendered: RenderedText): RenderedText {
 
 export const emailTemplates = {
   ...signOffEmailTemplates,
+  ...faultRepairEmailTemplates,
   case_acknowledgement: template<{ caseNumber: string; customerName: string; summary: string }>({
     'zh-CN': (p) => ({
       subject: `[${p.caseNumber}] 已受理您的服务请求`,

@@ -7,6 +7,7 @@ import * as idempotencyKeys from './2026-11-24T00-00-00_idempotency_keys';
 import * as caseNumberSequences from './2026-12-02T00-00-00_case_number_sequences';
 import * as documents from './2026-12-02T12-00-00_documents';
 import * as emailHtml from './2026-12-02T18-00-00_email_html';
+import * as faultRepairs from './2026-12-02T20-00-00_fault_repairs';
 
 /**
  * Every migration, by name. Names are ISO dates so they sort in the order they must run.
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T00-00-00_case_number_sequences': caseNumberSequences,
   '2026-12-02T12-00-00_documents': documents,
   '2026-12-02T18-00-00_email_html': emailHtml,
+  '2026-12-02T20-00-00_fault_repairs': faultRepairs,
 };

@@ -1,0 +1,373 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Updateable } from 'kysely';
+import type { Logger } from 'pino';
+import type { Db, DbExecutor } from '../../db';
+import { loadBusinessCalendar } from '../../db/repositories/calendar';
+import { caseStatusUpdate } from '../../db/repositories/cases';
+import { insertDocument } from '../../db/repositories/documents';
+import type { Database } from '../../db/schema';
+import {
+  FAULT_REPAIR_FINAL_STATUSES,
+  TARGET_OF_MILESTONE,
+  WARNING_SHARE,
+  type DispatchInput,
+  type FaultRepairStatus,
+  type Milestone,
+  type SlaTarget,
+  type SlaTargetName,
+} from '../../workflows/fault-repair/definitions';
+import { dueAt, isSlaClass, responseTargets, type NamedDeadline } from '../../workflows/rules/sla';
+import type { ActorStamp } from '../../workflows/shared/definitions';
+import type { DocumentKind, SignOffStep } from '../../workflows/sign-off/definitions';
+import { auditEventInsert } from '../shared/audit';
+import { createCaseStepRunner, type StepEmail, type StepWrite } from '../shared/case-step';
+
+export interface FaultRepairActivityDependencies {
+  db: Db;
+  emailsQueued?: () => void;
+  logger: Pick<Logger, 'info'>;
+}
+
+async function faultRepairRow(executor: DbExecutor, caseId: string) {
+  const row = await executor
+    .selectFrom('fault_repairs as f')
+    .innerJoin('customers as c', 'c.id', 'f.customer_id')
+    .innerJoin('contacts as k', 'k.id', 'f.contact_id')
+    .innerJoin('devices as d', 'd.id', 'f.device_id')
+    .leftJoin('sites as s', 's.id', 'f.site_id')
+    .leftJoin('users as e', 'e.id', 'f.engineer_user_id')
+    .selectAll('f')
+    .select([
+      'c.name as customer_name',
+      'c.sla_class',
+      'k.email as contact_email',
+      'k.locale as contact_locale',
+      'd.serial as device_serial',
+      's.distance_km',
+      'e.email as engineer_email',
+    ])
+    .where('f.case_id', '=', caseId)
+    .executeTakeFirst();
+  // Retryable: a case is committed before its workflow starts, but be patient with a lagging replica.
+  if (!row) throw ApplicationFailure.retryable(`no fault repair for case ${caseId} (yet)`, 'FaultRepairNotFound');
+  return row;
+}
+type FaultRepairRow = Awaited<ReturnType<typeof faultRepairRow>>;
+
+const MILESTONE_COLUMN: Partial<Record<Milestone, 'arrived_at' | 'restored_at'>> = { arrived_on_site: 'arrived_at', restored: 'restored_at' };
+
+function statusWrites(trx: DbExecutor, caseId: string, status: FaultRepairStatus, at: Date, changes: Updateable<Database['fault_repairs']> = {}): StepWrite[] {
+  return [
+    trx
+      .updateTable('fault_repairs')
+      .set({ ...changes, status, updated_at: at })
+      .where('case_id', '=', caseId),
+    caseStatusUpdate(trx, caseId, status, at, FAULT_REPAIR_FINAL_STATUSES.includes(status)),
+  ];
+}
+
+function targetOf(name: SlaTargetName, deadline: NamedDeadline | { dueAt: string | null; rule: { en: string; zh: string } }, startMs: number): SlaTarget {
+  const dueMs = deadline.dueAt === null ? null : Date.parse(deadline.dueAt);
+  return {
+    name,
+    dueAt: dueMs === null ? null : new Date(dueMs).toISOString(),
+    warnAt: dueMs === null ? null : new Date(startMs + Math.round((dueMs - startMs) * WARNING_SHARE)).toISOString(),
+    rule: deadline.rule,
+    state: dueMs === null ? 'not_applicable' : 'pending',
+    warnedAt: null,
+    breachedAt: null,
+    metAt: null,
+    marginMinutes: null,
+  };
+}
+
+async function usersWithRole(trx: DbExecutor, roles: ('manager' | 'service_desk')[]) {
+  return trx.selectFrom('users').select(['id', 'email']).where('role', 'in', roles).where('disabled_at', 'is', null).orderBy('email').execute();
+}
+
+export function createFaultRepairActivities({ db, emailsQueued, logger }: FaultRepairActivityDependencies) {
+  const caseStep = createCaseStepRunner(
+    { db, logger, emailsQueued },
+    {
+      process: 'fault-repair',
+      load: (trx, caseId) => faultRepairRow(trx, caseId),
+      caseId: (row) => row.case_id,
+      caseNumber: (row) => row.case_number,
+      contact: (row) => ({ email: row.contact_email, locale: row.contact_locale }),
+    },
+  );
+
+  const audit = (trx: DbExecutor, row: FaultRepairRow, key: string, entry: { at: string; actor: string; role: string; action: string; comment?: string | null; data?: Record<string, unknown> }) =>
+    auditEventInsert(trx, {
+      caseId: row.case_id,
+      occurredAt: entry.at,
+      actor: entry.actor,
+      actorRole: entry.role,
+      action: entry.action,
+      comment: entry.comment ?? null,
+      data: entry.data ?? {},
+      idempotencyKey: `${row.case_number}/${key}`,
+    });
+
+  const targetsJson = (targets: readonly SlaTarget[]) => JSON.stringify(targets);
+
+  const documentInsert = (trx: DbExecutor, row: FaultRepairRow, document: { id: string; kind: DocumentKind; steps: SignOffStep[] }, createdBy: string): StepWrite => ({
+    execute: () =>
+      insertDocument(trx, {
+        id: document.id,
+        caseId: row.case_id,
+        kind: document.kind,
+        title: document.kind === 'repair_plan' ? `Repair plan ${row.case_number}` : `Service report ${row.case_number}`,
+        steps: document.steps,
+        contactId: row.contact_id,
+        createdBy,
+      }),
+  });
+
+  return {
+    /**
+     * Computes the SLA targets once, from the calendar in force and the customer's SLA class, records
+     * them and emails the customer the acknowledgement. Targets already recorded are returned as they
+     * are: a deadline promised is never recomputed.
+     */
+    async computeFaultRepairTargets(input: { caseId: string; at: string }): Promise<SlaTarget[]> {
+      const calendar = await loadBusinessCalendar(db);
+      return caseStep(input.caseId, { step: 'acknowledged', actorRole: 'system' }, async (row, trx) => {
+        if (row.sla_targets) return { writes: [], result: row.sla_targets as SlaTarget[] };
+        const start = row.reported_at.toISOString();
+        const startMs = row.reported_at.getTime();
+        const severityTargets = responseTargets(row.severity, row.distance_km === null ? 'city' : row.distance_km, start);
+        const slaClass = isSlaClass(row.sla_class) ? row.sla_class : '7x24';
+        const restoration = dueAt(calendar, start, slaClass);
+        const targets: SlaTarget[] = [
+          targetOf('phone_response', severityTargets.phoneResponse, startMs),
+          targetOf('temporary_solution', severityTargets.temporarySolution, startMs),
+          targetOf('on_site', severityTargets.onSite, startMs),
+          targetOf('restoration', { dueAt: restoration.dueAt, rule: restoration.rule }, startMs),
+        ];
+        return {
+          writes: [
+            trx.updateTable('fault_repairs').set({ sla_targets: targetsJson(targets), updated_at: new Date(input.at) }).where('case_id', '=', row.case_id),
+            audit(trx, row, 'targets', {
+              at: input.at,
+              actor: 'system',
+              role: 'system',
+              action: 'fault_repair.targets_computed',
+              data: { targets, slaClass, provisional: restoration.provisional, missingYears: restoration.missingYears },
+            }),
+          ],
+          emails: [
+            {
+              key: 'acknowledgement',
+              content: {
+                template: 'fault_repair_acknowledgement',
+                params: { caseNumber: row.case_number, customerName: row.customer_name, deviceSerial: row.device_serial, severity: row.severity, targets: targets.map((t) => ({ name: t.name, dueAt: t.dueAt })) },
+              },
+            },
+          ],
+          result: targets,
+        };
+      });
+    },
+
+    /** A milestone (first response, temporary solution) with the target it met or missed. */
+    async recordFaultRepairMilestone(input: { caseId: string; stamp: ActorStamp; milestone: Milestone; occurredAt: string; note: string | null; targets: SlaTarget[] }): Promise<void> {
+      const { stamp } = input;
+      await caseStep(input.caseId, { step: `milestone ${input.milestone}`, actorRole: stamp.role, key: `milestone/${input.milestone}` }, async (row, trx) => {
+        const column = MILESTONE_COLUMN[input.milestone];
+        return {
+          writes: [
+            trx
+              .updateTable('fault_repairs')
+              .set({ sla_targets: targetsJson(input.targets), updated_at: new Date(stamp.at), ...(column ? { [column]: new Date(input.occurredAt) } : {}) })
+              .where('case_id', '=', row.case_id),
+            audit(trx, row, `milestone/${input.milestone}`, {
+              ...stamp,
+              action: `fault_repair.${input.milestone}`,
+              comment: input.note,
+              data: { occurredAt: input.occurredAt, target: input.targets.find((t) => t.name === TARGET_OF_MILESTONE[input.milestone]) ?? null },
+            }),
+          ],
+          result: undefined,
+        };
+      });
+    },
+
+    /** The remote diagnosis: solved remotely (restored; the service report is created) or a repair plan is needed (the plan is created). */
+    async recordFaultRepairDiagnosis(input: {
+      caseId: string;
+      stamp: ActorStamp;
+      outcome: 'solved_remotely' | 'needs_plan';
+      findings: string;
+      document: { id: string; kind: DocumentKind; steps: SignOffStep[] };
+      restoredAt: string | null;
+      targets: SlaTarget[];
+    }): Promise<void> {
+      const { stamp } = input;
+      const solved = input.outcome === 'solved_remotely';
+      await caseStep(input.caseId, { step: `diagnosis ${input.outcome}`, actorRole: stamp.role, key: 'diagnosis' }, async (row, trx) => ({
+        writes: [
+          documentInsert(trx, row, input.document, stamp.actor),
+          ...statusWrites(trx, row.case_id, solved ? 'reporting' : 'planning', new Date(stamp.at), {
+            diagnosis_outcome: input.outcome,
+            diagnosis_findings: input.findings,
+            sla_targets: targetsJson(input.targets),
+            ...(solved
+              ? { report_document_id: input.document.id, result: 'solved_remotely' as const, result_note: input.findings, restored_at: input.restoredAt ? new Date(input.restoredAt) : null }
+              : { plan_document_id: input.document.id }),
+          }),
+          audit(trx, row, 'diagnosis', { ...stamp, action: `fault_repair.diagnosis_${input.outcome}`, comment: input.findings, data: { documentId: input.document.id, restoredAt: input.restoredAt } }),
+        ],
+        result: undefined,
+      }));
+    },
+
+    /** Both sides signed the plan: the signed version's high-risk operations decide whether work waits for a maintenance window. */
+    async recordFaultRepairPlanSigned(input: { caseId: string; documentId: string; version: number; at: string }): Promise<{ highRiskOperations: string[] }> {
+      return caseStep(input.caseId, { step: 'plan signed', actorRole: 'system', key: 'plan-signed' }, async (row, trx) => {
+        const version = await trx.selectFrom('document_versions').select('content').where('document_id', '=', input.documentId).where('version', '=', input.version).executeTakeFirst();
+        const content = (version?.content ?? {}) as { highRiskOperations?: unknown };
+        const highRiskOperations = Array.isArray(content.highRiskOperations) ? content.highRiskOperations.filter((op): op is string => typeof op === 'string') : [];
+        return {
+          writes: [
+            ...statusWrites(trx, row.case_id, 'awaiting_dispatch', new Date(input.at), { plan_signed_version: input.version, high_risk_operations: highRiskOperations }),
+            audit(trx, row, 'plan-signed', { at: input.at, actor: 'system', role: 'system', action: 'fault_repair.plan_signed', data: { documentId: input.documentId, version: input.version, highRiskOperations } }),
+          ],
+          result: { highRiskOperations },
+        };
+      });
+    },
+
+    async recordFaultRepairDispatch(input: { caseId: string; dispatch: DispatchInput }): Promise<void> {
+      const { dispatch } = input;
+      await caseStep(input.caseId, { step: 'dispatched', actorRole: dispatch.role, key: 'dispatch' }, async (row, trx) => ({
+        writes: [
+          ...statusWrites(trx, row.case_id, 'dispatched', new Date(dispatch.at), { engineer_user_id: dispatch.engineerUserId, appointment_at: new Date(dispatch.appointmentAt) }),
+          audit(trx, row, 'dispatch', { ...dispatch, action: 'fault_repair.dispatched', data: { engineerUserId: dispatch.engineerUserId, engineerName: dispatch.engineerName, appointmentAt: dispatch.appointmentAt } }),
+        ],
+        emails: [
+          {
+            key: 'appointment',
+            content: { template: 'fault_repair_appointment', params: { caseNumber: row.case_number, customerName: row.customer_name, engineerName: dispatch.engineerName, appointmentAt: dispatch.appointmentAt } },
+          },
+        ],
+        result: undefined,
+      }));
+    },
+
+    async recordFaultRepairArrival(input: { caseId: string; stamp: ActorStamp; arrivedAt: string; targets: SlaTarget[] }): Promise<void> {
+      const { stamp } = input;
+      await caseStep(input.caseId, { step: 'arrived on site', actorRole: stamp.role, key: 'arrival' }, async (row, trx) => ({
+        writes: [
+          ...statusWrites(trx, row.case_id, 'on_site', new Date(stamp.at), { arrived_at: new Date(input.arrivedAt), sla_targets: targetsJson(input.targets) }),
+          audit(trx, row, 'arrival', { ...stamp, action: 'fault_repair.arrived_on_site', data: { arrivedAt: input.arrivedAt, target: input.targets.find((t) => t.name === 'on_site') } }),
+        ],
+        result: undefined,
+      }));
+    },
+
+    async recordFaultRepairWorkStarted(input: { caseId: string; stamp: ActorStamp; startedAt: string; windowEndsAt: string | null }): Promise<void> {
+      const { stamp } = input;
+      await caseStep(input.caseId, { step: 'work started', actorRole: stamp.role, key: 'work-started' }, async (row, trx) => ({
+        writes: [
+          ...statusWrites(trx, row.case_id, 'in_progress', new Date(stamp.at), { work_started_at: new Date(input.startedAt), window_ends_at: input.windowEndsAt ? new Date(input.windowEndsAt) : null }),
+          audit(trx, row, 'work-started', { ...stamp, action: 'fault_repair.work_started', data: { startedAt: input.startedAt, windowEndsAt: input.windowEndsAt, highRiskOperations: row.high_risk_operations ?? [] } }),
+        ],
+        result: undefined,
+      }));
+    },
+
+    /** Fixed: restored, and the service report is created. Not fixed: escalated (stage 2 links it to an incident). */
+    async recordFaultRepairWorkFinished(input: {
+      caseId: string;
+      stamp: ActorStamp;
+      fixed: boolean;
+      result: string;
+      finishedAt: string;
+      restoredAt: string | null;
+      report: { id: string; kind: DocumentKind; steps: SignOffStep[] } | null;
+      targets: SlaTarget[];
+    }): Promise<void> {
+      const { stamp } = input;
+      const at = new Date(stamp.at);
+      await caseStep(input.caseId, { step: input.fixed ? 'work finished: fixed' : 'work finished: not fixed', actorRole: stamp.role, key: 'work-finished' }, async (row, trx) => ({
+        writes: [
+          ...(input.report ? [documentInsert(trx, row, input.report, stamp.actor)] : []),
+          ...statusWrites(trx, row.case_id, input.fixed ? 'reporting' : 'escalated', at, {
+            work_finished_at: new Date(input.finishedAt),
+            result: input.fixed ? 'fixed' : 'not_fixed',
+            result_note: input.result,
+            sla_targets: targetsJson(input.targets),
+            ...(input.fixed ? { restored_at: input.restoredAt ? new Date(input.restoredAt) : null, report_document_id: input.report?.id ?? null } : { escalated_at: at }),
+          }),
+          audit(trx, row, 'work-finished', { ...stamp, action: input.fixed ? 'fault_repair.restored' : 'fault_repair.escalated', comment: input.result, data: { restoredAt: input.restoredAt, reportDocumentId: input.report?.id ?? null } }),
+        ],
+        result: undefined,
+      }));
+    },
+
+    /** High-risk work still running when its maintenance window closed: recorded, and every manager told at once. */
+    async recordFaultRepairWindowOverrun(input: { caseId: string; windowEndsAt: string; at: string }): Promise<{ managersNotified: number }> {
+      return caseStep(input.caseId, { step: 'window overrun', actorRole: 'system', key: 'window-overrun' }, async (row, trx) => {
+        const managers = await usersWithRole(trx, ['manager']);
+        return {
+          writes: [
+            trx.updateTable('fault_repairs').set({ window_overrun_at: new Date(input.at), updated_at: new Date(input.at) }).where('case_id', '=', row.case_id),
+            audit(trx, row, 'window-overrun', { at: input.at, actor: 'system', role: 'system', action: 'fault_repair.window_overrun', comment: `high-risk work not finished when the maintenance window closed at ${input.windowEndsAt}`, data: { windowEndsAt: input.windowEndsAt } }),
+          ],
+          emails: managers.map((manager): StepEmail => ({
+            key: `window-overrun/manager/${manager.id}`,
+            content: { template: 'fault_repair_window_overrun', params: { caseNumber: row.case_number, customerName: row.customer_name, windowEndsAt: input.windowEndsAt } },
+            to: { email: manager.email, locale: 'zh-CN' },
+          })),
+          result: { managersNotified: managers.length },
+        };
+      });
+    },
+
+    /**
+     * An SLA clock: at 75 % the assigned engineer (or the service desk when none is assigned) is warned;
+     * at 100 % the managers get a breach notice and the target is recorded missed.
+     */
+    async recordFaultRepairTargetAlert(input: { caseId: string; kind: 'warning' | 'breach'; target: SlaTargetName; dueAt: string; at: string; targets: SlaTarget[] }): Promise<{ notified: number }> {
+      return caseStep(input.caseId, { step: `sla ${input.kind} ${input.target}`, actorRole: 'system', key: `sla/${input.target}/${input.kind}` }, async (row, trx) => {
+        const recipients =
+          input.kind === 'breach'
+            ? await usersWithRole(trx, ['manager'])
+            : row.engineer_user_id && row.engineer_email
+              ? [{ id: row.engineer_user_id, email: row.engineer_email }]
+              : await usersWithRole(trx, ['service_desk']);
+        const template = input.kind === 'breach' ? ('fault_repair_target_breached' as const) : ('fault_repair_target_warning' as const);
+        return {
+          writes: [
+            trx.updateTable('fault_repairs').set({ sla_targets: targetsJson(input.targets), updated_at: new Date(input.at) }).where('case_id', '=', row.case_id),
+            audit(trx, row, `sla/${input.target}/${input.kind}`, {
+              at: input.at,
+              actor: 'system',
+              role: 'system',
+              action: input.kind === 'breach' ? 'fault_repair.target_missed' : 'fault_repair.target_warning',
+              data: { target: input.target, dueAt: input.dueAt, notified: recipients.map((r) => r.id) },
+            }),
+          ],
+          emails: recipients.map((recipient): StepEmail => ({
+            key: `sla/${input.target}/${input.kind}/${recipient.id}`,
+            content: { template, params: { caseNumber: row.case_number, customerName: row.customer_name, target: input.target, dueAt: input.dueAt } },
+            to: { email: recipient.email, locale: 'zh-CN' },
+          })),
+          result: { notified: recipients.length },
+        };
+      });
+    },
+
+    /** The customer signed the service report: stage 1 ends, the case waits in follow_up. */
+    async recordFaultRepairReportSigned(input: { caseId: string; documentId: string; version: number; at: string }): Promise<void> {
+      await caseStep(input.caseId, { step: 'service report signed', actorRole: 'system', key: 'report-signed' }, async (row, trx) => ({
+        writes: [
+          ...statusWrites(trx, row.case_id, 'follow_up', new Date(input.at)),
+          audit(trx, row, 'report-signed', { at: input.at, actor: 'system', role: 'system', action: 'fault_repair.report_signed', data: { documentId: input.documentId, version: input.version } }),
+        ],
+        result: undefined,
+      }));
+    },
+  };
+}

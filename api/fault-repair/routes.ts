@@ -1,0 +1,125 @@
+import type { UpdateDefinition } from '@temporalio/common';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Clock } from '../../activities/shared/clock';
+import type { UserRole } from '../../db/schema';
+import {
+  FAULT_REPAIR_STATUSES,
+  arriveFaultRepairUpdate,
+  diagnoseFaultRepairUpdate,
+  dispatchFaultRepairUpdate,
+  faultRepairWorkflowId,
+  finishFaultRepairWorkUpdate,
+  recordFaultRepairMilestoneUpdate,
+  startFaultRepairWorkUpdate,
+  type FaultRepairState,
+} from '../../workflows/fault-repair/definitions';
+import type { ActorStamp } from '../../workflows/shared/definitions';
+import type { Actor } from '../auth';
+import { ApiError } from '../errors';
+import { pageOf, pageQuerySchema, type ApiRoutes } from '../route';
+import { executeProcessUpdate } from '../shared/process-updates';
+import { isoInstantField, optionalNote, requiredText } from '../shared/schemas';
+import { faultRepairSchema, loadFaultRepair, type FaultRepairDto } from './read-model';
+import { registerFaultRepair, registrationSchema, type FaultRepairDependencies } from './registration';
+
+const DESK: readonly UserRole[] = ['service_desk', 'manager'];
+const MANAGER: readonly UserRole[] = ['manager'];
+const ENGINEER: readonly UserRole[] = ['engineer', 'senior_engineer'];
+const RESPONDERS: readonly UserRole[] = ['engineer', 'senior_engineer', 'service_desk', 'manager'];
+const ANY_USER: readonly UserRole[] = [];
+
+const caseParams = z.object({ caseNumber: z.string().regex(/^FR-\d{4}-\d{6}$/, 'must look like FR-2026-000042') });
+
+function stamp(actor: Actor, clock: Clock): ActorStamp {
+  return { actor: actor.name, role: actor.role, at: clock.now().toISOString() };
+}
+
+/** An instant the caller says something happened at: not in the future (5 min of clock skew allowed). */
+function notInFuture(clock: Clock, field: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (Date.parse(value) > clock.now().getTime() + 5 * 60_000) throw ApiError.validation([{ in: 'body', field, message: 'is in the future' }]);
+  return value;
+}
+
+async function update<Arg>(deps: FaultRepairDependencies, caseNumber: string, definition: UpdateDefinition<FaultRepairState, [Arg]>, arg: Arg): Promise<FaultRepairDto> {
+  await loadFaultRepair(deps.db, caseNumber, false);
+  await executeProcessUpdate(deps.temporal, faultRepairWorkflowId(caseNumber), definition, arg);
+  return loadFaultRepair(deps.db, caseNumber);
+}
+
+export function registerFaultRepairRoutes(routes: ApiRoutes, deps: FaultRepairDependencies & { logger?: Pick<Logger, 'warn'> }): void {
+  const tag = 'Fault repair';
+  const response = { schema: faultRepairSchema };
+  const transitionErrors = [404, 409, 422];
+  const when = isoInstantField();
+
+  routes
+    .add({
+      method: 'post', path: '/fault-repairs', tag, summary: 'Register a fault; the customer is emailed the case number and the SLA targets, whose clocks start running', access: { roles: DESK },
+      body: registrationSchema, response: { status: 201, schema: faultRepairSchema }, errors: [400],
+      handler: async ({ body, actor }) => registerFaultRepair(deps, body, stamp(actor!, deps.clock)),
+    })
+    .add({
+      method: 'get', path: '/fault-repairs', tag, summary: 'List fault repairs by status and customer', access: { roles: ANY_USER },
+      query: pageQuerySchema.extend({ status: z.enum(FAULT_REPAIR_STATUSES).optional(), customerId: z.uuid().optional() }),
+      response: { schema: pageOf(faultRepairSchema) },
+      handler: async ({ query }) => {
+        let select = deps.db.selectFrom('fault_repairs').select('case_number');
+        if (query.customerId) select = select.where('customer_id', '=', query.customerId);
+        if (query.status) select = select.where('status', '=', query.status);
+        const [numbers, count] = await Promise.all([
+          select.orderBy('case_number', 'desc').limit(query.limit).offset(query.offset).execute(),
+          select.clearSelect().select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),
+        ]);
+        const items = await Promise.all(numbers.map((row) => loadFaultRepair(deps.db, row.case_number, false)));
+        return { items, total: Number(count.total), limit: query.limit, offset: query.offset };
+      },
+    })
+    .add({
+      method: 'get', path: '/fault-repairs/:caseNumber', tag, summary: 'One fault repair: status, SLA targets met or missed with their margins, plan and service report, engineer, timeline', access: { roles: ANY_USER },
+      params: caseParams, response, errors: [404],
+      handler: async ({ params }) => loadFaultRepair(deps.db, params.caseNumber),
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/milestones', tag, summary: 'Record the first (phone) response or the temporary solution; marks its SLA target met or missed', access: { roles: RESPONDERS },
+      params: caseParams,
+      body: z.object({ milestone: z.enum(['first_response', 'temporary_solution']), occurredAt: when.optional(), note: optionalNote(2000) }),
+      response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) =>
+        update(deps, params.caseNumber, recordFaultRepairMilestoneUpdate, { ...stamp(actor!, deps.clock), milestone: body.milestone, occurredAt: notInFuture(deps.clock, 'occurredAt', body.occurredAt), note: body.note }),
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/diagnosis', tag, summary: 'Record the remote diagnosis: solved remotely (restored; the service report follows) or a repair plan is needed (the plan document is created)', access: { roles: ENGINEER },
+      params: caseParams,
+      body: z.object({ outcome: z.enum(['solved_remotely', 'needs_plan']), findings: requiredText(4000), restoredAt: when.optional() }),
+      response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) =>
+        update(deps, params.caseNumber, diagnoseFaultRepairUpdate, { ...stamp(actor!, deps.clock), outcome: body.outcome, findings: body.findings, restoredAt: notInFuture(deps.clock, 'restoredAt', body.restoredAt) }),
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/dispatch', tag, summary: 'Dispatch the work order to an engineer with the appointment; the customer is emailed (technical manager)', access: { roles: MANAGER },
+      params: caseParams, body: z.object({ engineerUserId: z.uuid(), appointmentAt: when }), response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) => {
+        const engineer = await deps.db.selectFrom('users').select(['id', 'name']).where('id', '=', body.engineerUserId).where('role', 'in', ENGINEER).where('disabled_at', 'is', null).executeTakeFirst();
+        if (!engineer) throw ApiError.validation([{ in: 'body', field: 'engineerUserId', message: 'is not an active engineer' }]);
+        return update(deps, params.caseNumber, dispatchFaultRepairUpdate, { ...stamp(actor!, deps.clock), engineerUserId: engineer.id, engineerName: engineer.name, appointmentAt: body.appointmentAt });
+      },
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/arrival', tag, summary: 'Record the arrival on site; marks the on-site target met or missed', access: { roles: ENGINEER },
+      params: caseParams, body: z.object({ arrivedAt: when.optional() }), response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) => update(deps, params.caseNumber, arriveFaultRepairUpdate, { ...stamp(actor!, deps.clock), arrivedAt: notInFuture(deps.clock, 'arrivedAt', body.arrivedAt) }),
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/work/start', tag, summary: 'Start work; a plan with high-risk operations starts only inside the maintenance window 00:00-05:00 Asia/Shanghai (409 naming the next one)', access: { roles: ENGINEER },
+      params: caseParams, body: z.object({}), response, errors: transitionErrors,
+      handler: async ({ params, actor }) => update(deps, params.caseNumber, startFaultRepairWorkUpdate, stamp(actor!, deps.clock)),
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/work/finish', tag, summary: 'Finish work: fixed (restored; the service report follows) or not fixed (escalated)', access: { roles: ENGINEER },
+      params: caseParams, body: z.object({ fixed: z.boolean(), result: requiredText(4000), restoredAt: when.optional() }), response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) =>
+        update(deps, params.caseNumber, finishFaultRepairWorkUpdate, { ...stamp(actor!, deps.clock), fixed: body.fixed, result: body.result, restoredAt: notInFuture(deps.clock, 'restoredAt', body.restoredAt) }),
+    });
+}

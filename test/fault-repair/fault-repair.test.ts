@@ -1,0 +1,214 @@
+import request from 'supertest';
+import { faultRepairWorkflowId, type FaultRepairState } from '../../workflows/fault-repair/definitions';
+import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
+import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import { bearer, eventually, linkPathIn, mailsTo, sleepUntil } from '../support/probes';
+
+// Fault repair stage 1 end to end: real worker, the test server with time skipping, PostgreSQL, SMTP.
+// The virtual clock starts on Monday 2026-11-16 16:00 Asia/Shanghai (08:00Z), outside the maintenance window.
+const START_TIME = '2026-11-16T08:00:00Z';
+const MINUTE = 60_000;
+
+const PLAN = {
+  summary: 'Replace the failed line card in slot 3',
+  steps: ['Back up the configuration', 'Swap the card', 'Restore the configuration and test the ports'],
+  window: { start: '2026-11-16T16:00:00Z', end: '2026-11-16T21:00:00Z' },
+  rollback: 'Put the old card back and restore the backup',
+  parts: [{ productCode: 'NE40E-LPU', quantity: 1 }],
+  highRiskOperations: ['hot_swap'],
+};
+
+describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispatch, high-risk window, service report)', () => {
+  let h: ProcessHarness;
+  let company: ServiceCompany<never>;
+  let siteId: string;
+  let engineerUserId: string;
+  const as = (role: 'manager' | 'service_desk' | 'engineer') => bearer(h.tokens[role]);
+  const virtualNow = async () => new Date(await h.env.currentTimeMs()).toISOString();
+  const after = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+  const get = async (number: string) => (await request(h.app).get(`/fault-repairs/${number}`).set(as('service_desk'))).body;
+  const target = (body: { targets: { name: string }[] }, name: string) => body.targets.find((t) => t.name === name) as Record<string, unknown>;
+
+  async function register(serial: string, extra: Record<string, unknown>) {
+    await company.addDevice(serial);
+    return request(h.app)
+      .post('/fault-repairs')
+      .set(as('service_desk'))
+      .send({
+        customerId: company.customerId,
+        contactId: company.contactId,
+        deviceSerial: serial,
+        symptoms: 'All ports on slot 3 down, 40 % of users without service',
+        actionsTaken: 'Customer reseated the card',
+        suspectedCause: 'Line card failure',
+        ...extra,
+      });
+  }
+
+  /** The customer's signature link for a version, from the email. */
+  async function signatureLink(title: string, version: number): Promise<string> {
+    const [mail] = await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `Please sign: ${title} (version ${version})`), (mails) => mails.length === 1);
+    return linkPathIn(mail!)!;
+  }
+
+  beforeAll(async () => {
+    h = await startProcessHarness({ startTime: START_TIME });
+    await h.startWorker();
+    company = await seedServiceCompany(h.database.db, { roles: [], contact: { locale: 'en' } });
+    const site = await h.database.db
+      .insertInto('sites')
+      .values({ customer_id: company.customerId, name: 'Songjiang exchange', city: 'Shanghai', address: null, distance_km: 80 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    siteId = site.id;
+    engineerUserId = (await h.database.db.selectFrom('users').select('id').where('email', '=', 'engineer@fieldops.test').executeTakeFirstOrThrow()).id;
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  test('bad input is a 400 naming the field', async () => {
+    const notInBase = await request(h.app).post('/fault-repairs').set(as('service_desk')).send({
+      customerId: company.customerId, contactId: company.contactId, deviceSerial: 'NOT-OURS', symptoms: 's', actionsTaken: 'a', suspectedCause: 'c', severity: 'major',
+    });
+    expect(notInBase.status).toBe(400);
+    expect(notInBase.body.error.details).toEqual([expect.objectContaining({ field: 'deviceSerial' })]);
+    const badSeverity = await register('FR-BAD-1', { severity: 'catastrophic' });
+    expect(badSeverity.status).toBe(400);
+    expect(badSeverity.body.error.details).toEqual([expect.objectContaining({ in: 'body', field: 'severity' })]);
+    const engineerCannotRegister = await request(h.app).post('/fault-repairs').set(as('engineer')).send({});
+    expect(engineerCannotRegister.status).toBe(403);
+  });
+
+  test('plan rejected, objected, signed in v3; dispatch; high-risk work only in the window; restored; service report signed -> follow_up', async () => {
+    const reportedAt = await virtualNow();
+    const registered = await register('FR-SN-0001', { severity: 'critical', siteId, reportedAt });
+    expect(registered.status).toBe(201);
+    const number: string = registered.body.caseNumber;
+    expect(number).toMatch(/^FR-2026-\d{6}$/);
+    expect(registered.body.workflowId).toBe(faultRepairWorkflowId(number));
+
+    // The acknowledgement carries the case number and the targets, computed once and recorded.
+    const [ack] = await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] We have registered your fault report`), (mails) => mails.length === 1);
+    expect(ack!.text).toContain('phone response: by');
+    expect(ack!.text).toContain('engineer on site: by');
+    let body = await eventually(() => get(number), (b) => b.targets.length === 4);
+    expect(target(body, 'phone_response')).toMatchObject({ dueAt: after(reportedAt, 5 * MINUTE), state: 'pending' });
+    expect(target(body, 'temporary_solution')).toMatchObject({ dueAt: after(reportedAt, 30 * MINUTE) });
+    expect(target(body, 'on_site')).toMatchObject({ dueAt: after(reportedAt, 60 * MINUTE), warnAt: after(reportedAt, 45 * MINUTE) });
+    expect(target(body, 'restoration')).toMatchObject({ dueAt: after(reportedAt, 24 * 60 * MINUTE) }); // 7x24
+
+    // A step in the wrong status: 409, nothing changes.
+    const early = await request(h.app).post(`/fault-repairs/${number}/dispatch`).set(as('manager')).send({ engineerUserId, appointmentAt: after(reportedAt, 30 * MINUTE) });
+    expect(early.status).toBe(409);
+    expect(early.body.error).toMatchObject({ code: 'invalid_transition' });
+    expect(early.body.error.message).toContain('waits for the remote diagnosis');
+
+    // Milestones: phone response 3 min in (met, 2 min early), temporary solution 40 min in (missed, 10 min late).
+    expect((await request(h.app).post(`/fault-repairs/${number}/milestones`).set(as('service_desk')).send({ milestone: 'first_response', occurredAt: after(reportedAt, 3 * MINUTE) })).status).toBe(200);
+    const temp = await request(h.app).post(`/fault-repairs/${number}/milestones`).set(as('engineer')).send({ milestone: 'temporary_solution', occurredAt: after(reportedAt, 40 * MINUTE), note: 'Traffic rerouted via slot 4' });
+    expect(temp.status).toBe(200);
+    expect(target(temp.body, 'phone_response')).toMatchObject({ state: 'met', marginMinutes: 2 });
+    expect(target(temp.body, 'temporary_solution')).toMatchObject({ state: 'missed', marginMinutes: -10 });
+    const twice = await request(h.app).post(`/fault-repairs/${number}/milestones`).set(as('engineer')).send({ milestone: 'first_response' });
+    expect(twice.status).toBe(409);
+
+    // Remote diagnosis: a plan is needed; the plan document and its sign-off (a child workflow) exist.
+    const diagnosed = await request(h.app).post(`/fault-repairs/${number}/diagnosis`).set(as('engineer')).send({ outcome: 'needs_plan', findings: 'Card dead, needs a swap' });
+    expect(diagnosed.status).toBe(200);
+    expect(diagnosed.body).toMatchObject({ status: 'planning', plan: { status: 'awaiting_version', currentVersion: 0 } });
+    const planId: string = diagnosed.body.plan.id;
+    const title = `Repair plan ${number}`;
+    const submit = (content: unknown, reason: string | null = null) => request(h.app).post(`/documents/${planId}/versions`).set(as('engineer')).send({ content, reason });
+    const decide = (version: number, decision: 'approved' | 'rejected', comment?: string) => request(h.app).post(`/documents/${planId}/decisions`).set(as('manager')).send({ version, decision, comment });
+
+    // v1 rejected by the manager; v2 approved, then objected to by the customer; v3 signed.
+    expect((await submit(PLAN)).status).toBe(201);
+    expect((await decide(1, 'rejected', 'Add the port test to the rollback')).body).toMatchObject({ status: 'returned' });
+    expect((await submit({ ...PLAN, rollback: 'Old card back, restore backup, test every port' }, 'Rollback completed')).status).toBe(201);
+    expect((await decide(2, 'approved')).body).toMatchObject({ waitingFor: 'customer_signature' });
+    const objected = await request(h.app).post(await signatureLink(title, 2)).send({ decision: 'objected', comment: 'Do it after our backup job at 01:00' });
+    expect(objected.status).toBe(200);
+    expect(objected.body).toMatchObject({ version: 2, status: 'returned' });
+    expect((await submit({ ...PLAN, steps: ['Wait for the 01:00 backup job', ...PLAN.steps] }, 'After the backup job')).status).toBe(201);
+    expect((await decide(3, 'approved')).status).toBe(200);
+    expect((await request(h.app).post(await signatureLink(title, 3)).send({ decision: 'signed' })).body).toMatchObject({ version: 3, status: 'signed' });
+
+    body = await eventually(() => get(number), (b) => b.status === 'awaiting_dispatch');
+    expect(body.plan).toMatchObject({ id: planId, status: 'signed', currentVersion: 3 });
+    expect(body.highRiskOperations).toEqual(['hot_swap']);
+
+    // Dispatch (manager), arrival 50 min in: on site met 10 min early.
+    const dispatched = await request(h.app).post(`/fault-repairs/${number}/dispatch`).set(as('manager')).send({ engineerUserId, appointmentAt: after(reportedAt, 50 * MINUTE) });
+    expect(dispatched.status).toBe(200);
+    expect(dispatched.body).toMatchObject({ status: 'dispatched', engineer: { userId: engineerUserId } });
+    await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Engineer appointment`), (mails) => mails.length === 1);
+    const arrived = await request(h.app).post(`/fault-repairs/${number}/arrival`).set(as('engineer')).send({ arrivedAt: after(reportedAt, 50 * MINUTE) });
+    expect(arrived.body).toMatchObject({ status: 'on_site' });
+    expect(target(arrived.body, 'on_site')).toMatchObject({ state: 'met', marginMinutes: 10 });
+
+    // The high-risk gate: 16:00 Shanghai is outside the window -> 409 naming the next window's start.
+    const outside = await request(h.app).post(`/fault-repairs/${number}/work/start`).set(as('engineer')).send({});
+    expect(outside.status).toBe(409);
+    expect(outside.body.error.message).toContain('next window starts 2026-11-17T00:00:00+08:00');
+    expect((await get(number)).status).toBe('on_site');
+
+    // Inside the window (00:30 Shanghai): work starts; finished fixed at once -> restored, the service report follows.
+    await sleepUntil(h.env, '2026-11-16T16:30:00Z');
+    const started = await request(h.app).post(`/fault-repairs/${number}/work/start`).set(as('engineer')).send({});
+    expect(started.status).toBe(200);
+    expect(started.body).toMatchObject({ status: 'in_progress', maintenanceWindowEndsAt: '2026-11-16T21:00:00.000Z' });
+    const finished = await request(h.app).post(`/fault-repairs/${number}/work/finish`).set(as('engineer')).send({ fixed: true, result: 'Card swapped, all ports up' });
+    expect(finished.status).toBe(200);
+    expect(finished.body).toMatchObject({ status: 'reporting', result: 'fixed', serviceReport: { status: 'awaiting_version' } });
+    expect(target(finished.body, 'restoration')).toMatchObject({ state: 'met' });
+    expect(target(finished.body, 'restoration').marginMinutes).toBeGreaterThan(15 * 60);
+
+    // The service report: the engineer writes it, the customer signs it -> follow_up (stage 2 is not built).
+    const reportId: string = finished.body.serviceReport.id;
+    expect((await request(h.app).post(`/documents/${reportId}/versions`).set(as('engineer')).send({ content: { summary: 'Line card replaced', workDone: 'Swapped the card in slot 3, ports tested' } })).status).toBe(201);
+    expect((await request(h.app).post(await signatureLink(`Service report ${number}`, 1)).send({ decision: 'signed' })).status).toBe(200);
+    body = await eventually(() => get(number), (b) => b.status === 'follow_up');
+    expect(body.serviceReport).toMatchObject({ id: reportId, status: 'signed' });
+    expect(body.windowOverrunAt).toBeNull();
+    expect(body.targets.map((t: { name: string; state: string; marginMinutes: number | null }) => [t.name, t.state])).toEqual([
+      ['phone_response', 'met'],
+      ['temporary_solution', 'missed'],
+      ['on_site', 'met'],
+      ['restoration', 'met'],
+    ]);
+    expect(body.timeline.map((e: { action: string }) => e.action)).toEqual(
+      expect.arrayContaining(['fault_repair.registered', 'fault_repair.targets_computed', 'fault_repair.plan_signed', 'fault_repair.dispatched', 'fault_repair.work_started', 'fault_repair.restored', 'fault_repair.report_signed']),
+    );
+    const state = await h.env.client.workflow.getHandle(faultRepairWorkflowId(number)).query<FaultRepairState>('faultRepairState');
+    expect(state.status).toBe('follow_up');
+  }, 120_000);
+
+  test('the on-site target missed: a warning to the desk at 75 %, a breach notice to the managers at 100 %', async () => {
+    const reportedAt = await virtualNow();
+    const registered = await register('FR-SN-0002', { severity: 'serious', reportedAt }); // no site: in the city, 30 min
+    expect(registered.status).toBe(201);
+    const number: string = registered.body.caseNumber;
+    await eventually(() => get(number), (b) => b.targets.length === 4);
+    // The phone response and the temporary solution in time, so only the on-site clock is left to run out.
+    await request(h.app).post(`/fault-repairs/${number}/milestones`).set(as('service_desk')).send({ milestone: 'first_response', occurredAt: reportedAt });
+    await request(h.app).post(`/fault-repairs/${number}/milestones`).set(as('engineer')).send({ milestone: 'temporary_solution', occurredAt: reportedAt });
+
+    await h.env.sleep(23 * MINUTE); // past 75 % of 30 min
+    const [warning] = await eventually(() => mailsTo(h.smtp, 'service_desk@fieldops.test', `[${number}] SLA 预警`), (mails) => mails.length === 1);
+    expect(warning!.subject).toContain('工程师到达现场');
+    expect(mailsTo(h.smtp, 'manager@fieldops.test', `[${number}] SLA 超时`)).toHaveLength(0);
+
+    await h.env.sleep(8 * MINUTE); // past 100 %
+    const [breach] = await eventually(() => mailsTo(h.smtp, 'manager@fieldops.test', `[${number}] SLA 超时`), (mails) => mails.length === 1);
+    expect(breach!.subject).toContain('工程师到达现场');
+    let body = await eventually(() => get(number), (b) => target(b, 'on_site').state === 'missed');
+    expect(target(body, 'on_site')).toMatchObject({ dueAt: after(reportedAt, 30 * MINUTE), warnedAt: expect.any(String), breachedAt: expect.any(String), metAt: null });
+    expect(body.timeline.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['fault_repair.target_warning', 'fault_repair.target_missed']));
+
+    // The engineer arrives 45 min in: still missed, 15 min late.
+    await request(h.app).post(`/fault-repairs/${number}/diagnosis`).set(as('engineer')).send({ outcome: 'needs_plan', findings: 'Needs a visit' });
+    body = (await request(h.app).get(`/fault-repairs?status=planning&customerId=${company.customerId}`).set(as('manager'))).body;
+    expect(body.items.map((item: { caseNumber: string }) => item.caseNumber)).toContain(number);
+  }, 120_000);
+});

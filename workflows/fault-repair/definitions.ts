@@ -1,0 +1,160 @@
+// Fault repair (P1): the workflow's input, state, statuses, queries and updates, shared with the API.
+// Only types, pure helpers and define* constants here: this module is bundled into workflow code.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { StepRule } from '../shared/case-steps';
+import type { ActorStamp } from '../shared/definitions';
+
+export const FAULT_REPAIR_STATUSES = [
+  'diagnosis',
+  'planning',
+  'awaiting_dispatch',
+  'dispatched',
+  'on_site',
+  'in_progress',
+  'escalated',
+  'reporting',
+  'follow_up',
+  'closed',
+] as const;
+export type FaultRepairStatus = (typeof FAULT_REPAIR_STATUSES)[number];
+
+export const FAULT_REPAIR_FINAL_STATUSES: readonly FaultRepairStatus[] = ['closed'];
+export const FAULT_REPAIR_OPEN_STATUSES: readonly FaultRepairStatus[] = FAULT_REPAIR_STATUSES.filter((status) => !FAULT_REPAIR_FINAL_STATUSES.includes(status));
+
+export const FAULT_SEVERITIES = ['critical', 'major', 'serious', 'minor'] as const;
+export type FaultSeverity = (typeof FAULT_SEVERITIES)[number];
+
+/** The SLA targets of a case, and the milestone that meets each. */
+export const SLA_TARGET_NAMES = ['phone_response', 'temporary_solution', 'on_site', 'restoration'] as const;
+export type SlaTargetName = (typeof SLA_TARGET_NAMES)[number];
+export const MILESTONES = ['first_response', 'temporary_solution', 'arrived_on_site', 'restored'] as const;
+export type Milestone = (typeof MILESTONES)[number];
+export const TARGET_OF_MILESTONE: Record<Milestone, SlaTargetName> = {
+  first_response: 'phone_response',
+  temporary_solution: 'temporary_solution',
+  arrived_on_site: 'on_site',
+  restored: 'restoration',
+};
+/** The share of a target's time after which the engineer (or the desk) is warned. */
+export const WARNING_SHARE = 0.75;
+
+/** Each human step of a case: the statuses it may start from (declared once: the workflow checks them). */
+export const FAULT_REPAIR_STEPS = {
+  recordMilestone: { from: ['diagnosis', 'planning', 'awaiting_dispatch', 'dispatched', 'on_site', 'in_progress', 'escalated'], action: 'record a milestone' },
+  diagnose: { from: ['diagnosis'], action: 'record the remote diagnosis' },
+  dispatch: { from: ['awaiting_dispatch'], action: 'dispatch an engineer' },
+  arrive: { from: ['dispatched'], action: 'record the arrival on site' },
+  startWork: { from: ['on_site'], action: 'start work' },
+  finishWork: { from: ['in_progress'], action: 'finish work' },
+} as const satisfies Record<string, StepRule<FaultRepairStatus>>;
+
+export interface FaultRepairInput {
+  caseId: string;
+  caseNumber: string;
+}
+
+export type TargetState = 'pending' | 'met' | 'missed' | 'not_applicable';
+
+/** One SLA target as computed once at registration and recorded, with how it went. */
+export interface SlaTarget {
+  name: SlaTargetName;
+  /** ISO instant; null when the target does not apply (`rule` says why). */
+  dueAt: string | null;
+  /** 75 % of the target's time: when the engineer or the desk is warned. */
+  warnAt: string | null;
+  rule: { en: string; zh: string };
+  state: TargetState;
+  warnedAt: string | null;
+  breachedAt: string | null;
+  /** When its milestone was recorded as happening. */
+  metAt: string | null;
+  /** Minutes early (positive) or late (negative) of the milestone; null until recorded. */
+  marginMinutes: number | null;
+}
+
+export interface DocumentProgress {
+  documentId: string;
+  status: string;
+  version: number;
+}
+
+export interface FaultRepairState {
+  caseNumber: string;
+  status: FaultRepairStatus;
+  targets: SlaTarget[];
+  milestones: Partial<Record<Milestone, string>>;
+  plan: DocumentProgress | null;
+  report: DocumentProgress | null;
+  engineerUserId: string | null;
+  /** The signed plan version's high-risk operations: work starts only inside a maintenance window. */
+  highRiskOperations: string[];
+  /** End of the maintenance window the work started in (high-risk plans). */
+  windowEndsAt: string | null;
+  windowOverrunAt: string | null;
+}
+
+export interface MilestoneInput extends ActorStamp {
+  milestone: 'first_response' | 'temporary_solution';
+  /** When it happened (ISO); the workflow's time when absent. */
+  occurredAt: string | null;
+  note: string | null;
+}
+export interface DiagnosisInput extends ActorStamp {
+  outcome: 'solved_remotely' | 'needs_plan';
+  findings: string;
+  /** For solved_remotely: when service was restored; the workflow's time when absent. */
+  restoredAt: string | null;
+}
+export interface DispatchInput extends ActorStamp {
+  engineerUserId: string;
+  engineerName: string;
+  appointmentAt: string;
+}
+export interface ArrivalInput extends ActorStamp {
+  arrivedAt: string | null;
+}
+export type StartWorkInput = ActorStamp;
+export interface FinishWorkInput extends ActorStamp {
+  fixed: boolean;
+  result: string;
+  /** When fixed: when service was restored; the workflow's time when absent. */
+  restoredAt: string | null;
+}
+
+export const faultRepairStateQuery = defineQuery<FaultRepairState>('faultRepairState');
+export const recordFaultRepairMilestoneUpdate = defineUpdate<FaultRepairState, [MilestoneInput]>('recordFaultRepairMilestone');
+export const diagnoseFaultRepairUpdate = defineUpdate<FaultRepairState, [DiagnosisInput]>('diagnoseFaultRepair');
+export const dispatchFaultRepairUpdate = defineUpdate<FaultRepairState, [DispatchInput]>('dispatchFaultRepair');
+export const arriveFaultRepairUpdate = defineUpdate<FaultRepairState, [ArrivalInput]>('arriveFaultRepair');
+export const startFaultRepairWorkUpdate = defineUpdate<FaultRepairState, [StartWorkInput]>('startFaultRepairWork');
+export const finishFaultRepairWorkUpdate = defineUpdate<FaultRepairState, [FinishWorkInput]>('finishFaultRepairWork');
+
+export function faultRepairWorkflowId(caseNumber: string): string {
+  return `fault-repair/${caseNumber}`;
+}
+
+const HOUR = 3_600_000;
+const SHANGHAI_OFFSET = 8 * HOUR;
+const DAY = 24 * HOUR;
+/** The maintenance window for high-risk operations: 00:00-05:00 Asia/Shanghai [004 1.4.3]. */
+export const MAINTENANCE_WINDOW = { startHour: 0, endHour: 5, timeZone: 'Asia/Shanghai' } as const;
+
+/** The maintenance window containing `ms`, or null when `ms` is outside every window. */
+export function maintenanceWindowAt(ms: number): { start: number; end: number } | null {
+  const dayStart = Math.floor((ms + SHANGHAI_OFFSET) / DAY) * DAY - SHANGHAI_OFFSET;
+  const start = dayStart + MAINTENANCE_WINDOW.startHour * HOUR;
+  const end = dayStart + MAINTENANCE_WINDOW.endHour * HOUR;
+  return ms >= start && ms < end ? { start, end } : null;
+}
+
+/** The start of the next maintenance window after `ms` (`ms` itself is outside one). */
+export function nextMaintenanceWindowStart(ms: number): number {
+  const dayStart = Math.floor((ms + SHANGHAI_OFFSET) / DAY) * DAY - SHANGHAI_OFFSET;
+  const today = dayStart + MAINTENANCE_WINDOW.startHour * HOUR;
+  return ms < today ? today : today + DAY;
+}
+
+/** An instant as Asia/Shanghai wall time with its offset, e.g. `2026-11-17T00:00:00+08:00`. */
+export function shanghaiIso(ms: number): string {
+  return new Date(ms + SHANGHAI_OFFSET).toISOString().replace(/\.\d{3}Z$/, '+08:00');
+}

@@ -1,0 +1,259 @@
+import { ApplicationFailure, allHandlersFinished, condition, proxyLocalActivities, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { Activities } from '../../activities';
+import { BUSINESS_RULE_VIOLATION, INVALID_TRANSITION } from '../shared/definitions';
+import { createCaseSteps, type StepRule } from '../shared/case-steps';
+import { untilOr } from '../shared/step-queue';
+import { documentChangedSignal, signOffWorkflowId, type DocumentKind, type SignOffStep } from '../sign-off/definitions';
+import { signOffWorkflow } from '../sign-off/workflow';
+import {
+  FAULT_REPAIR_STEPS,
+  TARGET_OF_MILESTONE,
+  arriveFaultRepairUpdate,
+  diagnoseFaultRepairUpdate,
+  dispatchFaultRepairUpdate,
+  faultRepairStateQuery,
+  finishFaultRepairWorkUpdate,
+  maintenanceWindowAt,
+  nextMaintenanceWindowStart,
+  recordFaultRepairMilestoneUpdate,
+  shanghaiIso,
+  startFaultRepairWorkUpdate,
+  type FaultRepairInput,
+  type FaultRepairState,
+  type FaultRepairStatus,
+  type Milestone,
+  type SlaTarget,
+} from './definitions';
+
+// Each step is one short, idempotent local activity (one transaction: the change, its audit entry and
+// its emails' outbox rows), as in every process.
+const activities = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [BUSINESS_RULE_VIOLATION] },
+});
+
+const STATUS_WORDS: Record<FaultRepairStatus, string> = {
+  diagnosis: 'waits for the remote diagnosis',
+  planning: 'waits for its repair plan to be signed by both sides',
+  awaiting_dispatch: 'waits for an engineer to be dispatched',
+  dispatched: 'waits for the engineer to arrive on site',
+  on_site: 'has the engineer on site, work not started',
+  in_progress: 'has work in progress',
+  escalated: 'was escalated: the repair did not fix it',
+  reporting: 'waits for the service report to be signed',
+  follow_up: 'is in follow-up',
+  closed: 'is closed',
+};
+
+const PLAN_STEPS: SignOffStep[] = ['manager_approval', 'customer_signature'];
+const REPORT_STEPS: SignOffStep[] = ['customer_signature'];
+
+/** Minutes early (positive) or late (negative). */
+function marginMinutes(dueAt: string, at: string): number {
+  return Math.round((Date.parse(dueAt) - Date.parse(at)) / 60_000);
+}
+
+/**
+ * Fault repair (P1), stage 1: registration with SLA clocks that run by themselves -> remote diagnosis
+ * -> repair plan signed by both sides (sign-off child) -> dispatch -> arrival -> work (high-risk
+ * plans only inside the maintenance window) -> service report signed -> follow_up, where stage 2
+ * (fault report, follow-up call, survey, write-up, archive) will take over; for now it waits there.
+ */
+export async function faultRepairWorkflow(input: FaultRepairInput): Promise<FaultRepairState> {
+  const { caseId, caseNumber } = input;
+  const state: FaultRepairState = {
+    caseNumber,
+    status: 'diagnosis',
+    targets: [],
+    milestones: {},
+    plan: null,
+    report: null,
+    engineerUserId: null,
+    highRiskOperations: [],
+    windowEndsAt: null,
+    windowOverrunAt: null,
+  };
+  const steps = createCaseSteps({ state, subject: `fault repair ${caseNumber}`, statusWords: STATUS_WORDS, serialized: true });
+  const stepUpdate = <Arg>(definition: UpdateDefinition<FaultRepairState, [Arg]>, rule: StepRule<FaultRepairStatus>, step: (arg: Arg) => Promise<FaultRepairStatus>, validateInput?: (arg: Arg) => void): void =>
+    steps.update(definition, rule, step, () => state, validateInput);
+  const now = () => new Date().toISOString();
+
+  /** Marks the milestone's target met or missed with its margin; returns the targets to record. */
+  const meet = (milestone: Milestone, at: string): SlaTarget[] => {
+    state.milestones[milestone] = at;
+    const target = state.targets.find((t) => t.name === TARGET_OF_MILESTONE[milestone]);
+    if (target && target.dueAt && target.metAt === null) {
+      target.metAt = at;
+      target.marginMinutes = marginMinutes(target.dueAt, at);
+      target.state = target.marginMinutes >= 0 ? 'met' : 'missed';
+    }
+    return state.targets;
+  };
+
+  /** A new document of the case, and its sign-off as a child workflow that signals every change. */
+  const startDocument = async (documentId: string, kind: DocumentKind, signOffSteps: SignOffStep[]): Promise<void> => {
+    await startChild(signOffWorkflow, {
+      workflowId: signOffWorkflowId(documentId),
+      args: [{ documentId, caseId, kind, steps: signOffSteps, parentWorkflowId: workflowInfo().workflowId }],
+    });
+  };
+
+  setHandler(faultRepairStateQuery, () => state);
+  setHandler(documentChangedSignal, (change) => {
+    const progress = { documentId: change.documentId, status: change.status, version: change.version };
+    if (state.plan?.documentId === change.documentId) state.plan = progress;
+    if (state.report?.documentId === change.documentId) state.report = progress;
+  });
+
+  stepUpdate(
+    recordFaultRepairMilestoneUpdate,
+    FAULT_REPAIR_STEPS.recordMilestone,
+    async (arg) => {
+      const at = arg.occurredAt ?? now();
+      await activities.recordFaultRepairMilestone({ caseId, stamp: arg, milestone: arg.milestone, occurredAt: at, note: arg.note, targets: meet(arg.milestone, at) });
+      return state.status;
+    },
+    (arg) => {
+      if (state.milestones[arg.milestone]) {
+        throw ApplicationFailure.create({ type: INVALID_TRANSITION, message: `cannot record ${arg.milestone.replace(/_/g, ' ')}: it was recorded at ${state.milestones[arg.milestone]}` });
+      }
+    },
+  );
+
+  stepUpdate(diagnoseFaultRepairUpdate, FAULT_REPAIR_STEPS.diagnose, async (arg) => {
+    const documentId = uuid4();
+    const solved = arg.outcome === 'solved_remotely';
+    const restoredAt = solved ? (arg.restoredAt ?? now()) : null;
+    const kind: DocumentKind = solved ? 'service_report' : 'repair_plan';
+    const signOffSteps = solved ? REPORT_STEPS : PLAN_STEPS;
+    const targets = restoredAt ? meet('restored', restoredAt) : state.targets;
+    await activities.recordFaultRepairDiagnosis({ caseId, stamp: arg, outcome: arg.outcome, findings: arg.findings, document: { id: documentId, kind, steps: signOffSteps }, restoredAt, targets });
+    const progress = { documentId, status: 'awaiting_version', version: 0 };
+    if (solved) state.report = progress;
+    else state.plan = progress;
+    await startDocument(documentId, kind, signOffSteps);
+    return solved ? 'reporting' : 'planning';
+  });
+
+  stepUpdate(dispatchFaultRepairUpdate, FAULT_REPAIR_STEPS.dispatch, async (arg) => {
+    await activities.recordFaultRepairDispatch({ caseId, dispatch: arg });
+    state.engineerUserId = arg.engineerUserId;
+    return 'dispatched';
+  });
+
+  stepUpdate(arriveFaultRepairUpdate, FAULT_REPAIR_STEPS.arrive, async (arg) => {
+    const arrivedAt = arg.arrivedAt ?? now();
+    await activities.recordFaultRepairArrival({ caseId, stamp: arg, arrivedAt, targets: meet('arrived_on_site', arrivedAt) });
+    return 'on_site';
+  });
+
+  // The high-risk gate: a signed plan with high-risk operations lets work start only inside the
+  // maintenance window; outside it the validator refuses, naming the next window (nothing in history).
+  const checkWindow = (): void => {
+    if (state.highRiskOperations.length === 0) return;
+    const nowMs = Date.now();
+    if (maintenanceWindowAt(nowMs)) return;
+    const next = shanghaiIso(nextMaintenanceWindowStart(nowMs));
+    throw ApplicationFailure.create({
+      type: INVALID_TRANSITION,
+      message: `cannot start work: the signed plan contains high-risk operations (${state.highRiskOperations.join(', ')}), which run only in the maintenance window 00:00-05:00 Asia/Shanghai; the next window starts ${next}`,
+      details: [{ nextWindowStart: next, highRiskOperations: state.highRiskOperations }],
+    });
+  };
+  stepUpdate(
+    startFaultRepairWorkUpdate,
+    FAULT_REPAIR_STEPS.startWork,
+    async (arg) => {
+      checkWindow(); // Its turn may come later than its validation.
+      const startedMs = Date.now();
+      const window = state.highRiskOperations.length > 0 ? maintenanceWindowAt(startedMs) : null;
+      const windowEndsAt = window ? new Date(window.end).toISOString() : null;
+      await activities.recordFaultRepairWorkStarted({ caseId, stamp: arg, startedAt: new Date(startedMs).toISOString(), windowEndsAt });
+      state.windowEndsAt = windowEndsAt;
+      return 'in_progress';
+    },
+    () => checkWindow(),
+  );
+
+  stepUpdate(finishFaultRepairWorkUpdate, FAULT_REPAIR_STEPS.finishWork, async (arg) => {
+    const finishedAt = now();
+    if (!arg.fixed) {
+      await activities.recordFaultRepairWorkFinished({ caseId, stamp: arg, fixed: false, result: arg.result, finishedAt, restoredAt: null, report: null, targets: state.targets });
+      return 'escalated';
+    }
+    const restoredAt = arg.restoredAt ?? finishedAt;
+    const documentId = uuid4();
+    const report = { id: documentId, kind: 'service_report' as const, steps: REPORT_STEPS };
+    await activities.recordFaultRepairWorkFinished({ caseId, stamp: arg, fixed: true, result: arg.result, finishedAt, restoredAt, report, targets: meet('restored', restoredAt) });
+    state.report = { documentId, status: 'awaiting_version', version: 0 };
+    await startDocument(documentId, 'service_report', REPORT_STEPS);
+    return 'reporting';
+  });
+
+  // The targets are computed once (an activity, recorded in history and on the case); the
+  // acknowledgement with them goes to the customer in the same step.
+  await steps.run(async () => {
+    state.targets = await activities.computeFaultRepairTargets({ caseId, at: now() });
+  });
+  const clocks = state.targets.filter((t) => t.dueAt && t.warnAt).map((t) => runClock(t));
+
+  // The plan: signed by both sides -> waiting for dispatch.
+  await condition(() => state.plan?.status === 'signed' || state.status === 'reporting');
+  if (state.status === 'planning' && state.plan) {
+    const plan = state.plan;
+    await steps.run(async () => {
+      const { highRiskOperations } = await activities.recordFaultRepairPlanSigned({ caseId, documentId: plan.documentId, version: plan.version, at: now() });
+      state.highRiskOperations = highRiskOperations;
+      state.status = 'awaiting_dispatch';
+    });
+    await condition(() => state.status === 'in_progress');
+    if (state.windowEndsAt) {
+      const windowEndsAt = state.windowEndsAt;
+      if (!(await untilOr(() => state.status !== 'in_progress', windowEndsAt))) {
+        await steps.run(async () => {
+          if (state.status !== 'in_progress') return;
+          const at = now();
+          await activities.recordFaultRepairWindowOverrun({ caseId, windowEndsAt, at });
+          state.windowOverrunAt = at;
+        });
+      }
+    }
+  }
+
+  // The service report: signed by the customer -> follow_up (stage 2 takes over from there).
+  await condition(() => state.report?.status === 'signed');
+  const report = state.report!;
+  await steps.run(async () => {
+    await activities.recordFaultRepairReportSigned({ caseId, documentId: report.documentId, version: report.version, at: now() });
+    state.status = 'follow_up';
+  });
+
+  // Stage 2 (fault report within 24 h, follow-up call, survey, write-up, archive) is not built yet:
+  // the case waits in follow_up; its SLA clocks still run to their end.
+  await Promise.all(clocks);
+  await condition(() => state.status === 'closed');
+  await condition(allHandlersFinished);
+  return state;
+
+  /** One SLA target's clock: warning at 75 %, breach at 100 %, unless its milestone came first. */
+  async function runClock(target: SlaTarget): Promise<void> {
+    const done = () => target.metAt !== null;
+    if (!(await untilOr(done, target.warnAt!))) {
+      await steps.run(async () => {
+        if (done()) return;
+        const at = now();
+        target.warnedAt = at;
+        await activities.recordFaultRepairTargetAlert({ caseId, kind: 'warning', target: target.name, dueAt: target.dueAt!, at, targets: state.targets });
+      });
+    }
+    if (await untilOr(done, target.dueAt!)) return;
+    await steps.run(async () => {
+      if (done()) return;
+      const at = now();
+      target.breachedAt = at;
+      target.state = 'missed';
+      await activities.recordFaultRepairTargetAlert({ caseId, kind: 'breach', target: target.name, dueAt: target.dueAt!, at, targets: state.targets });
+    });
+  }
+}
