@@ -243,11 +243,13 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
-  /** The link's claims, action and page, or the reason it has none (thrown as the JSON API would). */
-  function resolve(req: Request): { claims: SignedLinkClaims; action: LinkAction; page: LinkPage } {
+  /**
+   * The link's claims, action and page, or the reason it has none (thrown as the JSON API would).
+   * An action without a page yet gets `page: undefined`: its link is answered by the JSON API, as before pages.
+   */
+  function resolve(req: Request): { claims: SignedLinkClaims; action: LinkAction; page: LinkPage | undefined } {
     const claims = deps.linkService.verify(String(req.params.token));
     const action = deps.linkService.actionFor(claims);
-    if (!action.page) throw new ApiError(401, 'link_invalid', 'This link has no page', { reason: 'no page for the action' });
     return { claims, action, page: action.page };
   }
 
@@ -296,6 +298,7 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
       let page: LinkPage | undefined;
       try {
         const resolved = resolve(req);
+        if (!resolved.page) return next();
         page = resolved.page;
         if (resolved.claims.singleUse && (await deps.linkService.isUsed(resolved.claims))) throw new ApiError(410, 'link_used', 'This link has already been used');
         const view = await page.describe(resolved.claims);
@@ -315,6 +318,7 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
       try {
         // The link is checked before the body is read, as for the JSON API.
         const { claims, action, page: linkPage } = resolve(req);
+        if (!linkPage) return next();
         page = linkPage;
         await new Promise<void>((resolveBody, reject) => readForm(req, res, (error?: unknown) => (error === undefined || error === null ? resolveBody() : reject(error instanceof Error ? error : new Error('unreadable form')))));
         const form = (req.body ?? {}) as Record<string, unknown>;

@@ -1,9 +1,12 @@
 import request from 'supertest';
 import type { Response } from 'supertest';
+import { z } from 'zod';
 import { createSignedLinks } from '../../activities/shared/signed-links';
 import { CONFIRM_RECEIPT_ACTION } from '../../activities/spare-part/activities';
+import { text } from '../../api/pages/link-page';
+import { defineLinkAction } from '../../api/routes/links';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
-import { testConfig } from '../support/app';
+import { createTestApp, testConfig, testSignedLinks } from '../support/app';
 
 const SCRIPT = '<script>alert(1)</script>';
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
@@ -39,7 +42,7 @@ function expectPageHeaders(response: Response) {
   expect(response.headers['cache-control']).toBe('no-store');
   expect(response.text).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
   // No script, no external asset: everything the page needs is in it.
-  expect(response.text).not.toMatch(/<script|<link rel="stylesheet"|src="http|href="http/i);
+  expect(response.text).not.toMatch(/<script|<link rel="stylesheet"|src="http/i);
 }
 
 describe('customer pages: the emailed links open HTML pages in a browser (real worker, PostgreSQL, SMTP)', () => {
@@ -295,5 +298,65 @@ describe('customer pages: the emailed links open HTML pages in a browser (real w
     expect(application.body_text).toContain(`Dear Shanghai Mobile ${SCRIPT},`);
     expect(application.body_html).toContain('Dear Shanghai Mobile &lt;script&gt;alert(1)&lt;/script&gt;,');
     expect(application.body_html).not.toContain(SCRIPT);
+  });
+
+  test('a new process adds its page by registering an action: a choice (sign / object) with a comment, and a superseded version pointing to the newer one', async () => {
+    const decisions: { caseId: string; decision: string; comment: string | null }[] = [];
+    const links = testSignedLinks();
+    const signAction = defineLinkAction({
+      action: 'test.plan-signature',
+      summary: 'Sign the repair plan or object to it',
+      body: z.object({ decision: z.enum(['sign', 'object']), comment: z.string().trim().max(500).nullable().default(null) }),
+      perform: async ({ claims, body }) => {
+        decisions.push({ caseId: claims.caseId, ...body });
+        return { decision: body.decision };
+      },
+      page: {
+        title: text('Sign the repair plan', '签署维修方案'),
+        submitLabel: text('Send', '提交'),
+        fields: [
+          { name: 'decision', kind: 'choice', required: true, label: text('Your decision', '您的决定'), choices: [{ value: 'sign', label: text('I sign the plan', '同意并签署') }, { value: 'object', label: text('I object', '提出异议') }] },
+          { name: 'comment', kind: 'textarea', required: false, maxLength: 500, label: text('Comment', '意见') },
+        ],
+        describe: async (claims) =>
+          claims.caseId === 'plan-v1'
+            ? { kind: 'superseded', locale: 'en', message: text('Version 1 of the plan was replaced by version 2.', '方案第 1 版已被第 2 版取代。'), newerUrl: newer.url }
+            : { kind: 'form', locale: 'en', recipientName: 'Li Lei', intro: text('Please read the plan and sign it, or object with a comment.', '请阅读方案后签署，或填写意见提出异议。'), facts: [{ label: text('Plan version', '方案版本'), value: '2' }] },
+        done: (result) => ({ message: text(`Recorded: ${String(result.decision)}.`, `已记录：${String(result.decision)}。`), facts: [] }),
+      },
+    });
+    const pageless = defineLinkAction({ action: 'test.pageless', summary: 'An action with no page yet', body: z.object({}), perform: async () => ({ ok: true }) });
+    const app = createTestApp(h.database.db, { links, linkActions: [signAction, pageless] });
+    // An action without a page is answered by the JSON API, as before pages existed.
+    const bare = links.issue({ caseId: 'x', action: 'test.pageless', singleUse: false });
+    const bareGet = await request(app).get(`/links/${bare.token}`).set('Accept', BROWSER_ACCEPT);
+    expect(bareGet.status).toBe(200);
+    expect(bareGet.body).toMatchObject({ action: 'test.pageless', summary: 'An action with no page yet' });
+
+    const older = links.issue({ caseId: 'plan-v1', action: 'test.plan-signature', singleUse: true });
+    const newer = links.issue({ caseId: 'plan-v2', action: 'test.plan-signature', singleUse: true });
+
+    const superseded = await request(app).get(`/links/${older.token}`).set('Accept', BROWSER_ACCEPT);
+    expect(superseded.status).toBe(410);
+    expectPageHeaders(superseded);
+    expect(superseded.text).toContain('A newer version exists');
+    expect(superseded.text).toContain('Version 1 of the plan was replaced by version 2.');
+    expect(superseded.text).toContain(`<a class="button" href="${newer.url}">Open the newer version</a>`);
+    expect(superseded.text).not.toContain('<form');
+
+    const page = await openPage(app, `/links/${newer.token}`);
+    expect(page.response.status).toBe(200);
+    expect(page.response.text).toContain('<input type="radio" name="decision" value="sign" required> I sign the plan');
+    expect(page.response.text).toContain('<input type="radio" name="decision" value="object"> I object');
+
+    const unchosen = await request(app).post(`/links/${newer.token}`).set('Cookie', page.cookie!).type('form').send({ _nonce: page.nonce!, _lang: 'zh-CN', comment: 'too expensive' });
+    expect(unchosen.status).toBe(400);
+    expect(unchosen.text).toContain('您的决定：请选择一项。');
+    expect(unchosen.text).toContain('>too expensive</textarea>');
+
+    const objected = await request(app).post(`/links/${newer.token}`).set('Cookie', page.cookie!).type('form').send({ _nonce: page.nonce!, _lang: 'en', decision: 'object', comment: 'too expensive' });
+    expect(objected.status).toBe(200);
+    expect(objected.text).toContain('Recorded: object.');
+    expect(decisions).toEqual([{ caseId: 'plan-v2', decision: 'object', comment: 'too expensive' }]);
   });
 });
