@@ -51,6 +51,19 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
     return linkPathIn(mail!)!;
   }
 
+  /** Remote diagnosis, a plan approved and signed in v1, dispatch, arrival `arrivalAfterMs` after the report. */
+  async function toOnSite(number: string, reportedAt: string, arrivalAfterMs: number, highRiskOperations: string[]): Promise<void> {
+    const diagnosed = await request(h.app).post(`/fault-repairs/${number}/diagnosis`).set(as('engineer')).send({ outcome: 'needs_plan', findings: 'Needs a visit' });
+    expect(diagnosed.status).toBe(200);
+    const planId: string = diagnosed.body.plan.id;
+    expect((await request(h.app).post(`/documents/${planId}/versions`).set(as('engineer')).send({ content: { ...PLAN, highRiskOperations } })).status).toBe(201);
+    expect((await request(h.app).post(`/documents/${planId}/decisions`).set(as('manager')).send({ version: 1, decision: 'approved' })).status).toBe(200);
+    expect((await request(h.app).post(await signatureLink(`Repair plan ${number}`, 1)).send({ decision: 'signed' })).status).toBe(200);
+    await eventually(() => get(number), (b) => b.status === 'awaiting_dispatch');
+    expect((await request(h.app).post(`/fault-repairs/${number}/dispatch`).set(as('manager')).send({ engineerUserId, appointmentAt: after(reportedAt, arrivalAfterMs) })).status).toBe(200);
+    expect((await request(h.app).post(`/fault-repairs/${number}/arrival`).set(as('engineer')).send({ arrivedAt: after(reportedAt, arrivalAfterMs) })).status).toBe(200);
+  }
+
   beforeAll(async () => {
     h = await startProcessHarness({ startTime: START_TIME });
     await h.startWorker();
@@ -152,6 +165,10 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
     expect(outside.status).toBe(409);
     expect(outside.body.error.message).toContain('next window starts 2026-11-17T00:00:00+08:00');
     expect((await get(number)).status).toBe('on_site');
+    // Refused by the validator: the refusal left nothing in the workflow's history.
+    const history = await h.env.client.workflow.getHandle(faultRepairWorkflowId(number)).fetchHistory();
+    expect(JSON.stringify(history)).toContain('arriveFaultRepair');
+    expect(JSON.stringify(history)).not.toContain('startFaultRepairWork');
 
     // Inside the window (00:30 Shanghai): work starts; finished fixed at once -> restored, the service report follows.
     await sleepUntil(h.env, '2026-11-16T16:30:00Z');
@@ -206,9 +223,51 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
     expect(target(body, 'on_site')).toMatchObject({ dueAt: after(reportedAt, 30 * MINUTE), warnedAt: expect.any(String), breachedAt: expect.any(String), metAt: null });
     expect(body.timeline.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['fault_repair.target_warning', 'fault_repair.target_missed']));
 
-    // The engineer arrives 45 min in: still missed, 15 min late.
-    await request(h.app).post(`/fault-repairs/${number}/diagnosis`).set(as('engineer')).send({ outcome: 'needs_plan', findings: 'Needs a visit' });
-    body = (await request(h.app).get(`/fault-repairs?status=planning&customerId=${company.customerId}`).set(as('manager'))).body;
-    expect(body.items.map((item: { caseNumber: string }) => item.caseNumber)).toContain(number);
+    // Through a signed plan to the site: the engineer arrives 45 min in, the target stays missed, 15 min late.
+    await toOnSite(number, reportedAt, 45 * MINUTE, []);
+    body = await get(number);
+    expect(target(body, 'on_site')).toMatchObject({ state: 'missed', marginMinutes: -15 });
+    body = (await request(h.app).get(`/fault-repairs?status=on_site&customerId=${company.customerId}`).set(as('manager'))).body;
+    expect(body.items.map((item: { caseNumber: string }) => item.caseNumber)).toEqual([number]);
+  }, 120_000);
+
+  test('high-risk work still running when the window closes: recorded and the managers told at once; not fixed -> escalated', async () => {
+    await sleepUntil(h.env, '2026-11-16T17:30:00Z'); // 01:30 Shanghai, inside the window
+    const reportedAt = await virtualNow();
+    const registered = await register('FR-SN-0003', { severity: 'major', siteId, reportedAt });
+    const number: string = registered.body.caseNumber;
+    await eventually(() => get(number), (b) => b.targets.length === 4);
+    await toOnSite(number, reportedAt, 30 * MINUTE, ['restart']);
+    const started = await request(h.app).post(`/fault-repairs/${number}/work/start`).set(as('engineer')).send({});
+    expect(started.body).toMatchObject({ status: 'in_progress', maintenanceWindowEndsAt: '2026-11-16T21:00:00.000Z' });
+
+    await sleepUntil(h.env, '2026-11-16T21:01:00Z');
+    const [overrun] = await eventually(() => mailsTo(h.smtp, 'manager@fieldops.test', `[${number}] 高危操作超出维护窗口`), (mails) => mails.length === 1);
+    expect(overrun!.text).toContain('2026-11-17 05:00 (UTC+8)');
+    let body = await eventually(() => get(number), (b) => b.windowOverrunAt !== null);
+    expect(body.timeline.map((e: { action: string }) => e.action)).toContain('fault_repair.window_overrun');
+
+    const finished = await request(h.app).post(`/fault-repairs/${number}/work/finish`).set(as('engineer')).send({ fixed: false, result: 'Restart did not bring the card back' });
+    expect(finished.body).toMatchObject({ status: 'escalated', result: 'not_fixed', serviceReport: null });
+    expect(target(finished.body, 'restoration')).toMatchObject({ state: 'pending', metAt: null });
+    body = await request(h.app).post(`/fault-repairs/${number}/work/finish`).set(as('engineer')).send({ fixed: true, result: 'again' });
+    expect(body.status).toBe(409);
+  }, 120_000);
+
+  test('solved remotely: restored at the diagnosis, the service report signed -> follow_up', async () => {
+    const reportedAt = await virtualNow();
+    const registered = await register('FR-SN-0004', { severity: 'minor', reportedAt });
+    const number: string = registered.body.caseNumber;
+    let body = await eventually(() => get(number), (b) => b.targets.length === 4);
+    expect(target(body, 'temporary_solution')).toMatchObject({ dueAt: null, state: 'not_applicable' });
+    expect(target(body, 'on_site')).toMatchObject({ dueAt: null, state: 'not_applicable' });
+    const solved = await request(h.app).post(`/fault-repairs/${number}/diagnosis`).set(as('engineer')).send({ outcome: 'solved_remotely', findings: 'Cleared a stuck alarm remotely', restoredAt: after(reportedAt, 20 * MINUTE) });
+    expect(solved.body).toMatchObject({ status: 'reporting', result: 'solved_remotely', plan: null, serviceReport: { status: 'awaiting_version' } });
+    expect(target(solved.body, 'restoration')).toMatchObject({ state: 'met', metAt: after(reportedAt, 20 * MINUTE) });
+    const reportId: string = solved.body.serviceReport.id;
+    await request(h.app).post(`/documents/${reportId}/versions`).set(as('engineer')).send({ content: { summary: 'Alarm cleared', workDone: 'Remote login, alarm cleared' } });
+    await request(h.app).post(await signatureLink(`Service report ${number}`, 1)).send({ decision: 'signed' });
+    body = await eventually(() => get(number), (b) => b.status === 'follow_up');
+    expect(body.serviceReport).toMatchObject({ status: 'signed' });
   }, 120_000);
 });
