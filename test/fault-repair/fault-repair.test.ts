@@ -1,4 +1,7 @@
 import request from 'supertest';
+import pino from 'pino';
+import { startMissingProcesses } from '../../api/shared/process-starts';
+import { insertCase } from '../../db/repositories/cases';
 import { faultRepairWorkflowId, type FaultRepairState } from '../../workflows/fault-repair/definitions';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
@@ -270,4 +273,24 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
     body = await eventually(() => get(number), (b) => b.status === 'follow_up');
     expect(body.serviceReport).toMatchObject({ status: 'signed' });
   }, 120_000);
+  test('a case committed without its workflow (the start failed) is started by the worker round', async () => {
+    const db = h.database.db;
+    const device = await company.addDevice('FR-SN-0005');
+    const number = 'FR-2026-900001';
+    const reportedAt = await virtualNow();
+    await db.transaction().execute(async (trx) => {
+      const caseId = await insertCase(trx, { kind: 'fault_repair', number, status: 'diagnosis', customerId: company.customerId, deviceId: device.id, workflowId: faultRepairWorkflowId(number), at: new Date(Date.now() - 60_000) });
+      await trx
+        .insertInto('fault_repairs')
+        .values({
+          case_id: caseId, case_number: number, customer_id: company.customerId, contact_id: company.contactId, device_id: device.id, site_id: null,
+          symptoms: 's', actions_taken: 'a', suspected_cause: 'c', severity: 'serious', status: 'diagnosis', reported_at: reportedAt, registered_by: 'test', registered_by_role: 'service_desk',
+        })
+        .execute();
+    });
+    const report = await startMissingProcesses(db, h.env.client, { taskQueue: h.taskQueue, logger: pino({ level: 'silent' }), graceMs: 0 });
+    expect(report.started).toEqual([number]);
+    const body = await eventually(() => get(number), (b) => b.targets.length === 4);
+    expect(target(body, 'phone_response')).toMatchObject({ dueAt: after(reportedAt, 10 * MINUTE) });
+  }, 60_000);
 });
