@@ -291,6 +291,10 @@ describe('customer pages: the emailed links open HTML pages in a browser (real w
     expect(row.body_html).toContain(`<a href="http://fieldops.test${linkPath}"`);
     expect(row.body_html).toContain('<html lang="zh-CN">');
     expect(row.body_html).toContain('备件 R-SN-PAGE-6 已由 SF Express 发出，运单号 SFSN-PAGE-6。');
+    // Over SMTP: one mail with both parts.
+    const mail = h.smtp.received.find((received) => received.subject.includes(`[${loanNumber}]`) && received.subject.includes('备件已发货'))!;
+    expect((mail.headers.get('content-type') as { value: string }).value).toBe('multipart/alternative');
+    expect(mail.text).toBe(row.body_text);
 
     const link = await request(h.app).post('/spare-parts/application-links').set(as('service_desk')).send({ contactId: enContactId });
     expect(link.status).toBe(201);
