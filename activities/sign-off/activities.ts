@@ -9,7 +9,7 @@ import type { SignedLinks } from '../shared/signed-links';
 
 /** The signed-link action of a customer's signature on one version of one document. */
 export const SIGN_DOCUMENT_ACTION = 'document.sign';
-const SIGNATURE_LINK_TTL_HOURS = 24 * 14;
+export const SIGNATURE_LINK_TTL_HOURS = 24 * 14;
 
 /** The subject a signature link is scoped to: one version of one document. */
 export function documentVersionScope(documentId: string, version: number): string {
@@ -56,7 +56,9 @@ export function createSignOffActivities({ db, links, emailsQueued, logger }: Sig
     const key = `${document.id}/v${version}/${step}-requested`;
     const params = { caseNumber: document.case_number, title: document.title, version, step };
     if (step === 'customer_signature') {
-      const link = links.issue({ caseId: documentVersionScope(document.id, version), action: SIGN_DOCUMENT_ACTION, singleUse: true, ttlHours: SIGNATURE_LINK_TTL_HOURS });
+      // Not single-use: the workflow takes one decision per version and refuses a second (409), and a link
+      // to a superseded version must still open, to say so and point to the newer one.
+      const link = links.issue({ caseId: documentVersionScope(document.id, version), action: SIGN_DOCUMENT_ACTION, singleUse: false, ttlHours: SIGNATURE_LINK_TTL_HOURS });
       return [{ key, content: { template: 'document_signature_requested', params: { ...params, customerName: document.contact_name ?? '', signUrl: link.url, expiresOn: link.expiresAt.toISOString() } } }];
     }
     const deciders = await trx

@@ -5,14 +5,9 @@ import { ApiError } from '../errors';
 import { defineLinkAction, type LinkAction } from '../routes/links';
 import { executeProcessUpdate } from '../shared/process-updates';
 import { optionalNote } from '../shared/schemas';
+import { parseDocumentVersionScope, signaturePage } from './page';
 import { loadDocument } from './read-model';
 import type { SignOffDependencies } from './routes';
-
-/** `document:<id>:v<version>`, the subject of a signature link, back to its parts. */
-export function parseDocumentVersionScope(subject: string): { documentId: string; version: number } | undefined {
-  const match = /^document:([0-9a-f-]{36}):v(\d+)$/.exec(subject);
-  return match ? { documentId: match[1]!, version: Number(match[2]) } : undefined;
-}
 
 export function signOffLinkActions(deps: SignOffDependencies): LinkAction[] {
   return [
@@ -22,6 +17,7 @@ export function signOffLinkActions(deps: SignOffDependencies): LinkAction[] {
       body: z
         .object({ decision: z.enum(['signed', 'objected']), comment: optionalNote(4000) })
         .refine((body) => body.decision === 'signed' || (body.comment ?? '').trim() !== '', { message: 'an objection needs a comment', path: ['comment'] }),
+      page: signaturePage(deps),
       perform: async ({ claims, body }) => {
         const scope = parseDocumentVersionScope(claims.caseId);
         if (!scope) throw new ApiError(401, 'link_invalid', 'This link is not valid', { reason: 'not a document link' });

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Clock } from '../../activities/shared/clock';
+import type { SignedLinks } from '../../activities/shared/signed-links';
 import type { Db } from '../../db';
 import type { UserRole } from '../../db/schema';
 import { decideDocumentUpdate, signOffWorkflowId, STEP_DECIDERS, submitDocumentVersionUpdate } from '../../workflows/sign-off/definitions';
@@ -15,6 +16,7 @@ export interface SignOffDependencies {
   db: Db;
   temporal: Client;
   clock: Clock;
+  links: SignedLinks;
 }
 
 const AUTHORS: readonly UserRole[] = ['engineer', 'senior_engineer', 'manager'];
