@@ -17,6 +17,7 @@ import { requestLogging } from './shared/request-log';
 import { registerLinkRoutes, type LinkAction } from './routes/links';
 import { registerMasterDataRoutes } from './routes/master-data';
 import { registerRulesRoutes } from './routes/rules';
+import { faultRepairTasks } from './fault-repair/tasks';
 import { registerMyTaskRoutes } from './me/routes';
 import { documentTasks, sparePartTasks } from './me/tasks';
 import { signOffLinkActions } from './sign-off/link-actions';
@@ -71,7 +72,7 @@ export function createApp(deps: AppDependencies): Express {
     registerSparePartRoutes(routes, processDeps);
     registerSignOffRoutes(routes, processDeps);
     registerFaultRepairRoutes(routes, { ...processDeps, logger: deps.logger });
-    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks] });
+    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks] });
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps));
   }

@@ -8,7 +8,18 @@ import { signOffStateOf } from '../sign-off/read-model';
 
 // What is waiting for the calling user, across processes: each process contributes a task source.
 
-export const TASK_KINDS = ['approve_loan', 'ship_loan', 'settle_overdue_loan', 'decide_document', 'revise_document'] as const;
+export const TASK_KINDS = [
+  'approve_loan',
+  'ship_loan',
+  'settle_overdue_loan',
+  'decide_document',
+  'revise_document',
+  'record_first_response',
+  'diagnose',
+  'dispatch',
+  'arrive_on_site',
+  'repair',
+] as const;
 
 export const taskSchema = z
   .object({

@@ -54,4 +54,24 @@ describe('GET /me/tasks', () => {
     await request(h.app).post(`/documents/${plans[0]}/decisions`).set(bearer(h.tokens.manager)).send({ version: 1, decision: 'approved' }).expect(200);
     await eventually(tasksOf.bind(null, 'manager'), (tasks) => !tasks.some((task) => task.kind === 'decide_document'));
   });
+
+  test('fault repair: the desk must call back before the phone-response target, engineers may diagnose; the deadline is the SLA target', async () => {
+    await company.addDevice('SN-TASK-FR');
+    const registered = await request(h.app)
+      .post('/fault-repairs')
+      .set(bearer(h.tokens.service_desk))
+      .send({ customerId: company.customerId, contactId: company.contactId, deviceSerial: 'SN-TASK-FR', symptoms: 'Ports down', actionsTaken: 'None', suspectedCause: 'Card', severity: 'major' })
+      .expect(201);
+    const caseNumber: string = registered.body.caseNumber;
+    const detail = await eventually(
+      async () => (await request(h.app).get(`/fault-repairs/${caseNumber}`).set(bearer(h.tokens.manager))).body,
+      (body) => Array.isArray(body.targets) && body.targets.length > 0,
+    );
+    const phoneDue = (detail.targets as { name: string; dueAt: string }[]).find((target) => target.name === 'phone_response')!.dueAt;
+    const desk = await tasksOf('service_desk');
+    expect(desk.filter((task) => task.caseNumber === caseNumber)).toEqual([expect.objectContaining({ kind: 'record_first_response', href: `/fault-repairs/${caseNumber}` })]);
+    // Tasks with a deadline come first, and this one's is the target's.
+    expect(desk[0]).toMatchObject({ caseNumber, dueAt: new Date(phoneDue).toISOString() });
+    expect((await tasksOf('engineer')).filter((task) => task.caseNumber === caseNumber).map((task) => task.kind).sort()).toEqual(['diagnose', 'record_first_response']);
+  });
 });
