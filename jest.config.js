@@ -6,4 +6,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
   testTimeout: 60_000,
   maxWorkers: 2,
+  setupFiles: ['<rootDir>/test/support/quiet-sdk.ts'],
 };
