@@ -139,6 +139,8 @@ export interface EmailOutboxTable {
   body_text: string;
   /** The HTML part, same content as the text; null on rows queued before emails had one. */
   body_html: string | null;
+  /** An iCalendar invitation (text/calendar, METHOD:REQUEST) sent with the mail; null for most mails. */
+  calendar_invite: Generated<string | null>;
   status: Generated<EmailStatus>;
   attempts: Generated<number>;
   lease_until: Timestamp | null;
@@ -341,6 +343,46 @@ export interface FaultRepairsTable {
   escalated_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
+  // Stage 2 (2026-12-02T22-00-00_fault_repair_follow_up).
+  fault_report_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  fault_report_chase_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  fault_report_chased_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  fault_report_missed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The seven items as submitted (workflows/fault-repair/definitions.ts FaultReportContent). */
+  fault_report: ColumnType<unknown, string | null | undefined, string | null>;
+  fault_report_submitted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  fault_report_submitted_by: ColumnType<string | null, string | null | undefined, string | null>;
+  follow_up_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  follow_up_chased_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  follow_up_escalated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  follow_up_called_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  follow_up_called_by: ColumnType<string | null, string | null | undefined, string | null>;
+  follow_up_reached: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  follow_up_notes: ColumnType<string | null, string | null | undefined, string | null>;
+  survey_sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  survey_score: ColumnType<number | null, number | null | undefined, number | null>;
+  survey_comment: ColumnType<string | null, string | null | undefined, string | null>;
+  survey_answered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  write_up_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  write_up_state: ColumnType<'awaiting' | 'submitted' | 'returned' | 'approved' | null, 'awaiting' | 'submitted' | 'returned' | 'approved' | null | undefined, 'awaiting' | 'submitted' | 'returned' | 'approved' | null>;
+  write_up_version: ColumnType<number, number | undefined, number>;
+  write_up_summary: ColumnType<string | null, string | null | undefined, string | null>;
+  write_up_lessons: ColumnType<string | null, string | null | undefined, string | null>;
+  write_up_submitted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  write_up_review_comment: ColumnType<string | null, string | null | undefined, string | null>;
+  write_up_reviewed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** A device's life, append-only (a trigger refuses UPDATE and DELETE): one row per fault, repair and parts of each archived case. */
+export interface DeviceHistoryTable {
+  id: Generated<string>;
+  device_id: string;
+  case_id: string;
+  kind: 'fault' | 'repair' | 'parts';
+  summary: string;
+  data: ColumnType<unknown, string | undefined, never>;
+  occurred_at: ColumnType<Date, Date | string, never>;
+  recorded_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
 export interface Database {
@@ -364,6 +406,7 @@ export interface Database {
   document_versions: DocumentVersionsTable;
   document_decisions: DocumentDecisionsTable;
   fault_repairs: FaultRepairsTable;
+  device_history: DeviceHistoryTable;
 }
 
 export type Customer = Selectable<CustomersTable>;

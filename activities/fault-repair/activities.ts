@@ -8,22 +8,43 @@ import { insertDocument } from '../../db/repositories/documents';
 import type { Database } from '../../db/schema';
 import {
   FAULT_REPAIR_FINAL_STATUSES,
+  FAULT_REPORT_CHASE_BEFORE_MS,
+  FOLLOW_UP_DAYS,
   TARGET_OF_MILESTONE,
   WARNING_SHARE,
+  WRITE_UP_DAYS,
   type DispatchInput,
+  type FaultReportContent,
+  type FollowUpDeadlines,
   type FaultRepairStatus,
   type Milestone,
   type SlaTarget,
   type SlaTargetName,
 } from '../../workflows/fault-repair/definitions';
-import { dueAt, isSlaClass, responseTargets, type NamedDeadline } from '../../workflows/rules/sla';
+import { dueAt, faultReportDueAt, isSlaClass, responseTargets, type NamedDeadline } from '../../workflows/rules/sla';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import type { DocumentKind, SignOffStep } from '../../workflows/sign-off/definitions';
 import { auditEventInsert } from '../shared/audit';
 import { createCaseStepRunner, type StepEmail, type StepWrite } from '../shared/case-step';
+import type { SignedLinks } from '../shared/signed-links';
+
+/** The customer's satisfaction survey link (api/fault-repair/link-actions.ts). */
+export const SURVEY_ACTION = 'fault-repair.survey';
+export const SURVEY_LINK_TTL_HOURS = 24 * 30;
+const DAY_MS = 24 * 3_600_000;
+
+/** The stage-2 deadline alerts: who is told and what is recorded. */
+export type FollowUpAlertKind = 'fault_report_chase' | 'fault_report_missed' | 'follow_up_due' | 'follow_up_overdue';
+const ALERT_COLUMN = {
+  fault_report_chase: 'fault_report_chased_at',
+  fault_report_missed: 'fault_report_missed_at',
+  follow_up_due: 'follow_up_chased_at',
+  follow_up_overdue: 'follow_up_escalated_at',
+} as const;
 
 export interface FaultRepairActivityDependencies {
   db: Db;
+  links: SignedLinks;
   emailsQueued?: () => void;
   logger: Pick<Logger, 'info'>;
 }
@@ -85,7 +106,44 @@ async function usersWithRole(trx: DbExecutor, roles: ('manager' | 'service_desk'
   return trx.selectFrom('users').select(['id', 'email']).where('role', 'in', roles).where('disabled_at', 'is', null).orderBy('email').execute();
 }
 
-export function createFaultRepairActivities({ db, emailsQueued, logger }: FaultRepairActivityDependencies) {
+/** The recorded fault report (jsonb), when there is one. */
+function faultReportOf(value: unknown): Partial<FaultReportContent> | null {
+  if (!value || typeof value !== 'object') return null;
+  const report: Partial<FaultReportContent> = value;
+  return report;
+}
+
+interface PartUsed {
+  productCode: string;
+  quantity: number;
+  serial: string | null;
+}
+
+/** The parts of a case: the signed plan's, and those the latest service report names (`parts` or `partsUsed`). */
+async function partsOfCase(trx: DbExecutor, row: FaultRepairRow): Promise<PartUsed[]> {
+  const contents: unknown[] = [];
+  if (row.plan_document_id && row.plan_signed_version !== null) {
+    const plan = await trx.selectFrom('document_versions').select('content').where('document_id', '=', row.plan_document_id).where('version', '=', row.plan_signed_version).executeTakeFirst();
+    if (plan) contents.push(plan.content);
+  }
+  if (row.report_document_id) {
+    const report = await trx.selectFrom('document_versions').select('content').where('document_id', '=', row.report_document_id).orderBy('version', 'desc').limit(1).executeTakeFirst();
+    if (report) contents.push(report.content);
+  }
+  const parts = new Map<string, PartUsed>();
+  for (const content of contents) {
+    const record = (content ?? {}) as { parts?: unknown; partsUsed?: unknown };
+    const list = Array.isArray(record.partsUsed) ? record.partsUsed : Array.isArray(record.parts) ? record.parts : [];
+    for (const item of list as { productCode?: unknown; quantity?: unknown; serial?: unknown }[]) {
+      if (typeof item?.productCode !== 'string') continue;
+      const part = { productCode: item.productCode, quantity: typeof item.quantity === 'number' ? item.quantity : 1, serial: typeof item.serial === 'string' ? item.serial : null };
+      parts.set(`${part.productCode}/${part.serial ?? ''}`, part); // the service report's account of a part wins over the plan's
+    }
+  }
+  return [...parts.values()];
+}
+
+export function createFaultRepairActivities({ db, links, emailsQueued, logger }: FaultRepairActivityDependencies) {
   const caseStep = createCaseStepRunner(
     { db, logger, emailsQueued },
     {
@@ -202,6 +260,8 @@ export function createFaultRepairActivities({ db, emailsQueued, logger }: FaultR
       document: { id: string; kind: DocumentKind; steps: SignOffStep[] };
       restoredAt: string | null;
       targets: SlaTarget[];
+      /** Solved remotely: the diagnosing engineer becomes the case's engineer. */
+      engineerUserId?: string | null;
     }): Promise<void> {
       const { stamp } = input;
       const solved = input.outcome === 'solved_remotely';
@@ -213,7 +273,13 @@ export function createFaultRepairActivities({ db, emailsQueued, logger }: FaultR
             diagnosis_findings: input.findings,
             sla_targets: targetsJson(input.targets),
             ...(solved
-              ? { report_document_id: input.document.id, result: 'solved_remotely' as const, result_note: input.findings, restored_at: input.restoredAt ? new Date(input.restoredAt) : null }
+              ? {
+                  report_document_id: input.document.id,
+                  result: 'solved_remotely' as const,
+                  result_note: input.findings,
+                  restored_at: input.restoredAt ? new Date(input.restoredAt) : null,
+                  ...(input.engineerUserId ? { engineer_user_id: input.engineerUserId } : {}),
+                }
               : { plan_document_id: input.document.id }),
           }),
           audit(trx, row, 'diagnosis', { ...stamp, action: `fault_repair.diagnosis_${input.outcome}`, comment: input.findings, data: { documentId: input.document.id, restoredAt: input.restoredAt } }),
@@ -359,15 +425,204 @@ export function createFaultRepairActivities({ db, emailsQueued, logger }: FaultR
       });
     },
 
-    /** The customer signed the service report: stage 1 ends, the case waits in follow_up. */
-    async recordFaultRepairReportSigned(input: { caseId: string; documentId: string; version: number; at: string }): Promise<void> {
-      await caseStep(input.caseId, { step: 'service report signed', actorRole: 'system', key: 'report-signed' }, async (row, trx) => ({
+    /**
+     * The customer signed the service report: the case goes to follow_up. The follow-up call is due
+     * 2 days later (computed once, recorded), and the customer gets the follow-up email with a
+     * satisfaction survey link.
+     */
+    async recordFaultRepairReportSigned(input: { caseId: string; documentId: string; version: number; at: string }): Promise<{ followUpDueAt: string }> {
+      return caseStep(input.caseId, { step: 'service report signed', actorRole: 'system', key: 'report-signed' }, async (row, trx) => {
+        const followUpDueAt = row.follow_up_due_at ? row.follow_up_due_at.toISOString() : new Date(Date.parse(input.at) + FOLLOW_UP_DAYS * DAY_MS).toISOString();
+        const link = links.issue({ caseId: row.case_id, action: SURVEY_ACTION, singleUse: false, ttlHours: SURVEY_LINK_TTL_HOURS });
+        return {
+          writes: [
+            ...statusWrites(trx, row.case_id, 'follow_up', new Date(input.at), { follow_up_due_at: followUpDueAt, survey_sent_at: row.survey_sent_at ?? new Date(input.at) }),
+            audit(trx, row, 'report-signed', { at: input.at, actor: 'system', role: 'system', action: 'fault_repair.report_signed', data: { documentId: input.documentId, version: input.version, followUpDueAt } }),
+          ],
+          emails: [
+            {
+              key: 'follow-up-survey',
+              content: { template: 'fault_repair_follow_up_survey', params: { caseNumber: row.case_number, customerName: row.customer_name, deviceSerial: row.device_serial, surveyUrl: link.url } },
+            },
+          ],
+          result: { followUpDueAt },
+        };
+      });
+    },
+
+    /**
+     * Restoration recorded: the fault report is due 24 h later [003 2.2.6] (the engineer is chased
+     * 2 h before), the write-up a week later. Computed once and recorded; recorded ones are returned as they are.
+     */
+    async scheduleFaultRepairFollowUp(input: { caseId: string; restoredAt: string; at: string }): Promise<FollowUpDeadlines> {
+      return caseStep(input.caseId, { step: 'stage 2 deadlines', actorRole: 'system', key: 'follow-up-deadlines' }, async (row, trx) => {
+        if (row.fault_report_due_at && row.fault_report_chase_at && row.write_up_due_at) {
+          return {
+            writes: [],
+            result: { faultReportDueAt: row.fault_report_due_at.toISOString(), faultReportChaseAt: row.fault_report_chase_at.toISOString(), writeUpDueAt: row.write_up_due_at.toISOString() },
+          };
+        }
+        const dueMs = Date.parse(faultReportDueAt(input.restoredAt));
+        const deadlines: FollowUpDeadlines = {
+          faultReportDueAt: new Date(dueMs).toISOString(),
+          faultReportChaseAt: new Date(dueMs - FAULT_REPORT_CHASE_BEFORE_MS).toISOString(),
+          writeUpDueAt: new Date(Date.parse(input.restoredAt) + WRITE_UP_DAYS * DAY_MS).toISOString(),
+        };
+        return {
+          writes: [
+            trx
+              .updateTable('fault_repairs')
+              .set({
+                fault_report_due_at: deadlines.faultReportDueAt,
+                fault_report_chase_at: deadlines.faultReportChaseAt,
+                write_up_due_at: deadlines.writeUpDueAt,
+                write_up_state: row.write_up_state ?? 'awaiting',
+                updated_at: new Date(input.at),
+              })
+              .where('case_id', '=', row.case_id),
+            audit(trx, row, 'follow-up-deadlines', { at: input.at, actor: 'system', role: 'system', action: 'fault_repair.follow_up_deadlines', data: { restoredAt: input.restoredAt, ...deadlines } }),
+          ],
+          result: deadlines,
+        };
+      });
+    },
+
+    /**
+     * A stage-2 deadline: the fault report 2 h before (the engineer, or the desk when none is
+     * assigned) and at its deadline (the managers; the case shows it missed); the follow-up call at
+     * its deadline (the desk) and a day later (the managers).
+     */
+    async recordFaultRepairFollowUpAlert(input: { caseId: string; kind: FollowUpAlertKind; dueAt: string; at: string }): Promise<{ notified: number }> {
+      const key = `follow-up-alert/${input.kind}`;
+      return caseStep(input.caseId, { step: input.kind.replace(/_/g, ' '), actorRole: 'system', key }, async (row, trx) => {
+        const recipients =
+          input.kind === 'fault_report_missed' || input.kind === 'follow_up_overdue'
+            ? await usersWithRole(trx, ['manager'])
+            : input.kind === 'fault_report_chase' && row.engineer_user_id && row.engineer_email
+              ? [{ id: row.engineer_user_id, email: row.engineer_email }]
+              : await usersWithRole(trx, ['service_desk']);
+        return {
+          writes: [
+            trx
+              .updateTable('fault_repairs')
+              .set({ [ALERT_COLUMN[input.kind]]: new Date(input.at), updated_at: new Date(input.at) })
+              .where('case_id', '=', row.case_id),
+            audit(trx, row, key, { at: input.at, actor: 'system', role: 'system', action: `fault_repair.${input.kind}`, data: { dueAt: input.dueAt, notified: recipients.map((r) => r.id) } }),
+          ],
+          emails: recipients.map((recipient): StepEmail => ({
+            key: `${key}/${recipient.id}`,
+            content: { template: 'fault_repair_follow_up_alert', params: { caseNumber: row.case_number, customerName: row.customer_name, kind: input.kind, dueAt: input.dueAt } },
+            to: { email: recipient.email, locale: 'zh-CN' },
+          })),
+          result: { notified: recipients.length },
+        };
+      });
+    },
+
+    /** The engineer's fault report (seven items): recorded, late or not, and emailed to the customer. */
+    async recordFaultRepairFaultReport(input: { caseId: string; stamp: ActorStamp; report: FaultReportContent; submittedAt: string; dueAt: string | null }): Promise<void> {
+      const { stamp } = input;
+      const late = input.dueAt !== null && Date.parse(input.submittedAt) > Date.parse(input.dueAt);
+      await caseStep(input.caseId, { step: 'fault report submitted', actorRole: stamp.role, key: 'fault-report' }, async (row, trx) => ({
         writes: [
-          ...statusWrites(trx, row.case_id, 'follow_up', new Date(input.at)),
-          audit(trx, row, 'report-signed', { at: input.at, actor: 'system', role: 'system', action: 'fault_repair.report_signed', data: { documentId: input.documentId, version: input.version } }),
+          trx
+            .updateTable('fault_repairs')
+            .set({ fault_report: JSON.stringify(input.report), fault_report_submitted_at: new Date(input.submittedAt), fault_report_submitted_by: stamp.actor, updated_at: new Date(stamp.at) })
+            .where('case_id', '=', row.case_id),
+          audit(trx, row, 'fault-report', { ...stamp, action: 'fault_repair.fault_report_submitted', data: { dueAt: input.dueAt, late } }),
+        ],
+        emails: [
+          {
+            key: 'fault-report',
+            content: { template: 'fault_repair_fault_report', params: { caseNumber: row.case_number, customerName: row.customer_name, deviceSerial: row.device_serial, report: input.report } },
+          },
         ],
         result: undefined,
       }));
+    },
+
+    /** The desk's follow-up call: reached or not, with its notes. */
+    async recordFaultRepairFollowUpCall(input: { caseId: string; stamp: ActorStamp; reached: boolean; notes: string | null; dueAt: string | null }): Promise<void> {
+      const { stamp } = input;
+      const late = input.dueAt !== null && Date.parse(stamp.at) > Date.parse(input.dueAt);
+      await caseStep(input.caseId, { step: 'follow-up call', actorRole: stamp.role, key: 'follow-up-call' }, async (row, trx) => ({
+        writes: [
+          trx
+            .updateTable('fault_repairs')
+            .set({ follow_up_called_at: new Date(stamp.at), follow_up_called_by: stamp.actor, follow_up_reached: input.reached, follow_up_notes: input.notes, updated_at: new Date(stamp.at) })
+            .where('case_id', '=', row.case_id),
+          audit(trx, row, 'follow-up-call', { ...stamp, action: 'fault_repair.follow_up_call', comment: input.notes, data: { reached: input.reached, dueAt: input.dueAt, late } }),
+        ],
+        result: undefined,
+      }));
+    },
+
+    /** A version of the engineer's write-up, for the manager's review. */
+    async recordFaultRepairWriteUp(input: { caseId: string; stamp: ActorStamp; version: number; summary: string; lessons: string; dueAt: string | null }): Promise<void> {
+      const { stamp } = input;
+      const key = `write-up/v${input.version}`;
+      await caseStep(input.caseId, { step: `write-up v${input.version}`, actorRole: stamp.role, key }, async (row, trx) => ({
+        writes: [
+          trx
+            .updateTable('fault_repairs')
+            .set({ write_up_state: 'submitted', write_up_version: input.version, write_up_summary: input.summary, write_up_lessons: input.lessons, write_up_submitted_at: new Date(stamp.at), updated_at: new Date(stamp.at) })
+            .where('case_id', '=', row.case_id),
+          audit(trx, row, key, { ...stamp, action: 'fault_repair.write_up_submitted', comment: input.summary, data: { version: input.version, lessons: input.lessons, dueAt: input.dueAt } }),
+        ],
+        result: undefined,
+      }));
+    },
+
+    /** The manager's review of a write-up version: approved, or sent back with a comment. */
+    async recordFaultRepairWriteUpReview(input: { caseId: string; stamp: ActorStamp; version: number; decision: 'approved' | 'returned'; comment: string | null }): Promise<void> {
+      const { stamp } = input;
+      const key = `write-up/v${input.version}/review`;
+      await caseStep(input.caseId, { step: `write-up v${input.version} ${input.decision}`, actorRole: stamp.role, key }, async (row, trx) => ({
+        writes: [
+          trx
+            .updateTable('fault_repairs')
+            .set({ write_up_state: input.decision, write_up_review_comment: input.comment, write_up_reviewed_at: new Date(stamp.at), updated_at: new Date(stamp.at) })
+            .where('case_id', '=', row.case_id),
+          audit(trx, row, key, { ...stamp, action: `fault_repair.write_up_${input.decision}`, comment: input.comment, data: { version: input.version } }),
+        ],
+        result: undefined,
+      }));
+    },
+
+    /** Everything in: the case is closed (cases.closed_at) and the device's history records the fault, the repair and the parts. */
+    async archiveFaultRepair(input: { caseId: string; at: string }): Promise<void> {
+      await caseStep(input.caseId, { step: 'archived', actorRole: 'system', key: 'archived' }, async (row, trx) => {
+        const parts = await partsOfCase(trx, row);
+        const report = faultReportOf(row.fault_report);
+        const history: { kind: 'fault' | 'repair' | 'parts'; summary: string; data: Record<string, unknown>; occurredAt: Date }[] = [
+          { kind: 'fault', summary: row.symptoms, data: { caseNumber: row.case_number, severity: row.severity, rootCause: report?.rootCause ?? null }, occurredAt: row.reported_at },
+          {
+            kind: 'repair',
+            summary: report?.solution ?? row.result_note ?? '',
+            data: { caseNumber: row.case_number, result: row.result, workDone: report?.resolutionProcess ?? null },
+            occurredAt: row.restored_at ?? new Date(input.at),
+          },
+        ];
+        if (parts.length > 0) {
+          history.push({
+            kind: 'parts',
+            summary: parts.map((part) => `${part.productCode} x ${part.quantity}${part.serial ? ` (${part.serial})` : ''}`).join('; '),
+            data: { caseNumber: row.case_number, parts },
+            occurredAt: row.restored_at ?? new Date(input.at),
+          });
+        }
+        return {
+          writes: [
+            ...statusWrites(trx, row.case_id, 'closed', new Date(input.at)),
+            trx
+              .insertInto('device_history')
+              .values(history.map((entry) => ({ device_id: row.device_id, case_id: row.case_id, kind: entry.kind, summary: entry.summary, data: JSON.stringify(entry.data), occurred_at: entry.occurredAt })))
+              .onConflict((oc) => oc.columns(['case_id', 'kind']).doNothing()),
+            audit(trx, row, 'archived', { at: input.at, actor: 'system', role: 'system', action: 'fault_repair.archived', data: { deviceHistory: history.map((entry) => entry.kind) } }),
+          ],
+          result: undefined,
+        };
+      });
     },
   };
 }

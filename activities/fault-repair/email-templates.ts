@@ -1,8 +1,9 @@
-import type { SlaTargetName } from '../../workflows/fault-repair/definitions';
+import type { FaultReportContent, SlaTargetName } from '../../workflows/fault-repair/definitions';
 import { template } from '../shared/email-format';
 
-// Fault repair (P1) emails: the customer's acknowledgement with the SLA targets, the appointment, and
-// the staff's SLA warnings, breach notices and maintenance-window overruns.
+// Fault repair (P1) emails: the customer's acknowledgement with the SLA targets, the appointment, the
+// fault report and the follow-up with its survey link; the staff's SLA warnings, breach notices,
+// maintenance-window overruns and stage-2 deadline alerts.
 
 export const TARGET_NAMES: Record<SlaTargetName, { en: string; 'zh-CN': string }> = {
   phone_response: { en: 'phone response', 'zh-CN': '电话响应' },
@@ -19,6 +20,53 @@ export function chinaTime(iso: string): string {
 // Type aliases, not interfaces: the HTML part reads the params as a record.
 type TargetLine = { name: SlaTargetName; dueAt: string | null };
 type TargetParams = { caseNumber: string; customerName: string; target: SlaTargetName; dueAt: string };
+type FollowUpAlertParams = { caseNumber: string; customerName: string; kind: 'fault_report_chase' | 'fault_report_missed' | 'follow_up_due' | 'follow_up_overdue'; dueAt: string };
+type FaultReportParams = { caseNumber: string; customerName: string; deviceSerial: string; report: FaultReportContent };
+
+const ALERT_WORDS: Record<FollowUpAlertParams['kind'], { subject: { en: string; 'zh-CN': string }; text: { en: string; 'zh-CN': string } }> = {
+  fault_report_chase: {
+    subject: { en: 'fault report due', 'zh-CN': '故障报告即将到期' },
+    text: { en: 'The fault report is due in 2 hours; please submit it.', 'zh-CN': '故障报告将在 2 小时后到期，请尽快提交。' },
+  },
+  fault_report_missed: {
+    subject: { en: 'fault report missed', 'zh-CN': '故障报告逾期' },
+    text: { en: 'The fault report was not submitted by its deadline.', 'zh-CN': '故障报告未在期限内提交。' },
+  },
+  follow_up_due: {
+    subject: { en: 'follow-up call due', 'zh-CN': '回访电话到期' },
+    text: { en: 'The follow-up call to the customer is due now; please call and record the outcome.', 'zh-CN': '客户回访电话已到期，请致电客户并登记结果。' },
+  },
+  follow_up_overdue: {
+    subject: { en: 'follow-up call overdue', 'zh-CN': '回访电话逾期' },
+    text: { en: 'The follow-up call is still not recorded a day after its deadline.', 'zh-CN': '回访电话在到期一天后仍未登记。' },
+  },
+};
+
+/** The fault report's seven items [003 2.2.6] as text. */
+function faultReportText(r: FaultReportContent, locale: 'en' | 'zh-CN'): string {
+  const time = (iso: string | null) => (iso ? chinaTime(iso) : locale === 'en' ? 'none' : '无');
+  const list = (names: string[]) => (names.length > 0 ? names.join(locale === 'en' ? ', ' : '、') : locale === 'en' ? 'none' : '无');
+  if (locale === 'zh-CN') {
+    return [
+      `1. 时间：申告 ${time(r.reportedAt)}；远程支持 ${time(r.remoteSupportAt)}；现场服务 ${time(r.onSiteAt)}；故障修复 ${time(r.restoredAt)}`,
+      `2. 技术支持工程师：${list(r.engineers)}；客户配合工程师：${list(r.customerEngineers)}`,
+      `3. 故障现象及业务影响：${r.symptomsAndImpact}`,
+      `4. 故障处理过程：${r.resolutionProcess}`,
+      `5. 故障原因分析：${r.rootCause}`,
+      `6. 故障解决方案：${r.solution}`,
+      `7. 故障避免性维护建议：${r.preventionAdvice}`,
+    ].join('\n');
+  }
+  return [
+    `1. Times: reported ${time(r.reportedAt)}; remote support ${time(r.remoteSupportAt)}; on site ${time(r.onSiteAt)}; restored ${time(r.restoredAt)}`,
+    `2. Support engineers: ${list(r.engineers)}; your engineers: ${list(r.customerEngineers)}`,
+    `3. Symptoms and business impact: ${r.symptomsAndImpact}`,
+    `4. What was done: ${r.resolutionProcess}`,
+    `5. Root cause: ${r.rootCause}`,
+    `6. Solution: ${r.solution}`,
+    `7. Prevention advice: ${r.preventionAdvice}`,
+  ].join('\n');
+}
 
 export const faultRepairEmailTemplates = {
   fault_repair_acknowledgement: template<{ caseNumber: string; customerName: string; deviceSerial: string; severity: string; targets: TargetLine[] }>({
@@ -77,6 +125,39 @@ export const faultRepairEmailTemplates = {
     en: (p) => ({
       subject: `[${p.caseNumber}] High-risk work overran the maintenance window`,
       text: `Hello,\n\nThe high-risk work on ${p.caseNumber} (${p.customerName}) was not finished when the maintenance window closed at ${chinaTime(p.windowEndsAt)}. Follow up now.`,
+    }),
+  }),
+
+  fault_repair_follow_up_alert: template<FollowUpAlertParams>({
+    'zh-CN': (p) => ({
+      subject: `[${p.caseNumber}] ${ALERT_WORDS[p.kind].subject['zh-CN']}（${chinaTime(p.dueAt)}）`,
+      text: `您好：\n\n${p.customerName} 的故障 ${p.caseNumber}：${ALERT_WORDS[p.kind].text['zh-CN']}期限：${chinaTime(p.dueAt)}。`,
+    }),
+    en: (p) => ({
+      subject: `[${p.caseNumber}] ${ALERT_WORDS[p.kind].subject.en} (${chinaTime(p.dueAt)})`,
+      text: `Hello,\n\n${p.caseNumber} (${p.customerName}): ${ALERT_WORDS[p.kind].text.en} Deadline: ${chinaTime(p.dueAt)}.`,
+    }),
+  }),
+
+  fault_repair_fault_report: template<FaultReportParams>({
+    'zh-CN': (p) => ({
+      subject: `[${p.caseNumber}] 故障解决报告`,
+      text: `${p.customerName}：\n\n设备 ${p.deviceSerial} 的故障 ${p.caseNumber} 的故障解决报告如下：\n\n${faultReportText(p.report, 'zh-CN')}`,
+    }),
+    en: (p) => ({
+      subject: `[${p.caseNumber}] Fault report`,
+      text: `Dear ${p.customerName},\n\nHere is the fault report of ${p.caseNumber} on device ${p.deviceSerial}:\n\n${faultReportText(p.report, 'en')}`,
+    }),
+  }),
+
+  fault_repair_follow_up_survey: template<{ caseNumber: string; customerName: string; deviceSerial: string; surveyUrl: string }>({
+    'zh-CN': (p) => ({
+      subject: `[${p.caseNumber}] 服务回访与满意度调查`,
+      text: `${p.customerName}：\n\n设备 ${p.deviceSerial} 的故障 ${p.caseNumber} 已处理完毕，感谢您的配合。我们的服务台将在两天内电话回访。请花一分钟为本次服务评分：\n${p.surveyUrl}`,
+    }),
+    en: (p) => ({
+      subject: `[${p.caseNumber}] How did we do?`,
+      text: `Dear ${p.customerName},\n\nThe fault ${p.caseNumber} on device ${p.deviceSerial} is resolved; thank you for your help. Our service desk will call you within two days. Please take a minute to rate our service:\n${p.surveyUrl}`,
     }),
   }),
 };

@@ -8,6 +8,8 @@ import * as caseNumberSequences from './2026-12-02T00-00-00_case_number_sequence
 import * as documents from './2026-12-02T12-00-00_documents';
 import * as emailHtml from './2026-12-02T18-00-00_email_html';
 import * as faultRepairs from './2026-12-02T20-00-00_fault_repairs';
+import * as faultRepairFollowUp from './2026-12-02T22-00-00_fault_repair_follow_up';
+import * as emailCalendarInvite from './2026-12-02T23-00-00_email_calendar_invite';
 
 /**
  * Every migration, by name. Names are ISO dates so they sort in the order they must run.
@@ -23,4 +25,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T12-00-00_documents': documents,
   '2026-12-02T18-00-00_email_html': emailHtml,
   '2026-12-02T20-00-00_fault_repairs': faultRepairs,
+  '2026-12-02T22-00-00_fault_repair_follow_up': faultRepairFollowUp,
+  '2026-12-02T23-00-00_email_calendar_invite': emailCalendarInvite,
 };

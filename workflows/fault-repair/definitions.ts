@@ -46,6 +46,11 @@ export const FAULT_REPAIR_STEPS = {
   arrive: { from: ['dispatched'], action: 'record the arrival on site' },
   startWork: { from: ['on_site'], action: 'start work' },
   finishWork: { from: ['in_progress'], action: 'finish work' },
+  // Stage 2: the fault report and the write-up may come once service is restored, before or after the service report is signed.
+  submitFaultReport: { from: ['reporting', 'follow_up'], action: 'submit the fault report' },
+  recordFollowUpCall: { from: ['follow_up'], action: 'record the follow-up call' },
+  submitWriteUp: { from: ['reporting', 'follow_up'], action: 'submit the write-up' },
+  reviewWriteUp: { from: ['reporting', 'follow_up'], action: 'review the write-up' },
 } as const satisfies Record<string, StepRule<FaultRepairStatus>>;
 
 export interface FaultRepairInput {
@@ -91,6 +96,69 @@ export interface FaultRepairState {
   /** End of the maintenance window the work started in (high-risk plans). */
   windowEndsAt: string | null;
   windowOverrunAt: string | null;
+  /** When service was restored (stage 2 counts from it); null until then. */
+  restoredAt: string | null;
+  faultReport: FaultReportProgress;
+  followUp: FollowUpProgress;
+  writeUp: WriteUpProgress;
+}
+
+/** Stage 2 deadlines, computed once by an activity when restoration is recorded. */
+export interface FollowUpDeadlines {
+  faultReportDueAt: string;
+  /** 2 h before the fault report is due: the engineer is chased. */
+  faultReportChaseAt: string;
+  writeUpDueAt: string;
+}
+
+export interface FaultReportProgress {
+  dueAt: string | null;
+  chaseAt: string | null;
+  chasedAt: string | null;
+  /** When the deadline passed without the report (the managers were told). */
+  missedAt: string | null;
+  submittedAt: string | null;
+}
+
+export interface FollowUpProgress {
+  /** 2 days after the service report was signed. */
+  dueAt: string | null;
+  /** When the desk was chased (at the deadline). */
+  chasedAt: string | null;
+  /** When the managers were told (1 day after the deadline, call still not recorded). */
+  escalatedAt: string | null;
+  calledAt: string | null;
+  reached: boolean | null;
+}
+
+export const WRITE_UP_STATES = ['awaiting', 'submitted', 'returned', 'approved'] as const;
+export type WriteUpState = (typeof WRITE_UP_STATES)[number];
+export interface WriteUpProgress {
+  dueAt: string | null;
+  state: WriteUpState;
+  version: number;
+}
+
+/** The fault report's seven items [003 2.2.6]. */
+export interface FaultReportContent {
+  /** 1. times: reported, remote support, on site (null: none), restored. */
+  reportedAt: string;
+  remoteSupportAt: string | null;
+  onSiteAt: string | null;
+  restoredAt: string;
+  /** 2. our support engineers, and the customer's engineers who worked with them. */
+  engineers: string[];
+  customerEngineers: string[];
+  /** 3. symptoms and business impact. */
+  symptomsAndImpact: string;
+  /** 4. what was done. */
+  resolutionProcess: string;
+  /** 5. root cause analysis. */
+  rootCause: string;
+  /** 6. the solution. */
+  solution: string;
+  /** 7. advice to avoid it again. */
+  preventionAdvice: string;
 }
 
 export interface MilestoneInput extends ActorStamp {
@@ -101,6 +169,8 @@ export interface MilestoneInput extends ActorStamp {
 }
 export interface DiagnosisInput extends ActorStamp {
   outcome: 'solved_remotely' | 'needs_plan';
+  /** The engineer who diagnosed it: the case's engineer when solved remotely (chased for the fault report). */
+  engineerUserId?: string | null;
   findings: string;
   /** For solved_remotely: when service was restored; the workflow's time when absent. */
   restoredAt: string | null;
@@ -121,6 +191,22 @@ export interface FinishWorkInput extends ActorStamp {
   restoredAt: string | null;
 }
 
+export interface FaultReportInput extends ActorStamp {
+  report: FaultReportContent;
+}
+export interface FollowUpCallInput extends ActorStamp {
+  reached: boolean;
+  notes: string | null;
+}
+export interface WriteUpInput extends ActorStamp {
+  summary: string;
+  lessons: string;
+}
+export interface WriteUpReviewInput extends ActorStamp {
+  decision: 'approved' | 'returned';
+  comment: string | null;
+}
+
 export const faultRepairStateQuery = defineQuery<FaultRepairState>('faultRepairState');
 export const recordFaultRepairMilestoneUpdate = defineUpdate<FaultRepairState, [MilestoneInput]>('recordFaultRepairMilestone');
 export const diagnoseFaultRepairUpdate = defineUpdate<FaultRepairState, [DiagnosisInput]>('diagnoseFaultRepair');
@@ -128,6 +214,16 @@ export const dispatchFaultRepairUpdate = defineUpdate<FaultRepairState, [Dispatc
 export const arriveFaultRepairUpdate = defineUpdate<FaultRepairState, [ArrivalInput]>('arriveFaultRepair');
 export const startFaultRepairWorkUpdate = defineUpdate<FaultRepairState, [StartWorkInput]>('startFaultRepairWork');
 export const finishFaultRepairWorkUpdate = defineUpdate<FaultRepairState, [FinishWorkInput]>('finishFaultRepairWork');
+export const submitFaultReportUpdate = defineUpdate<FaultRepairState, [FaultReportInput]>('submitFaultRepairFaultReport');
+export const recordFollowUpCallUpdate = defineUpdate<FaultRepairState, [FollowUpCallInput]>('recordFaultRepairFollowUpCall');
+export const submitWriteUpUpdate = defineUpdate<FaultRepairState, [WriteUpInput]>('submitFaultRepairWriteUp');
+export const reviewWriteUpUpdate = defineUpdate<FaultRepairState, [WriteUpReviewInput]>('reviewFaultRepairWriteUp');
+
+/** Stage 2's periods. */
+export const FAULT_REPORT_CHASE_BEFORE_MS = 2 * 3_600_000;
+export const FOLLOW_UP_DAYS = 2;
+export const FOLLOW_UP_ESCALATION_AFTER_MS = 24 * 3_600_000;
+export const WRITE_UP_DAYS = 7;
 
 export function faultRepairWorkflowId(caseNumber: string): string {
   return `fault-repair/${caseNumber}`;

@@ -8,6 +8,7 @@ import { documentChangedSignal, signOffWorkflowId, type DocumentKind, type SignO
 import { signOffWorkflow } from '../sign-off/workflow';
 import {
   FAULT_REPAIR_STEPS,
+  FOLLOW_UP_ESCALATION_AFTER_MS,
   TARGET_OF_MILESTONE,
   arriveFaultRepairUpdate,
   diagnoseFaultRepairUpdate,
@@ -17,8 +18,12 @@ import {
   maintenanceWindowAt,
   nextMaintenanceWindowStart,
   recordFaultRepairMilestoneUpdate,
+  recordFollowUpCallUpdate,
+  reviewWriteUpUpdate,
   shanghaiIso,
   startFaultRepairWorkUpdate,
+  submitFaultReportUpdate,
+  submitWriteUpUpdate,
   type FaultRepairInput,
   type FaultRepairState,
   type FaultRepairStatus,
@@ -54,11 +59,19 @@ function marginMinutes(dueAt: string, at: string): number {
   return Math.round((Date.parse(dueAt) - Date.parse(at)) / 60_000);
 }
 
+/** A refusal (409) of a step that does not fit the case's stage-2 progress. */
+function refuse(message: string): never {
+  throw ApplicationFailure.create({ type: INVALID_TRANSITION, message });
+}
+
 /**
- * Fault repair (P1), stage 1: registration with SLA clocks that run by themselves -> remote diagnosis
+ * Fault repair (P1). Stage 1: registration with SLA clocks that run by themselves -> remote diagnosis
  * -> repair plan signed by both sides (sign-off child) -> dispatch -> arrival -> work (high-risk
- * plans only inside the maintenance window) -> service report signed -> follow_up, where stage 2
- * (fault report, follow-up call, survey, write-up, archive) will take over; for now it waits there.
+ * plans only inside the maintenance window) -> service report signed -> follow_up.
+ * Stage 2, from restoration: the fault report due 24 h after it (engineer chased 2 h before, managers
+ * told when it passes), the write-up due a week after it (reviewed by the manager, sent back until
+ * approved); from the signed service report: the follow-up call due in 2 days (desk chased at the
+ * deadline, managers told a day later) and the survey email. All three done -> archived (closed).
  */
 export async function faultRepairWorkflow(input: FaultRepairInput): Promise<FaultRepairState> {
   const { caseId, caseNumber } = input;
@@ -73,6 +86,10 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     highRiskOperations: [],
     windowEndsAt: null,
     windowOverrunAt: null,
+    restoredAt: null,
+    faultReport: { dueAt: null, chaseAt: null, chasedAt: null, missedAt: null, submittedAt: null },
+    followUp: { dueAt: null, chasedAt: null, escalatedAt: null, calledAt: null, reached: null },
+    writeUp: { dueAt: null, state: 'awaiting', version: 0 },
   };
   const steps = createCaseSteps({ state, subject: `fault repair ${caseNumber}`, statusWords: STATUS_WORDS, serialized: true });
   const stepUpdate = <Arg>(definition: UpdateDefinition<FaultRepairState, [Arg]>, rule: StepRule<FaultRepairStatus>, step: (arg: Arg) => Promise<FaultRepairStatus>, validateInput?: (arg: Arg) => void): void =>
@@ -97,6 +114,15 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
       workflowId: signOffWorkflowId(documentId),
       args: [{ documentId, caseId, kind, steps: signOffSteps, parentWorkflowId: workflowInfo().workflowId }],
     });
+  };
+
+  /** Restoration recorded: stage 2's deadlines are computed once by an activity and recorded on the case. */
+  const recordRestoration = async (restoredAt: string): Promise<void> => {
+    const deadlines = await activities.scheduleFaultRepairFollowUp({ caseId, restoredAt, at: now() });
+    state.restoredAt = restoredAt;
+    state.faultReport.dueAt = deadlines.faultReportDueAt;
+    state.faultReport.chaseAt = deadlines.faultReportChaseAt;
+    state.writeUp.dueAt = deadlines.writeUpDueAt;
   };
 
   setHandler(faultRepairStateQuery, () => state);
@@ -128,11 +154,14 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     const kind: DocumentKind = solved ? 'service_report' : 'repair_plan';
     const signOffSteps = solved ? REPORT_STEPS : PLAN_STEPS;
     const targets = restoredAt ? meet('restored', restoredAt) : state.targets;
-    await activities.recordFaultRepairDiagnosis({ caseId, stamp: arg, outcome: arg.outcome, findings: arg.findings, document: { id: documentId, kind, steps: signOffSteps }, restoredAt, targets });
+    const engineerUserId = solved ? (arg.engineerUserId ?? null) : null;
+    await activities.recordFaultRepairDiagnosis({ caseId, stamp: arg, outcome: arg.outcome, findings: arg.findings, document: { id: documentId, kind, steps: signOffSteps }, restoredAt, targets, engineerUserId });
     const progress = { documentId, status: 'awaiting_version', version: 0 };
     if (solved) state.report = progress;
     else state.plan = progress;
+    if (engineerUserId) state.engineerUserId = engineerUserId;
     await startDocument(documentId, kind, signOffSteps);
+    if (restoredAt) await recordRestoration(restoredAt);
     return solved ? 'reporting' : 'planning';
   });
 
@@ -188,8 +217,76 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     await activities.recordFaultRepairWorkFinished({ caseId, stamp: arg, fixed: true, result: arg.result, finishedAt, restoredAt, report, targets: meet('restored', restoredAt) });
     state.report = { documentId, status: 'awaiting_version', version: 0 };
     await startDocument(documentId, 'service_report', REPORT_STEPS);
+    await recordRestoration(restoredAt);
     return 'reporting';
   });
+
+  // Stage 2's human steps. Each is checked in the validator (409, nothing in history) and again on its turn.
+  const faultReportOpen = (): void => {
+    if (state.faultReport.submittedAt) refuse(`cannot submit the fault report: it was submitted at ${state.faultReport.submittedAt}`);
+  };
+  stepUpdate(
+    submitFaultReportUpdate,
+    FAULT_REPAIR_STEPS.submitFaultReport,
+    async (arg) => {
+      faultReportOpen();
+      const at = now();
+      await activities.recordFaultRepairFaultReport({ caseId, stamp: arg, report: arg.report, submittedAt: at, dueAt: state.faultReport.dueAt });
+      state.faultReport.submittedAt = at;
+      return state.status;
+    },
+    () => faultReportOpen(),
+  );
+
+  const callOpen = (): void => {
+    if (state.followUp.calledAt) refuse(`cannot record the follow-up call: it was recorded at ${state.followUp.calledAt}`);
+  };
+  stepUpdate(
+    recordFollowUpCallUpdate,
+    FAULT_REPAIR_STEPS.recordFollowUpCall,
+    async (arg) => {
+      callOpen();
+      await activities.recordFaultRepairFollowUpCall({ caseId, stamp: arg, reached: arg.reached, notes: arg.notes, dueAt: state.followUp.dueAt });
+      state.followUp.calledAt = arg.at;
+      state.followUp.reached = arg.reached;
+      return state.status;
+    },
+    () => callOpen(),
+  );
+
+  const writeUpOpen = (): void => {
+    const { state: writeUp } = state.writeUp;
+    if (writeUp === 'submitted') refuse(`cannot submit the write-up: version ${state.writeUp.version} waits for the manager's review`);
+    if (writeUp === 'approved') refuse(`cannot submit the write-up: version ${state.writeUp.version} was approved`);
+  };
+  stepUpdate(
+    submitWriteUpUpdate,
+    FAULT_REPAIR_STEPS.submitWriteUp,
+    async (arg) => {
+      writeUpOpen();
+      const version = state.writeUp.version + 1;
+      await activities.recordFaultRepairWriteUp({ caseId, stamp: arg, version, summary: arg.summary, lessons: arg.lessons, dueAt: state.writeUp.dueAt });
+      state.writeUp.version = version;
+      state.writeUp.state = 'submitted';
+      return state.status;
+    },
+    () => writeUpOpen(),
+  );
+
+  const reviewOpen = (): void => {
+    if (state.writeUp.state !== 'submitted') refuse(`cannot review the write-up: it is ${state.writeUp.state === 'approved' ? 'approved' : 'not submitted'}`);
+  };
+  stepUpdate(
+    reviewWriteUpUpdate,
+    FAULT_REPAIR_STEPS.reviewWriteUp,
+    async (arg) => {
+      reviewOpen();
+      await activities.recordFaultRepairWriteUpReview({ caseId, stamp: arg, version: state.writeUp.version, decision: arg.decision, comment: arg.comment });
+      state.writeUp.state = arg.decision;
+      return state.status;
+    },
+    () => reviewOpen(),
+  );
 
   // The targets are computed once (an activity, recorded in history and on the case); the
   // acknowledgement with them goes to the customer in the same step.
@@ -197,6 +294,7 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     state.targets = await activities.computeFaultRepairTargets({ caseId, at: now() });
   });
   const clocks = state.targets.filter((t) => t.dueAt && t.warnAt).map((t) => runClock(t));
+  const faultReportClock = runFaultReportClock();
 
   // The plan: signed by both sides -> waiting for dispatch.
   await condition(() => state.plan?.status === 'signed' || state.status === 'reporting');
@@ -225,16 +323,65 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
   await condition(() => state.report?.status === 'signed');
   const report = state.report!;
   await steps.run(async () => {
-    await activities.recordFaultRepairReportSigned({ caseId, documentId: report.documentId, version: report.version, at: now() });
+    const { followUpDueAt } = await activities.recordFaultRepairReportSigned({ caseId, documentId: report.documentId, version: report.version, at: now() });
+    state.followUp.dueAt = followUpDueAt;
     state.status = 'follow_up';
   });
+  const followUpClock = runFollowUpClock();
 
-  // Stage 2 (fault report within 24 h, follow-up call, survey, write-up, archive) is not built yet:
-  // the case waits in follow_up; its SLA clocks still run to their end.
-  await Promise.all(clocks);
-  await condition(() => state.status === 'closed');
+  // The archive: the fault report in, the call recorded and the write-up approved -> closed, the device's history written.
+  await condition(() => state.faultReport.submittedAt !== null && state.followUp.calledAt !== null && state.writeUp.state === 'approved');
+  await Promise.all([...clocks, faultReportClock, followUpClock]);
+  await steps.run(async () => {
+    await activities.archiveFaultRepair({ caseId, at: now() });
+    state.status = 'closed';
+  });
   await condition(allHandlersFinished);
   return state;
+
+  /** The fault report's clock, once restoration is recorded: the engineer chased 2 h before, the managers told when it passes. */
+  async function runFaultReportClock(): Promise<void> {
+    const progress = state.faultReport;
+    await condition(() => progress.dueAt !== null);
+    const done = () => progress.submittedAt !== null;
+    const dueAt = progress.dueAt!;
+    if (!(await untilOr(done, progress.chaseAt!))) {
+      await steps.run(async () => {
+        if (done()) return;
+        const at = now();
+        await activities.recordFaultRepairFollowUpAlert({ caseId, kind: 'fault_report_chase', dueAt, at });
+        progress.chasedAt = at;
+      });
+    }
+    if (await untilOr(done, dueAt)) return;
+    await steps.run(async () => {
+      if (done()) return;
+      const at = now();
+      await activities.recordFaultRepairFollowUpAlert({ caseId, kind: 'fault_report_missed', dueAt, at });
+      progress.missedAt = at;
+    });
+  }
+
+  /** The follow-up call's clock: the desk chased at the deadline, the managers told a day later. */
+  async function runFollowUpClock(): Promise<void> {
+    const progress = state.followUp;
+    const done = () => progress.calledAt !== null;
+    const dueAt = progress.dueAt!;
+    if (await untilOr(done, dueAt)) return;
+    await steps.run(async () => {
+      if (done()) return;
+      const at = now();
+      await activities.recordFaultRepairFollowUpAlert({ caseId, kind: 'follow_up_due', dueAt, at });
+      progress.chasedAt = at;
+    });
+    if (await untilOr(done, new Date(Date.parse(dueAt) + FOLLOW_UP_ESCALATION_AFTER_MS).toISOString())) return;
+    await steps.run(async () => {
+      if (done()) return;
+      const at = now();
+      await activities.recordFaultRepairFollowUpAlert({ caseId, kind: 'follow_up_overdue', dueAt, at });
+      progress.escalatedAt = at;
+    });
+  }
 
   /** One SLA target's clock: warning at 75 %, breach at 100 %, unless its milestone came first. */
   async function runClock(target: SlaTarget): Promise<void> {
