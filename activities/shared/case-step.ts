@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db, DbExecutor } from '../../db';
 import type { Locale } from '../../db/schema';
+import type { CalendarInvite } from './calendar-invite';
 import { outboxInsert, outboxRow } from './email';
 import type { EmailContent } from './email-templates';
 
@@ -21,6 +22,8 @@ export interface StepEmail {
   key: string;
   content: EmailContent;
   to?: { email: string; locale: Locale };
+  /** An appointment sent with it as an iCalendar invitation. */
+  calendarInvite?: CalendarInvite;
 }
 
 /** An INSERT, UPDATE or DELETE built with Kysely on the step's transaction, not executed yet. */
@@ -59,8 +62,8 @@ export function createCaseStepRunner<Row, LoadOptions = undefined>(
       const number = source.caseNumber(row);
       const { writes, emails = [], result } = await plan(row, trx);
       for (const write of writes) await write.execute();
-      const rows = emails.map(({ key, content, to }) =>
-        outboxRow({ ...content, idempotencyKey: `${source.process}/${number}/${key}`, caseId, to: to ?? source.contact(row) }),
+      const rows = emails.map(({ key, content, to, calendarInvite }) =>
+        outboxRow({ ...content, idempotencyKey: `${source.process}/${number}/${key}`, caseId, to: to ?? source.contact(row), calendarInvite }),
       );
       if (rows.length > 0) await outboxInsert(trx, rows).execute();
       return { result, queued: rows.length, caseNumber: number };

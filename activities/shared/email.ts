@@ -4,6 +4,7 @@ import type { Db, DbExecutor } from '../../db';
 import type { EmailOutboxTable, Locale } from '../../db/schema';
 import { renderEmail, type EmailContent } from './email-templates';
 import type { Mailer } from './mailer';
+import { renderCalendarInvite, type CalendarInvite } from './calendar-invite';
 import type { Clock } from './clock';
 
 export type EmailRecipient = { contactId: string } | { email: string; locale: Locale };
@@ -13,6 +14,8 @@ export type QueueEmailInput = EmailContent & {
   idempotencyKey: string;
   to: EmailRecipient;
   caseId?: string | null;
+  /** An appointment to send with it as an iCalendar invitation. */
+  calendarInvite?: CalendarInvite | null;
 };
 
 async function resolveRecipient(db: DbExecutor, to: EmailRecipient): Promise<{ email: string; locale: Locale }> {
@@ -34,6 +37,7 @@ export function outboxRow(input: QueueEmailInput & { to: { email: string; locale
     subject: rendered.subject,
     body_text: rendered.text,
     body_html: rendered.html,
+    calendar_invite: input.calendarInvite ? renderCalendarInvite(input.calendarInvite) : null,
     lease_until: null,
     send_started_at: null,
     provider_message_id: null,
@@ -93,7 +97,7 @@ export function retryDelayMs(attempts: number, options: Pick<OutboxDeliveryOptio
 }
 
 /** An outbox email as the attempt that claimed it sends it. */
-export type ClaimedEmail = Pick<Selectable<EmailOutboxTable>, 'idempotency_key' | 'template' | 'recipient' | 'subject' | 'body_text' | 'body_html' | 'attempts'> & { message_id: string };
+export type ClaimedEmail = Pick<Selectable<EmailOutboxTable>, 'idempotency_key' | 'template' | 'recipient' | 'subject' | 'body_text' | 'body_html' | 'calendar_invite' | 'attempts'> & { message_id: string };
 
 /** What became of one send: SMTP accepted it, or the SMTP send itself failed. */
 type SendOutcome =
@@ -184,6 +188,7 @@ export function createEmailOutbox({ db, mailer, clock, options = DEFAULT_OUTBOX_
         text: email.body_text,
         // Rows queued before emails had an HTML part go out as text only.
         ...(email.body_html ? { html: email.body_html } : {}),
+        ...(email.calendar_invite ? { icalEvent: { method: 'REQUEST', filename: 'invite.ics', content: email.calendar_invite } } : {}),
         messageId: email.message_id,
         headers: { 'X-Fieldops-Idempotency-Key': email.idempotency_key },
       });
@@ -235,7 +240,7 @@ export function createEmailOutbox({ db, mailer, clock, options = DEFAULT_OUTBOX_
           .forUpdate()
           .skipLocked(),
       )
-      .returning(['idempotency_key', 'template', 'recipient', 'subject', 'body_text', 'body_html', 'attempts', messageIdSql.as('message_id')])
+      .returning(['idempotency_key', 'template', 'recipient', 'subject', 'body_text', 'body_html', 'calendar_invite', 'attempts', messageIdSql.as('message_id')])
       .execute();
     round.claimed = claimed.length;
 

@@ -64,6 +64,28 @@ describe('email outbox: queued in the transaction of the change, delivered once 
     expect(row).toMatchObject({ status: 'sent', attempts: 1, locale: 'en', provider_message_id: smtp.received[0]!.messageId });
   });
 
+  test('an appointment goes with its mail as an iCalendar invitation (METHOD:REQUEST), kept with the row so a resend carries the same one', async () => {
+    const invite = {
+      uid: 'FR-2026-000001/visit@fieldops',
+      start: '2026-12-10T01:30:00Z',
+      end: '2026-12-10T03:30:00Z',
+      summary: 'Engineer visit FR-2026-000001',
+      description: 'Replace the line card',
+      location: 'Pudong exchange, 88 Century Ave',
+      sequence: 0,
+      organizer: { name: 'fieldops', email: 'noreply@fieldops.test' },
+    };
+    await queueEmail({ ...acknowledgement, idempotencyKey: 'ack/invite', to: { contactId: englishContactId }, calendarInvite: invite });
+    expect((await outboxRow('ack/invite')).calendar_invite).toContain('BEGIN:VCALENDAR');
+    await createEmailOutbox({ db: database.db, mailer, clock: manualClock(), options: OPTIONS }).deliverDue();
+    const [mail] = await smtp.waitFor(1);
+    const calendar = (mail!.calendars ?? []).join('\n');
+    for (const line of ['METHOD:REQUEST', 'UID:FR-2026-000001/visit@fieldops', 'DTSTART:20261210T013000Z', 'DTEND:20261210T033000Z', 'SUMMARY:Engineer visit FR-2026-000001', 'LOCATION:Pudong exchange\\, 88 Century Ave']) {
+      expect(calendar).toContain(line);
+    }
+    expect(mail!.text).toContain('Dear Acme');
+  });
+
   test('a Chinese-speaking contact gets the zh-CN template', async () => {
     await queueEmail({ ...acknowledgement, idempotencyKey: 'ack/zh', to: { contactId: chineseContactId } });
     await createEmailOutbox({ db: database.db, mailer, clock: manualClock(), options: OPTIONS }).deliverDue();

@@ -8,6 +8,8 @@ export interface ReceivedMail {
   text: string;
   messageId: string | undefined;
   headers: ParsedMail['headers'];
+  /** The text/calendar parts (iCalendar invitations), as text. */
+  calendars?: string[];
 }
 
 export interface TestSmtpServer {
@@ -74,7 +76,13 @@ export async function startTestSmtpServer(options: { headersOnly?: boolean } = {
       }
       const parse = options.headersOnly
         ? headersOnly(stream)
-        : simpleParser(stream).then((parsed) => ({ subject: parsed.subject ?? '', text: parsed.text ?? '', messageId: parsed.messageId, headers: parsed.headers }));
+        : simpleParser(stream).then((parsed) => ({
+            subject: parsed.subject ?? '',
+            text: parsed.text ?? '',
+            messageId: parsed.messageId,
+            headers: parsed.headers,
+            calendars: parsed.attachments.filter((attachment) => attachment.contentType.startsWith('text/calendar')).map((attachment) => attachment.content.toString('utf8')),
+          }));
       parse
         .then((parsed) => {
           received.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), ...parsed });
