@@ -10,7 +10,6 @@ COPY activities ./activities
 COPY api ./api
 COPY worker ./worker
 COPY db ./db
-COPY test/temporal-server ./test/temporal-server
 USER node
 EXPOSE 3000
 CMD ["npm", "run", "api"]
