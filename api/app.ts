@@ -10,6 +10,7 @@ import type { SignedLinks } from '../activities/shared/signed-links';
 import type { Config } from '../activities/shared/config';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
+import { faultRepairLinkActions } from './fault-repair/link-actions';
 import { registerFaultRepairRoutes } from './fault-repair/routes';
 import { customerPagesRouter } from './pages/customer-pages';
 import { ApiRoutes } from './route';
@@ -74,7 +75,7 @@ export function createApp(deps: AppDependencies): Express {
     registerFaultRepairRoutes(routes, { ...processDeps, logger: deps.logger });
     registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks] });
     registerConsistencyRoutes(routes, processDeps);
-    linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps));
+    linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps), ...faultRepairLinkActions(processDeps));
   }
   const linkService = registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: linkActions });
 

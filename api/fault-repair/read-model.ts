@@ -1,10 +1,24 @@
 // The read model of a fault repair: its API shape and how it is read from the database.
 import { z } from 'zod';
 import type { Db } from '../../db';
-import { FAULT_REPAIR_STATUSES, FAULT_SEVERITIES, SLA_TARGET_NAMES, type SlaTarget } from '../../workflows/fault-repair/definitions';
+import { FAULT_REPAIR_STATUSES, FAULT_SEVERITIES, SLA_TARGET_NAMES, WRITE_UP_STATES, type FaultReportContent, type SlaTarget } from '../../workflows/fault-repair/definitions';
 import { SIGN_OFF_STATUSES } from '../../workflows/sign-off/definitions';
 import { ApiError } from '../errors';
 import { loadDocument } from '../sign-off/read-model';
+
+const faultReportContentSchema = z.object({
+  reportedAt: z.string(),
+  remoteSupportAt: z.string().nullable(),
+  onSiteAt: z.string().nullable(),
+  restoredAt: z.string(),
+  engineers: z.array(z.string()),
+  customerEngineers: z.array(z.string()),
+  symptomsAndImpact: z.string(),
+  resolutionProcess: z.string(),
+  rootCause: z.string(),
+  solution: z.string(),
+  preventionAdvice: z.string(),
+});
 
 const documentRef = z.object({ id: z.uuid(), status: z.enum(SIGN_OFF_STATUSES), currentVersion: z.number().int() }).nullable();
 
@@ -52,6 +66,36 @@ export const faultRepairSchema = z
     result: z.enum(['fixed', 'not_fixed', 'solved_remotely']).nullable(),
     resultNote: z.string().nullable(),
     restoredAt: z.string().nullable(),
+    faultReport: z
+      .object({
+        dueAt: z.string().nullable().meta({ description: '24 h after restoration; null until restored' }),
+        chasedAt: z.string().nullable().meta({ description: 'When the engineer was chased (2 h before the deadline)' }),
+        missed: z.boolean().meta({ description: 'The deadline passed without the report (the managers were told)' }),
+        missedAt: z.string().nullable(),
+        submittedAt: z.string().nullable(),
+        submittedBy: z.string().nullable(),
+        late: z.boolean(),
+        content: faultReportContentSchema.nullable(),
+      })
+      .meta({ id: 'FaultReport' }),
+    followUp: z.object({
+      dueAt: z.string().nullable().meta({ description: '2 days after the service report was signed' }),
+      chasedAt: z.string().nullable().meta({ description: 'When the desk was chased (at the deadline)' }),
+      escalatedAt: z.string().nullable().meta({ description: 'When the managers were told (1 day after the deadline)' }),
+      call: z.object({ at: z.string(), by: z.string().nullable(), reached: z.boolean(), notes: z.string().nullable() }).nullable(),
+      survey: z.object({ sentAt: z.string().nullable(), score: z.number().int().nullable(), comment: z.string().nullable(), answeredAt: z.string().nullable() }),
+    }),
+    writeUp: z.object({
+      dueAt: z.string().nullable().meta({ description: 'A week after restoration' }),
+      state: z.enum(WRITE_UP_STATES).nullable().meta({ description: 'null until restoration' }),
+      version: z.number().int(),
+      summary: z.string().nullable(),
+      lessons: z.string().nullable(),
+      submittedAt: z.string().nullable(),
+      reviewComment: z.string().nullable(),
+      reviewedAt: z.string().nullable(),
+    }),
+    closedAt: z.string().nullable(),
     timeline: z.array(z.object({ at: z.string(), actor: z.string(), role: z.string(), action: z.string(), comment: z.string().nullable() })),
   })
   .meta({ id: 'FaultRepair' });
@@ -65,6 +109,39 @@ async function documentRefOf(db: Db, id: string | null) {
   return { id, status: document.status, currentVersion: document.currentVersion };
 }
 
+function faultReportContentOf(value: unknown): FaultReportContent | null {
+  if (!value || typeof value !== 'object') return null;
+  const content = value as FaultReportContent;
+  return content;
+}
+
+/** A device's history (append-only): the fault, repair and parts of each archived case, oldest first. */
+export const deviceHistorySchema = z
+  .object({
+    deviceId: z.uuid(),
+    serial: z.string(),
+    entries: z.array(z.object({ caseId: z.uuid(), caseNumber: z.string().nullable(), kind: z.enum(['fault', 'repair', 'parts']), summary: z.string(), occurredAt: z.string(), recordedAt: z.string() })),
+  })
+  .meta({ id: 'DeviceHistory' });
+
+export async function loadDeviceHistory(db: Db, deviceId: string): Promise<z.input<typeof deviceHistorySchema>> {
+  const device = await db.selectFrom('devices').select(['id', 'serial']).where('id', '=', deviceId).executeTakeFirst();
+  if (!device) throw ApiError.notFound('device', deviceId);
+  const rows = await db
+    .selectFrom('device_history as h')
+    .innerJoin('cases as k', 'k.id', 'h.case_id')
+    .select(['h.case_id', 'k.number as case_number', 'h.kind', 'h.summary', 'h.occurred_at', 'h.recorded_at'])
+    .where('h.device_id', '=', deviceId)
+    .orderBy('h.occurred_at')
+    .orderBy('h.id')
+    .execute();
+  return {
+    deviceId: device.id,
+    serial: device.serial,
+    entries: rows.map((row) => ({ caseId: row.case_id, caseNumber: row.case_number, kind: row.kind, summary: row.summary, occurredAt: iso(row.occurred_at)!, recordedAt: iso(row.recorded_at)! })),
+  };
+}
+
 export async function loadFaultRepair(db: Db, caseNumber: string, withDetails = true): Promise<FaultRepairDto> {
   const row = await db
     .selectFrom('fault_repairs as f')
@@ -73,7 +150,7 @@ export async function loadFaultRepair(db: Db, caseNumber: string, withDetails = 
     .innerJoin('devices as d', 'd.id', 'f.device_id')
     .leftJoin('users as e', 'e.id', 'f.engineer_user_id')
     .selectAll('f')
-    .select(['k.workflow_id', 'c.name as customer_name', 'd.serial as device_serial', 'e.name as engineer_name'])
+    .select(['k.workflow_id', 'k.closed_at', 'c.name as customer_name', 'd.serial as device_serial', 'e.name as engineer_name'])
     .where('f.case_number', '=', caseNumber)
     .executeTakeFirst();
   if (!row) throw ApiError.notFound('fault repair', caseNumber);
@@ -113,6 +190,34 @@ export async function loadFaultRepair(db: Db, caseNumber: string, withDetails = 
     result: row.result,
     resultNote: row.result_note,
     restoredAt: iso(row.restored_at),
+    faultReport: {
+      dueAt: iso(row.fault_report_due_at),
+      chasedAt: iso(row.fault_report_chased_at),
+      missed: row.fault_report_missed_at !== null,
+      missedAt: iso(row.fault_report_missed_at),
+      submittedAt: iso(row.fault_report_submitted_at),
+      submittedBy: row.fault_report_submitted_by,
+      late: row.fault_report_submitted_at !== null && row.fault_report_due_at !== null && row.fault_report_submitted_at > row.fault_report_due_at,
+      content: faultReportContentOf(row.fault_report),
+    },
+    followUp: {
+      dueAt: iso(row.follow_up_due_at),
+      chasedAt: iso(row.follow_up_chased_at),
+      escalatedAt: iso(row.follow_up_escalated_at),
+      call: row.follow_up_called_at ? { at: iso(row.follow_up_called_at)!, by: row.follow_up_called_by, reached: row.follow_up_reached ?? false, notes: row.follow_up_notes } : null,
+      survey: { sentAt: iso(row.survey_sent_at), score: row.survey_score, comment: row.survey_comment, answeredAt: iso(row.survey_answered_at) },
+    },
+    writeUp: {
+      dueAt: iso(row.write_up_due_at),
+      state: row.write_up_state,
+      version: row.write_up_version,
+      summary: row.write_up_summary,
+      lessons: row.write_up_lessons,
+      submittedAt: iso(row.write_up_submitted_at),
+      reviewComment: row.write_up_review_comment,
+      reviewedAt: iso(row.write_up_reviewed_at),
+    },
+    closedAt: iso(row.closed_at),
     timeline: events.map((event) => ({ at: iso(event.occurred_at)!, actor: event.actor, role: event.actor_role, action: event.action, comment: event.comment })),
   };
 }

@@ -11,7 +11,11 @@ import {
   faultRepairWorkflowId,
   finishFaultRepairWorkUpdate,
   recordFaultRepairMilestoneUpdate,
+  recordFollowUpCallUpdate,
+  reviewWriteUpUpdate,
   startFaultRepairWorkUpdate,
+  submitFaultReportUpdate,
+  submitWriteUpUpdate,
   type FaultRepairState,
 } from '../../workflows/fault-repair/definitions';
 import type { ActorStamp } from '../../workflows/shared/definitions';
@@ -20,7 +24,7 @@ import { ApiError } from '../errors';
 import { pageOf, pageQuerySchema, type ApiRoutes } from '../route';
 import { executeProcessUpdate } from '../shared/process-updates';
 import { isoInstantField, optionalNote, requiredText } from '../shared/schemas';
-import { faultRepairSchema, loadFaultRepair, type FaultRepairDto } from './read-model';
+import { deviceHistorySchema, faultRepairSchema, loadDeviceHistory, loadFaultRepair, type FaultRepairDto } from './read-model';
 import { registerFaultRepair, registrationSchema, type FaultRepairDependencies } from './registration';
 
 const DESK: readonly UserRole[] = ['service_desk', 'manager'];
@@ -30,6 +34,22 @@ const RESPONDERS: readonly UserRole[] = ['engineer', 'senior_engineer', 'service
 const ANY_USER: readonly UserRole[] = [];
 
 const caseParams = z.object({ caseNumber: z.string().regex(/^FR-\d{4}-\d{6}$/, 'must look like FR-2026-000042') });
+
+const names = z.array(requiredText(200)).max(20);
+/** The fault report's seven items [003 2.2.6]. */
+export const faultReportSchema = z.object({
+  reportedAt: isoInstantField().meta({ description: '1. When the customer reported the fault' }),
+  remoteSupportAt: isoInstantField().nullable().default(null).meta({ description: '1. When remote support started (null: none)' }),
+  onSiteAt: isoInstantField().nullable().default(null).meta({ description: '1. When the engineer was on site (null: solved remotely)' }),
+  restoredAt: isoInstantField().meta({ description: '1. When service was restored' }),
+  engineers: names.min(1).meta({ description: '2. Our support engineers' }),
+  customerEngineers: names.default([]).meta({ description: "2. The customer's engineers who worked with them" }),
+  symptomsAndImpact: requiredText(4000).meta({ description: '3. Symptoms and business impact' }),
+  resolutionProcess: requiredText(4000).meta({ description: '4. What was done' }),
+  rootCause: requiredText(4000).meta({ description: '5. Root cause analysis' }),
+  solution: requiredText(4000).meta({ description: '6. The solution' }),
+  preventionAdvice: requiredText(4000).meta({ description: '7. Advice to avoid it again' }),
+});
 
 function stamp(actor: Actor, clock: Clock): ActorStamp {
   return { actor: actor.name, role: actor.role, at: clock.now().toISOString() };
@@ -95,7 +115,13 @@ export function registerFaultRepairRoutes(routes: ApiRoutes, deps: FaultRepairDe
       body: z.object({ outcome: z.enum(['solved_remotely', 'needs_plan']), findings: requiredText(4000), restoredAt: when.optional() }),
       response, errors: transitionErrors,
       handler: async ({ params, body, actor }) =>
-        update(deps, params.caseNumber, diagnoseFaultRepairUpdate, { ...stamp(actor!, deps.clock), outcome: body.outcome, findings: body.findings, restoredAt: notInFuture(deps.clock, 'restoredAt', body.restoredAt) }),
+        update(deps, params.caseNumber, diagnoseFaultRepairUpdate, {
+          ...stamp(actor!, deps.clock),
+          outcome: body.outcome,
+          findings: body.findings,
+          restoredAt: notInFuture(deps.clock, 'restoredAt', body.restoredAt),
+          engineerUserId: actor!.id,
+        }),
     })
     .add({
       method: 'post', path: '/fault-repairs/:caseNumber/dispatch', tag, summary: 'Dispatch the work order to an engineer with the appointment; the customer is emailed (technical manager)', access: { roles: MANAGER },
@@ -121,5 +147,38 @@ export function registerFaultRepairRoutes(routes: ApiRoutes, deps: FaultRepairDe
       params: caseParams, body: z.object({ fixed: z.boolean(), result: requiredText(4000), restoredAt: when.optional() }), response, errors: transitionErrors,
       handler: async ({ params, body, actor }) =>
         update(deps, params.caseNumber, finishFaultRepairWorkUpdate, { ...stamp(actor!, deps.clock), fixed: body.fixed, result: body.result, restoredAt: notInFuture(deps.clock, 'restoredAt', body.restoredAt) }),
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/fault-report', tag, summary: 'Submit the fault report (seven items), due 24 h after restoration; the customer is emailed it (409 once submitted)', access: { roles: ENGINEER },
+      params: caseParams, body: faultReportSchema, response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) => {
+        if (Date.parse(body.restoredAt) < Date.parse(body.reportedAt)) throw ApiError.validation([{ in: 'body', field: 'restoredAt', message: 'is before reportedAt' }]);
+        for (const field of ['reportedAt', 'remoteSupportAt', 'onSiteAt', 'restoredAt'] as const) notInFuture(deps.clock, field, body[field] ?? undefined);
+        return update(deps, params.caseNumber, submitFaultReportUpdate, { ...stamp(actor!, deps.clock), report: body });
+      },
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/follow-up-call', tag, summary: "Record the follow-up call's outcome (due 2 days after the service report was signed; 409 once recorded)", access: { roles: DESK },
+      params: caseParams, body: z.object({ reached: z.boolean(), notes: optionalNote(4000) }), response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) => update(deps, params.caseNumber, recordFollowUpCallUpdate, { ...stamp(actor!, deps.clock), reached: body.reached, notes: body.notes }),
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/write-up', tag, summary: "Submit the engineer's write-up (due a week after restoration) for the manager's review; again after it was sent back", access: { roles: ENGINEER },
+      params: caseParams, body: z.object({ summary: requiredText(4000), lessons: requiredText(4000) }), response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) => update(deps, params.caseNumber, submitWriteUpUpdate, { ...stamp(actor!, deps.clock), summary: body.summary, lessons: body.lessons }),
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/write-up/review', tag, summary: 'Approve the write-up, or send it back with a comment (technical manager); with the fault report in and the call recorded, approval archives the case', access: { roles: MANAGER },
+      params: caseParams,
+      body: z
+        .object({ decision: z.enum(['approved', 'returned']), comment: optionalNote(4000) })
+        .refine((b) => b.decision === 'approved' || (b.comment ?? '').trim() !== '', { message: 'sending the write-up back needs a comment', path: ['comment'] }),
+      response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) => update(deps, params.caseNumber, reviewWriteUpUpdate, { ...stamp(actor!, deps.clock), decision: body.decision, comment: body.comment }),
+    })
+    .add({
+      method: 'get', path: '/devices/:id/history', tag, summary: "A device's history: the fault, repair and parts of each archived case (append-only)", access: { roles: ANY_USER },
+      params: z.object({ id: z.uuid() }), response: { schema: deviceHistorySchema }, errors: [404],
+      handler: async ({ params }) => loadDeviceHistory(deps.db, params.id),
     });
 }
