@@ -179,6 +179,19 @@ describe('fault repair, stage 2 (fault report, follow-up call, survey, write-up,
     state = await eventually(() => p.get(number), (b) => b.followUp.escalatedAt !== null);
     expect(state.followUp).toMatchObject({ chasedAt: expect.any(String), escalatedAt: expect.any(String), call: null });
 
+    // The survey answered through the browser form (the score arrives as text), then the page says it is done.
+    const [followUpMail] = await eventually(() => mailsTo(h.smtp, CONTACT_EMAIL, `[${number}] How did we do?`), (mails) => mails.length === 1);
+    const surveyPath = linkPathIn(followUpMail!)!;
+    const page = await request(h.app).get(`${surveyPath}?lang=en`).set('Accept', 'text/html');
+    const nonce = /name="_nonce" value="([^"]+)"/.exec(page.text)?.[1];
+    const cookie = (page.headers['set-cookie'] as unknown as string[] | undefined)?.map((line) => line.split(';')[0]).join('; ');
+    const form = await request(h.app).post(surveyPath).set('Cookie', cookie!).type('form').send({ _nonce: nonce!, _lang: 'en', score: '3', comment: '' });
+    expect(form.status).toBe(200);
+    expect(form.text).toContain('Thank you for your rating.');
+    expect((await p.get(number)).followUp.survey).toMatchObject({ score: 3, comment: null, answeredAt: expect.any(String) });
+    const answeredPage = await request(h.app).get(`${surveyPath}?lang=en`).set('Accept', 'text/html');
+    expect(answeredPage.text).toContain('You rated this service on');
+
     // Submitted late: recorded as late, still shown as missed.
     const late = await request(h.app).post(`/fault-repairs/${number}/fault-report`).set(p.as('engineer')).send(FAULT_REPORT(reportedAt, restoredAt));
     expect(late.status).toBe(200);
