@@ -5,12 +5,12 @@ import { insertCase } from '../../db/repositories/cases';
 import { faultRepairWorkflowId, type FaultRepairState } from '../../workflows/fault-repair/definitions';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
-import { bearer, eventually, linkPathIn, mailsTo, sleepUntil } from '../support/probes';
+import { bearer, eventually, mailsTo, sleepUntil } from '../support/probes';
+import { MINUTE, after, faultRepairProbes } from './support';
 
 // Fault repair stage 1 end to end: real worker, the test server with time skipping, PostgreSQL, SMTP.
 // The virtual clock starts on Monday 2026-11-16 16:00 Asia/Shanghai (08:00Z), outside the maintenance window.
 const START_TIME = '2026-11-16T08:00:00Z';
-const MINUTE = 60_000;
 
 const PLAN = {
   summary: 'Replace the failed line card in slot 3',
@@ -28,7 +28,6 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
   let engineerUserId: string;
   const as = (role: 'manager' | 'service_desk' | 'engineer') => bearer(h.tokens[role]);
   const virtualNow = async () => new Date(await h.env.currentTimeMs()).toISOString();
-  const after = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
   const get = async (number: string) => (await request(h.app).get(`/fault-repairs/${number}`).set(as('service_desk'))).body;
   const target = (body: { targets: { name: string }[] }, name: string) => body.targets.find((t) => t.name === name) as Record<string, unknown>;
 
@@ -49,10 +48,7 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
   }
 
   /** The customer's signature link for a version, from the email. */
-  async function signatureLink(title: string, version: number): Promise<string> {
-    const [mail] = await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `Please sign: ${title} (version ${version})`), (mails) => mails.length === 1);
-    return linkPathIn(mail!)!;
-  }
+  const signatureLink = (title: string, version: number): Promise<string> => faultRepairProbes(h).signatureLink(title, version);
 
   /** Remote diagnosis, a plan approved and signed in v1, dispatch, arrival `arrivalAfterMs` after the report. */
   async function toOnSite(number: string, reportedAt: string, arrivalAfterMs: number, highRiskOperations: string[]): Promise<void> {
