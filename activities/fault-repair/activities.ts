@@ -65,6 +65,9 @@ async function faultRepairRow(executor: DbExecutor, caseId: string) {
       'k.locale as contact_locale',
       'd.serial as device_serial',
       's.distance_km',
+      's.name as site_name',
+      's.address as site_address',
+      's.city as site_city',
       'e.email as engineer_email',
     ])
     .where('f.case_id', '=', caseId)
@@ -74,6 +77,9 @@ async function faultRepairRow(executor: DbExecutor, caseId: string) {
   return row;
 }
 type FaultRepairRow = Awaited<ReturnType<typeof faultRepairRow>>;
+
+/** How long an appointment is booked for in the customer's calendar. */
+const APPOINTMENT_DURATION_MS = 2 * 60 * 60 * 1000;
 
 const MILESTONE_COLUMN: Partial<Record<Milestone, 'arrived_at' | 'restored_at'>> = { arrived_on_site: 'arrived_at', restored: 'restored_at' };
 
@@ -315,6 +321,16 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
           {
             key: 'appointment',
             content: { template: 'fault_repair_appointment', params: { caseNumber: row.case_number, customerName: row.customer_name, engineerName: dispatch.engineerName, appointmentAt: dispatch.appointmentAt } },
+            // Into the customer's calendar; a later dispatch of the same case updates the same entry.
+            calendarInvite: {
+              uid: `${row.case_number}/appointment@fieldops`,
+              sequence: Math.floor(Date.parse(dispatch.at) / 1000),
+              start: dispatch.appointmentAt,
+              end: new Date(Date.parse(dispatch.appointmentAt) + APPOINTMENT_DURATION_MS).toISOString(),
+              summary: `${row.case_number}: engineer visit (${dispatch.engineerName})`,
+              description: `${row.case_number} ${row.device_serial}: ${row.symptoms}`,
+              location: [row.site_name, row.site_address, row.site_city].filter(Boolean).join(', ') || null,
+            },
           },
         ],
         result: undefined,

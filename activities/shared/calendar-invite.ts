@@ -12,7 +12,8 @@ export interface CalendarInvite {
   location: string | null;
   /** Bumped when the appointment changes, so calendars replace the earlier invite. */
   sequence: number;
-  organizer: { name: string; email: string };
+  /** Left out, the invite still lands in the calendar; mail clients then show no accept/decline buttons. */
+  organizer?: { name: string; email: string };
 }
 
 /** The invite as the text/calendar part of an email (METHOD:REQUEST). */
@@ -26,7 +27,7 @@ export function renderCalendarInvite(invite: CalendarInvite): string {
     summary: invite.summary,
     description: invite.description,
     location: invite.location ?? undefined,
-    organizer: invite.organizer,
+    ...(invite.organizer ? { organizer: invite.organizer } : {}),
   });
   return calendar.toString();
 }

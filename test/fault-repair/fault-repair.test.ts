@@ -154,7 +154,11 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
     const dispatched = await request(h.app).post(`/fault-repairs/${number}/dispatch`).set(as('manager')).send({ engineerUserId, appointmentAt: after(reportedAt, 50 * MINUTE) });
     expect(dispatched.status).toBe(200);
     expect(dispatched.body).toMatchObject({ status: 'dispatched', engineer: { userId: engineerUserId } });
-    await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Engineer appointment`), (mails) => mails.length === 1);
+    const [appointment] = await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Engineer appointment`), (mails) => mails.length === 1);
+    // The appointment lands in the customer's calendar: an iCalendar invitation for the visit.
+    const invite = (appointment!.calendars ?? []).join('\n');
+    const visitStart = new Date(after(reportedAt, 50 * MINUTE)).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    for (const line of ['METHOD:REQUEST', `UID:${number}/appointment@fieldops`, `DTSTART:${visitStart}`, `SUMMARY:${number}: engineer visit`]) expect(invite).toContain(line);
     const arrived = await request(h.app).post(`/fault-repairs/${number}/arrival`).set(as('engineer')).send({ arrivedAt: after(reportedAt, 50 * MINUTE) });
     expect(arrived.body).toMatchObject({ status: 'on_site' });
     expect(target(arrived.body, 'on_site')).toMatchObject({ state: 'met', marginMinutes: 10 });
