@@ -19,6 +19,10 @@ export const TASK_KINDS = [
   'dispatch',
   'arrive_on_site',
   'repair',
+  'write_fault_report',
+  'follow_up_call',
+  'write_up',
+  'review_write_up',
 ] as const;
 
 export const taskSchema = z

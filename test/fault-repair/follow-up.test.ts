@@ -58,6 +58,17 @@ describe('fault repair, stage 2 (fault report, follow-up call, survey, write-up,
     expect(Date.parse(inFollowUp.followUp.dueAt) - Date.parse(signedAt)).toBeLessThanOrEqual(2 * DAY + MINUTE);
     expect(inFollowUp.closedAt).toBeNull();
 
+    // What waits for whom (GET /me/tasks), each due at its deadline.
+    const tasksOf = async (role: 'engineer' | 'service_desk' | 'manager') =>
+      ((await request(h.app).get('/me/tasks').set(p.as(role)).expect(200)).body.items as { kind: string; caseNumber: string; dueAt: string | null }[]).filter((task) => task.caseNumber === number);
+    expect(await tasksOf('engineer')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'write_fault_report', dueAt: new Date(after(restoredAt, DAY)).toISOString() }),
+        expect.objectContaining({ kind: 'write_up', dueAt: new Date(after(restoredAt, 7 * DAY)).toISOString() }),
+      ]),
+    );
+    expect(await tasksOf('service_desk')).toEqual([expect.objectContaining({ kind: 'follow_up_call', dueAt: new Date(inFollowUp.followUp.dueAt).toISOString() })]);
+
     // The follow-up email with the survey link; the page, then the answer through the link (once).
     const [followUpMail] = await eventually(() => mailsTo(h.smtp, CONTACT_EMAIL, `[${number}] How did we do?`), (mails) => mails.length === 1);
     const surveyPath = linkPathIn(followUpMail!)!;
@@ -98,6 +109,8 @@ describe('fault repair, stage 2 (fault report, follow-up call, survey, write-up,
     // The write-up: reviewing before it is in is a 409; sent back (a comment is required), submitted again, approved -> closed.
     expect((await request(h.app).post(`/fault-repairs/${number}/write-up/review`).set(p.as('manager')).send({ decision: 'approved' })).status).toBe(409);
     const v1 = await request(h.app).post(`/fault-repairs/${number}/write-up`).set(p.as('engineer')).send({ summary: 'Alarm latched', lessons: 'Check alarms first' });
+    expect((await tasksOf('manager')).map((task) => task.kind)).toEqual(['review_write_up']);
+    expect((await tasksOf('engineer')).map((task) => task.kind)).toEqual([]);
     expect(v1.status).toBe(200);
     expect(v1.body.writeUp).toMatchObject({ state: 'submitted', version: 1 });
     expect((await request(h.app).post(`/fault-repairs/${number}/write-up`).set(p.as('engineer')).send({ summary: 'again', lessons: 'again' })).status).toBe(409);
