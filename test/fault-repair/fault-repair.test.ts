@@ -1,8 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import request from 'supertest';
 import pino from 'pino';
 import { startMissingProcesses } from '../../api/shared/process-starts';
 import { insertCase } from '../../db/repositories/cases';
 import { faultRepairWorkflowId, type FaultRepairState } from '../../workflows/fault-repair/definitions';
+import { signOffWorkflowId } from '../../workflows/sign-off/definitions';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 import { bearer, eventually, mailsTo, sleepUntil } from '../support/probes';
@@ -202,6 +206,15 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
     );
     const state = await h.env.client.workflow.getHandle(faultRepairWorkflowId(number)).query<FaultRepairState>('faultRepairState');
     expect(state.status).toBe('follow_up');
+
+    if (process.env.SAVE_WORKFLOW_HISTORIES === '1') {
+      // The case up to its follow-up, and its plan's sign-off (three versions, two sent back).
+      const save = async (workflowId: string, file: string) =>
+        fs.writeFileSync(path.join(__dirname, 'histories', file), temporal.api.history.v1.History.encode(await h.env.client.workflow.getHandle(workflowId).fetchHistory()).finish());
+      fs.mkdirSync(path.join(__dirname, 'histories'), { recursive: true });
+      await save(faultRepairWorkflowId(number), 'fault-repair-plan-rounds-to-follow-up.binpb');
+      await save(signOffWorkflowId(planId), 'sign-off-plan-three-versions.binpb');
+    }
   }, 120_000);
 
   test('the on-site target missed: a warning to the desk at 75 %, a breach notice to the managers at 100 %', async () => {

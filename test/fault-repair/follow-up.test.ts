@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import request from 'supertest';
 import { faultRepairWorkflowId } from '../../workflows/fault-repair/definitions';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
@@ -22,6 +25,9 @@ const FAULT_REPORT = (reportedAt: string, restoredAt: string) => ({
   solution: 'Cleared the alarm; firmware patch scheduled',
   preventionAdvice: 'Install firmware patch V200R021SPH005 in the next window',
 });
+
+// Saved from the current workflow code (SAVE_WORKFLOW_HISTORIES=1, see replay.test.ts).
+const CLOSED_CASE_HISTORY = path.join(__dirname, 'histories', 'fault-repair-solved-remotely-closed.binpb');
 
 describe('fault repair, stage 2 (fault report, follow-up call, survey, write-up, archive)', () => {
   let h: ProcessHarness;
@@ -159,6 +165,11 @@ describe('fault repair, stage 2 (fault report, follow-up call, survey, write-up,
     await sleepUntil(h.env, after(reportedAt, 61 * MINUTE));
     await eventually(() => mailsTo(h.smtp, 'manager@fieldops.test', `[${number}] SLA 超时`), (mails) => mails.length === 1);
     await eventually(() => handle.describe(), (d) => d.status.name === 'COMPLETED');
+
+    if (process.env.SAVE_WORKFLOW_HISTORIES === '1') {
+      fs.mkdirSync(path.dirname(CLOSED_CASE_HISTORY), { recursive: true });
+      fs.writeFileSync(CLOSED_CASE_HISTORY, temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish());
+    }
   }, 180_000);
 
   test('fault report late: the engineer chased 2 h before, the managers told at the deadline; the follow-up call overdue: the desk chased, then the managers', async () => {
