@@ -11,6 +11,7 @@ import type { Config } from '../activities/shared/config';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
 import { faultRepairLinkActions } from './fault-repair/link-actions';
+import { faultReportLinkActions, registerFaultReportLinkRoutes } from './fault-repair/report-link';
 import { registerFaultRepairRoutes } from './fault-repair/routes';
 import { customerPagesRouter } from './pages/customer-pages';
 import { ApiRoutes } from './route';
@@ -73,9 +74,10 @@ export function createApp(deps: AppDependencies): Express {
     registerSparePartRoutes(routes, processDeps);
     registerSignOffRoutes(routes, processDeps);
     registerFaultRepairRoutes(routes, { ...processDeps, logger: deps.logger });
+    registerFaultReportLinkRoutes(routes, processDeps);
     registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks] });
     registerConsistencyRoutes(routes, processDeps);
-    linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps), ...faultRepairLinkActions(processDeps));
+    linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps), ...faultRepairLinkActions(processDeps), ...faultReportLinkActions(processDeps));
   }
   const linkService = registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: linkActions });
 

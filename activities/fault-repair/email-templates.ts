@@ -1,5 +1,5 @@
 import type { FaultReportContent, SlaTargetName } from '../../workflows/fault-repair/definitions';
-import { template } from '../shared/email-format';
+import { formatDate, template } from '../shared/email-format';
 
 // Fault repair (P1) emails: the customer's acknowledgement with the SLA targets, the appointment, the
 // fault report and the follow-up with its survey link; the staff's SLA warnings, breach notices,
@@ -81,6 +81,17 @@ export const faultRepairEmailTemplates = {
       text: `Dear ${p.customerName},\n\nWe have registered the fault on device ${p.deviceSerial} as ${p.caseNumber} (severity ${p.severity}). Our targets:\n${p.targets
         .map((t) => `- ${TARGET_NAMES[t.name].en}: ${t.dueAt ? `by ${chinaTime(t.dueAt)}` : 'not applicable'}`)
         .join('\n')}\n\nWe will keep you informed by email.`,
+    }),
+  }),
+
+  fault_repair_report_link: template<{ customerName: string; reportUrl: string; expiresOn: string }>({
+    'zh-CN': (p) => ({
+      subject: '故障报修链接',
+      text: `${p.customerName}：\n\n请通过以下链接报修（设备序列号、故障现象、已采取的措施、严重程度）：\n${p.reportUrl}\n\n链接仅可使用一次，有效期至 ${formatDate['zh-CN'](p.expiresOn)}。紧急故障请同时拨打服务热线。`,
+    }),
+    en: (p) => ({
+      subject: 'Your link to report a fault',
+      text: `Dear ${p.customerName},\n\nReport a fault here (device serial, symptoms, what you already tried, severity):\n${p.reportUrl}\n\nThe link works once and expires on ${formatDate.en(p.expiresOn)}. For a critical fault, also call the service hotline.`,
     }),
   }),
 

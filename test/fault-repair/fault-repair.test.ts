@@ -9,7 +9,7 @@ import { faultRepairWorkflowId, type FaultRepairState } from '../../workflows/fa
 import { signOffWorkflowId } from '../../workflows/sign-off/definitions';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
-import { bearer, eventually, mailsTo, sleepUntil } from '../support/probes';
+import { bearer, eventually, linkPathIn, mailsTo, sleepUntil } from '../support/probes';
 import { MINUTE, after, faultRepairProbes } from './support';
 
 // Fault repair stage 1 end to end: real worker, the test server with time skipping, PostgreSQL, SMTP.
@@ -81,6 +81,30 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
   }, 120_000);
   afterAll(async () => {
     await h?.close();
+  });
+
+  test('the customer reports a fault through an emailed link: the page, the form, a case with its acknowledgement; the link works once', async () => {
+    await company.addDevice('FR-SN-LINK');
+    const issued = await request(h.app).post('/fault-repairs/report-links').set(as('service_desk')).send({ contactId: company.contactId });
+    expect(issued.status).toBe(201);
+    const [mail] = await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', 'Your link to report a fault'), (mails) => mails.length === 1);
+    const linkPath = linkPathIn(mail!)!;
+    const page = await request(h.app).get(linkPath).set('Accept', 'text/html');
+    expect(page.status).toBe(200);
+    for (const expected of ['Report a fault', 'Serial number of the device', 'Critical: the service is down for many users']) expect(page.text).toContain(expected);
+
+    const notOurs = await request(h.app).post(linkPath).send({ deviceSerial: 'NOT-OURS', symptoms: 'Ports down', severity: 'major' });
+    expect(notOurs.status).toBe(400);
+    expect(notOurs.body.error.details).toEqual([expect.objectContaining({ field: 'deviceSerial' })]);
+    const reported = await request(h.app).post(linkPath).send({ deviceSerial: 'FR-SN-LINK', symptoms: 'All ports down <b>since 9:00</b>', severity: 'major' });
+    expect(reported.status).toBe(200);
+    const number: string = reported.body.caseNumber;
+    expect(number).toMatch(/^FR-\d{4}-\d{6}$/);
+    await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}]`), (mails) => mails.length >= 1);
+    const detail = await get(number);
+    expect(detail).toMatchObject({ status: 'diagnosis' });
+    expect(detail.timeline.find((event: { action: string }) => event.action === 'fault_repair.registered')).toMatchObject({ role: 'customer', actor: 'Li Lei' });
+    expect((await request(h.app).post(linkPath).send({ deviceSerial: 'FR-SN-LINK', symptoms: 'again', severity: 'minor' })).status).toBe(410);
   });
 
   test('bad input is a 400 naming the field', async () => {
