@@ -21,7 +21,7 @@ import {
   type SlaTarget,
   type SlaTargetName,
 } from '../../workflows/fault-repair/definitions';
-import { dueAt, faultReportDueAt, isSlaClass, responseTargets, type NamedDeadline } from '../../workflows/rules/sla';
+import { dueAt, faultReportDueAt, isSlaClass, responseTargets, shareOfPromiseElapsedAt, type NamedDeadline } from '../../workflows/rules/sla';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import type { DocumentKind, SignOffStep } from '../../workflows/sign-off/definitions';
 import { auditEventInsert } from '../shared/audit';
@@ -93,12 +93,13 @@ function statusWrites(trx: DbExecutor, caseId: string, status: FaultRepairStatus
   ];
 }
 
-function targetOf(name: SlaTargetName, deadline: NamedDeadline | { dueAt: string | null; rule: { en: string; zh: string } }, startMs: number): SlaTarget {
+/** `warnAtMs`: when the target's time is counted in service hours (5x8), its 75 % in those hours; otherwise 75 % of the wall time. */
+function targetOf(name: SlaTargetName, deadline: NamedDeadline | { dueAt: string | null; rule: { en: string; zh: string } }, startMs: number, warnAtMs?: number): SlaTarget {
   const dueMs = deadline.dueAt === null ? null : Date.parse(deadline.dueAt);
   return {
     name,
     dueAt: dueMs === null ? null : new Date(dueMs).toISOString(),
-    warnAt: dueMs === null ? null : new Date(startMs + Math.round((dueMs - startMs) * WARNING_SHARE)).toISOString(),
+    warnAt: dueMs === null ? null : new Date(warnAtMs ?? startMs + Math.round((dueMs - startMs) * WARNING_SHARE)).toISOString(),
     rule: deadline.rule,
     state: dueMs === null ? 'not_applicable' : 'pending',
     warnedAt: null,
@@ -207,7 +208,7 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
           targetOf('phone_response', severityTargets.phoneResponse, startMs),
           targetOf('temporary_solution', severityTargets.temporarySolution, startMs),
           targetOf('on_site', severityTargets.onSite, startMs),
-          targetOf('restoration', { dueAt: restoration.dueAt, rule: restoration.rule }, startMs),
+          targetOf('restoration', { dueAt: restoration.dueAt, rule: restoration.rule }, startMs, Date.parse(shareOfPromiseElapsedAt(calendar, start, slaClass, WARNING_SHARE))),
         ];
         return {
           writes: [

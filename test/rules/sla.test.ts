@@ -1,5 +1,5 @@
 import { BusinessCalendar } from '../../workflows/rules/calendar';
-import { SLA_CLASSES, type SlaClass, dueAt, faultReportDueAt, responseTargets, type Severity, type SiteDistance } from '../../workflows/rules/sla';
+import { SLA_CLASSES, type SlaClass, dueAt, faultReportDueAt, responseTargets, shareOfPromiseElapsedAt, type Severity, type SiteDistance } from '../../workflows/rules/sla';
 import { OFFICIAL_2025_2026 } from './official-schedules';
 
 const calendar = new BusinessCalendar(OFFICIAL_2025_2026);
@@ -106,6 +106,20 @@ describe('5x8 details', () => {
     ['2026-03-16T02:00:00Z', '2026-03-16T10:00:00+08:00', '2026-03-17T10:00:00+08:00'],
   ])('from %s the clock starts %s and the deadline is %s', (start, clockStartsAt, due) => {
     expect(dueAt(calendar, start, '5x8')).toMatchObject({ clockStartsAt, dueAt: due });
+  });
+});
+
+describe('75 % of a restoration promise (when the engineer is warned)', () => {
+  it.each([
+    // Friday 16:00: 1 service hour on Friday, 5 more on Monday -> Monday 14:00, not Sunday night.
+    ['5x8', '2026-03-13T16:00:00+08:00', '2026-03-16T14:00:00+08:00'],
+    // Saturday: the clock starts Monday 09:00; 6 service hours -> Monday 15:00.
+    ['5x8', '2026-03-14T10:00:00+08:00', '2026-03-16T15:00:00+08:00'],
+    // Round-the-clock classes: 75 % of the wall time.
+    ['7x24', '2026-03-13T16:00:00+08:00', '2026-03-14T10:00:00+08:00'],
+    ['4H', '2026-03-13T16:00:00+08:00', '2026-03-13T19:00:00+08:00'],
+  ] as const)('%s from %s: %s', (slaClass, start, expected) => {
+    expect(shareOfPromiseElapsedAt(calendar, start, slaClass, 0.75)).toBe(expected);
   });
 });
 

@@ -107,6 +107,17 @@ export function dueAt(calendar: BusinessCalendar, start: IsoInstant, slaClass: S
   };
 }
 
+/**
+ * When `share` of a restoration promise's time has run: counted the way the class counts time, so a
+ * 5x8 promise made on a Friday afternoon reaches 75 % on Monday in service hours, not on Sunday night.
+ */
+export function shareOfPromiseElapsedAt(calendar: BusinessCalendar, start: IsoInstant, slaClass: SlaClass, share: number): IsoInstant {
+  const startMs = parseInstant(start);
+  if (slaClass === '5x8') return formatShanghai(calendar.addWindowedTime(startMs, Math.round(8 * HOUR_MS * share), FIVE_BY_EIGHT_WINDOW));
+  const dueMs = parseInstant(dueAt(calendar, start, slaClass).dueAt);
+  return formatShanghai(startMs + Math.round((dueMs - startMs) * share));
+}
+
 export const SEVERITIES = ['critical', 'major', 'serious', 'minor'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
