@@ -11,6 +11,7 @@ import type { Config } from '../activities/shared/config';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
 import { faultRepairLinkActions } from './fault-repair/link-actions';
+import { registerPartSwapRoutes } from './fault-repair/part-swaps';
 import { faultReportLinkActions, registerFaultReportLinkRoutes } from './fault-repair/report-link';
 import { registerFaultRepairRoutes } from './fault-repair/routes';
 import { customerPagesRouter } from './pages/customer-pages';
@@ -75,6 +76,7 @@ export function createApp(deps: AppDependencies): Express {
     registerSignOffRoutes(routes, processDeps);
     registerFaultRepairRoutes(routes, { ...processDeps, logger: deps.logger });
     registerFaultReportLinkRoutes(routes, processDeps);
+    registerPartSwapRoutes(routes, processDeps);
     registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks] });
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps), ...faultRepairLinkActions(processDeps), ...faultReportLinkActions(processDeps));

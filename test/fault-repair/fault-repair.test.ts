@@ -271,6 +271,28 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
     expect(body.items.map((item: { caseNumber: string }) => item.caseNumber)).toEqual([number]);
   }, 120_000);
 
+  test('a part swapped on site that the customer keeps starts a linked spare-part loan, received now and due back in 15 working days', async () => {
+    const reportedAt = await virtualNow();
+    const registered = await register('FR-SN-SWAP', { severity: 'major', siteId, reportedAt });
+    const number: string = registered.body.caseNumber;
+    await eventually(() => get(number), (b) => b.targets.length === 4);
+    const tooEarly = await request(h.app).post(`/fault-repairs/${number}/part-swaps`).set(as('engineer')).send({ failedSerial: 'FR-SN-SWAP', replacementSerial: 'R-FR-SN-SWAP' });
+    expect(tooEarly.status).toBe(409);
+    await toOnSite(number, reportedAt, 40 * MINUTE, []);
+    const swapped = await request(h.app).post(`/fault-repairs/${number}/part-swaps`).set(as('engineer')).send({ failedSerial: 'FR-SN-SWAP', replacementSerial: 'R-FR-SN-SWAP' });
+    expect(swapped.status).toBe(201);
+    expect(swapped.body).toMatchObject({
+      status: 'awaiting_return',
+      relatedCaseNumber: number,
+      failedSerial: 'FR-SN-SWAP',
+      shipment: { replacementSerial: 'R-FR-SN-SWAP', carrier: 'engineer on site', trackingNumber: number },
+      returnDeadline: { provisional: false },
+    });
+    expect(swapped.body.decision.comment).toBe(`authorised with repair plan v1 of ${number}`);
+    // The same part cannot be swapped twice while its loan is open.
+    expect((await request(h.app).post(`/fault-repairs/${number}/part-swaps`).set(as('engineer')).send({ failedSerial: 'FR-SN-SWAP', replacementSerial: 'R2' })).status).toBe(409);
+  });
+
   test('high-risk work still running when the window closes: recorded and the managers told at once; not fixed -> escalated', async () => {
     await sleepUntil(h.env, '2026-11-16T17:30:00Z'); // 01:30 Shanghai, inside the window
     const reportedAt = await virtualNow();
