@@ -34,13 +34,17 @@ export const SURVEY_LINK_TTL_HOURS = 24 * 30;
 const DAY_MS = 24 * 3_600_000;
 
 /** The stage-2 deadline alerts: who is told and what is recorded. */
-export type FollowUpAlertKind = 'fault_report_chase' | 'fault_report_missed' | 'follow_up_due' | 'follow_up_overdue';
-const ALERT_COLUMN = {
+export type FollowUpAlertKind = 'fault_report_chase' | 'fault_report_missed' | 'follow_up_due' | 'follow_up_overdue' | 'write_up_chase' | 'write_up_overdue';
+/** The column each alert is recorded in; the write-up's alerts are in the audit trail only. */
+const ALERT_COLUMN: Partial<Record<FollowUpAlertKind, 'fault_report_chased_at' | 'fault_report_missed_at' | 'follow_up_chased_at' | 'follow_up_escalated_at'>> = {
   fault_report_chase: 'fault_report_chased_at',
   fault_report_missed: 'fault_report_missed_at',
   follow_up_due: 'follow_up_chased_at',
   follow_up_overdue: 'follow_up_escalated_at',
-} as const;
+};
+/** The alerts for the managers; the chases go to the case's engineer (or the desk when none). */
+const MANAGER_ALERTS: readonly FollowUpAlertKind[] = ['fault_report_missed', 'follow_up_overdue', 'write_up_overdue'];
+const ENGINEER_ALERTS: readonly FollowUpAlertKind[] = ['fault_report_chase', 'write_up_chase'];
 
 export interface FaultRepairActivityDependencies {
   db: Db;
@@ -69,6 +73,7 @@ async function faultRepairRow(executor: DbExecutor, caseId: string) {
       's.address as site_address',
       's.city as site_city',
       'e.email as engineer_email',
+      'e.name as engineer_name',
     ])
     .where('f.case_id', '=', caseId)
     .executeTakeFirst();
@@ -338,6 +343,79 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
       }));
     },
 
+    /**
+     * The desk books (or re-books) the visit: the customer gets the appointment again, and its
+     * invitation updates the same calendar entry (same UID, a higher SEQUENCE). `booking`: 2, 3, ...
+     * (the dispatch was the first).
+     */
+    async recordFaultRepairAppointment(input: { caseId: string; stamp: ActorStamp; appointmentAt: string; booking: number }): Promise<void> {
+      const { stamp } = input;
+      const key = `appointment/${input.booking}`;
+      await caseStep(input.caseId, { step: `appointment booked (${input.booking})`, actorRole: stamp.role, key }, async (row, trx) => {
+        const previous = row.appointment_at ? row.appointment_at.toISOString() : null;
+        const engineerName = row.engineer_name ?? '';
+        return {
+          writes: [
+            trx.updateTable('fault_repairs').set({ appointment_at: new Date(input.appointmentAt), updated_at: new Date(stamp.at) }).where('case_id', '=', row.case_id),
+            audit(trx, row, key, { ...stamp, action: 'fault_repair.appointment_booked', data: { appointmentAt: input.appointmentAt, previousAppointmentAt: previous, booking: input.booking } }),
+          ],
+          emails: [
+            {
+              key,
+              content: { template: 'fault_repair_appointment', params: { caseNumber: row.case_number, customerName: row.customer_name, engineerName, appointmentAt: input.appointmentAt } },
+              calendarInvite: {
+                uid: `${row.case_number}/appointment@fieldops`,
+                // The dispatch's sequence was its second; each later booking is later and counts on top, so it always increases.
+                sequence: Math.floor(Date.parse(stamp.at) / 1000) + input.booking - 1,
+                start: input.appointmentAt,
+                end: new Date(Date.parse(input.appointmentAt) + APPOINTMENT_DURATION_MS).toISOString(),
+                summary: `${row.case_number}: engineer visit (${engineerName})`,
+                description: `${row.case_number} ${row.device_serial}: ${row.symptoms}`,
+                location: [row.site_name, row.site_address, row.site_city].filter(Boolean).join(', ') || null,
+              },
+            },
+          ],
+          result: undefined,
+        };
+      });
+    },
+
+    /** On site, before work: the engineer reopens the signed plan (`revision`: 1, 2, ...); the case waits for a new signed version. */
+    async recordFaultRepairPlanReopened(input: { caseId: string; stamp: ActorStamp; reason: string; documentId: string; signedVersion: number; revision: number }): Promise<void> {
+      const { stamp } = input;
+      const key = `plan-reopened/${input.revision}`;
+      await caseStep(input.caseId, { step: `plan reopened (${input.revision})`, actorRole: stamp.role, key }, async (row, trx) => ({
+        writes: [
+          ...statusWrites(trx, row.case_id, 'planning', new Date(stamp.at)),
+          audit(trx, row, key, { ...stamp, action: 'fault_repair.plan_reopened', comment: input.reason, data: { documentId: input.documentId, signedVersion: input.signedVersion, revision: input.revision } }),
+        ],
+        result: undefined,
+      }));
+    },
+
+    /** The revised plan signed by both sides: back on site, with the new version's high-risk operations. */
+    async recordFaultRepairRevisedPlanSigned(input: { caseId: string; documentId: string; version: number; revision: number; at: string }): Promise<{ highRiskOperations: string[] }> {
+      const key = `plan-signed/${input.revision}`;
+      return caseStep(input.caseId, { step: `revised plan signed (${input.revision})`, actorRole: 'system', key }, async (row, trx) => {
+        const version = await trx.selectFrom('document_versions').select('content').where('document_id', '=', input.documentId).where('version', '=', input.version).executeTakeFirst();
+        const content = (version?.content ?? {}) as { highRiskOperations?: unknown };
+        const highRiskOperations = Array.isArray(content.highRiskOperations) ? content.highRiskOperations.filter((op): op is string => typeof op === 'string') : [];
+        return {
+          writes: [
+            ...statusWrites(trx, row.case_id, 'on_site', new Date(input.at), { plan_signed_version: input.version, high_risk_operations: highRiskOperations }),
+            audit(trx, row, key, {
+              at: input.at,
+              actor: 'system',
+              role: 'system',
+              action: 'fault_repair.revised_plan_signed',
+              data: { documentId: input.documentId, version: input.version, revision: input.revision, highRiskOperations },
+            }),
+          ],
+          result: { highRiskOperations },
+        };
+      });
+    },
+
     async recordFaultRepairArrival(input: { caseId: string; stamp: ActorStamp; arrivedAt: string; targets: SlaTarget[] }): Promise<void> {
       const { stamp } = input;
       await caseStep(input.caseId, { step: 'arrived on site', actorRole: stamp.role, key: 'arrival' }, async (row, trx) => ({
@@ -512,17 +590,17 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
     async recordFaultRepairFollowUpAlert(input: { caseId: string; kind: FollowUpAlertKind; dueAt: string; at: string }): Promise<{ notified: number }> {
       const key = `follow-up-alert/${input.kind}`;
       return caseStep(input.caseId, { step: input.kind.replace(/_/g, ' '), actorRole: 'system', key }, async (row, trx) => {
-        const recipients =
-          input.kind === 'fault_report_missed' || input.kind === 'follow_up_overdue'
-            ? await usersWithRole(trx, ['manager'])
-            : input.kind === 'fault_report_chase' && row.engineer_user_id && row.engineer_email
-              ? [{ id: row.engineer_user_id, email: row.engineer_email }]
-              : await usersWithRole(trx, ['service_desk']);
+        const recipients = MANAGER_ALERTS.includes(input.kind)
+          ? await usersWithRole(trx, ['manager'])
+          : ENGINEER_ALERTS.includes(input.kind) && row.engineer_user_id && row.engineer_email
+            ? [{ id: row.engineer_user_id, email: row.engineer_email }]
+            : await usersWithRole(trx, ['service_desk']);
+        const column = ALERT_COLUMN[input.kind];
         return {
           writes: [
             trx
               .updateTable('fault_repairs')
-              .set({ [ALERT_COLUMN[input.kind]]: new Date(input.at), updated_at: new Date(input.at) })
+              .set({ ...(column ? { [column]: new Date(input.at) } : {}), updated_at: new Date(input.at) })
               .where('case_id', '=', row.case_id),
             audit(trx, row, key, { at: input.at, actor: 'system', role: 'system', action: `fault_repair.${input.kind}`, data: { dueAt: input.dueAt, notified: recipients.map((r) => r.id) } }),
           ],
@@ -602,6 +680,17 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
             .where('case_id', '=', row.case_id),
           audit(trx, row, key, { ...stamp, action: `fault_repair.write_up_${input.decision}`, comment: input.comment, data: { version: input.version } }),
         ],
+        // Sent back: the engineer is told, with the manager's comment.
+        emails:
+          input.decision === 'returned' && row.engineer_email
+            ? [
+                {
+                  key: `${key}/engineer`,
+                  content: { template: 'fault_repair_write_up_returned', params: { caseNumber: row.case_number, customerName: row.customer_name, version: input.version, reviewedBy: stamp.actor, comment: input.comment ?? '' } },
+                  to: { email: row.engineer_email, locale: 'zh-CN' },
+                },
+              ]
+            : [],
         result: undefined,
       }));
     },

@@ -20,7 +20,12 @@ export function chinaTime(iso: string): string {
 // Type aliases, not interfaces: the HTML part reads the params as a record.
 type TargetLine = { name: SlaTargetName; dueAt: string | null };
 type TargetParams = { caseNumber: string; customerName: string; target: SlaTargetName; dueAt: string };
-type FollowUpAlertParams = { caseNumber: string; customerName: string; kind: 'fault_report_chase' | 'fault_report_missed' | 'follow_up_due' | 'follow_up_overdue'; dueAt: string };
+type FollowUpAlertParams = {
+  caseNumber: string;
+  customerName: string;
+  kind: 'fault_report_chase' | 'fault_report_missed' | 'follow_up_due' | 'follow_up_overdue' | 'write_up_chase' | 'write_up_overdue';
+  dueAt: string;
+};
 type FaultReportParams = { caseNumber: string; customerName: string; deviceSerial: string; report: FaultReportContent };
 
 const ALERT_WORDS: Record<FollowUpAlertParams['kind'], { subject: { en: string; 'zh-CN': string }; text: { en: string; 'zh-CN': string } }> = {
@@ -39,6 +44,14 @@ const ALERT_WORDS: Record<FollowUpAlertParams['kind'], { subject: { en: string; 
   follow_up_overdue: {
     subject: { en: 'follow-up call overdue', 'zh-CN': '回访电话逾期' },
     text: { en: 'The follow-up call is still not recorded a day after its deadline.', 'zh-CN': '回访电话在到期一天后仍未登记。' },
+  },
+  write_up_chase: {
+    subject: { en: 'write-up due', 'zh-CN': '总结报告到期' },
+    text: { en: 'The write-up is due now and is not in; please submit it.', 'zh-CN': '总结报告已到期但尚未提交，请尽快提交。' },
+  },
+  write_up_overdue: {
+    subject: { en: 'write-up overdue', 'zh-CN': '总结报告逾期' },
+    text: { en: 'The write-up is still not in a day after its deadline.', 'zh-CN': '总结报告在到期一天后仍未提交。' },
   },
 };
 
@@ -147,6 +160,17 @@ export const faultRepairEmailTemplates = {
     en: (p) => ({
       subject: `[${p.caseNumber}] ${ALERT_WORDS[p.kind].subject.en} (${chinaTime(p.dueAt)})`,
       text: `Hello,\n\n${p.caseNumber} (${p.customerName}): ${ALERT_WORDS[p.kind].text.en} Deadline: ${chinaTime(p.dueAt)}.`,
+    }),
+  }),
+
+  fault_repair_write_up_returned: template<{ caseNumber: string; customerName: string; version: number; reviewedBy: string; comment: string }>({
+    'zh-CN': (p) => ({
+      subject: `[${p.caseNumber}] 总结报告第 ${p.version} 版被退回`,
+      text: `您好：\n\n${p.customerName} 的故障 ${p.caseNumber} 的总结报告第 ${p.version} 版被 ${p.reviewedBy} 退回，意见：\n${p.comment}\n\n请修改后重新提交。`,
+    }),
+    en: (p) => ({
+      subject: `[${p.caseNumber}] Write-up version ${p.version} sent back`,
+      text: `Hello,\n\n${p.reviewedBy} sent back version ${p.version} of the write-up of ${p.caseNumber} (${p.customerName}):\n${p.comment}\n\nPlease revise and submit it again.`,
     }),
   }),
 

@@ -94,6 +94,8 @@ export const faultRepairSchema = z
       submittedAt: z.string().nullable(),
       reviewComment: z.string().nullable(),
       reviewedAt: z.string().nullable(),
+      chasedAt: z.string().nullable().meta({ description: 'When the engineer was chased (at the deadline, the write-up not in)' }),
+      escalatedAt: z.string().nullable().meta({ description: 'When the managers were told (a day after the deadline, still not in)' }),
     }),
     closedAt: z.string().nullable(),
     timeline: z.array(z.object({ at: z.string(), actor: z.string(), role: z.string(), action: z.string(), comment: z.string().nullable() })),
@@ -154,11 +156,14 @@ export async function loadFaultRepair(db: Db, caseNumber: string, withDetails = 
     .where('f.case_number', '=', caseNumber)
     .executeTakeFirst();
   if (!row) throw ApiError.notFound('fault repair', caseNumber);
-  const [events, plan, serviceReport] = await Promise.all([
+  const [events, plan, serviceReport, writeUpAlerts] = await Promise.all([
     withDetails ? db.selectFrom('audit_events').selectAll().where('case_id', '=', row.case_id).orderBy('occurred_at').orderBy('id').execute() : Promise.resolve([]),
     documentRefOf(db, row.plan_document_id),
     documentRefOf(db, row.report_document_id),
+    // The write-up's alerts are recorded in the audit trail only.
+    db.selectFrom('audit_events').select(['action', 'occurred_at']).where('case_id', '=', row.case_id).where('action', 'in', ['fault_repair.write_up_chase', 'fault_repair.write_up_overdue']).execute(),
   ]);
+  const alertAt = (action: string) => iso(writeUpAlerts.find((event) => event.action === action)?.occurred_at ?? null);
   return {
     caseNumber: row.case_number,
     caseId: row.case_id,
@@ -216,6 +221,8 @@ export async function loadFaultRepair(db: Db, caseNumber: string, withDetails = 
       submittedAt: iso(row.write_up_submitted_at),
       reviewComment: row.write_up_review_comment,
       reviewedAt: iso(row.write_up_reviewed_at),
+      chasedAt: alertAt('fault_repair.write_up_chase'),
+      escalatedAt: alertAt('fault_repair.write_up_overdue'),
     },
     closedAt: iso(row.closed_at),
     timeline: events.map((event) => ({ at: iso(event.occurred_at)!, actor: event.actor, role: event.actor_role, action: event.action, comment: event.comment })),

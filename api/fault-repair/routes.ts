@@ -6,12 +6,14 @@ import type { UserRole } from '../../db/schema';
 import {
   FAULT_REPAIR_STATUSES,
   arriveFaultRepairUpdate,
+  bookFaultRepairAppointmentUpdate,
   diagnoseFaultRepairUpdate,
   dispatchFaultRepairUpdate,
   faultRepairWorkflowId,
   finishFaultRepairWorkUpdate,
   recordFaultRepairMilestoneUpdate,
   recordFollowUpCallUpdate,
+  reviseFaultRepairPlanUpdate,
   reviewWriteUpUpdate,
   startFaultRepairWorkUpdate,
   submitFaultReportUpdate,
@@ -131,6 +133,18 @@ export function registerFaultRepairRoutes(routes: ApiRoutes, deps: FaultRepairDe
         if (!engineer) throw ApiError.validation([{ in: 'body', field: 'engineerUserId', message: 'is not an active engineer' }]);
         return update(deps, params.caseNumber, dispatchFaultRepairUpdate, { ...stamp(actor!, deps.clock), engineerUserId: engineer.id, engineerName: engineer.name, appointmentAt: body.appointmentAt });
       },
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/appointment', tag, summary: "Book (or re-book) the engineer's visit before arrival; the customer is emailed again, and the calendar invitation updates the same entry", access: { roles: DESK },
+      params: caseParams, body: z.object({ appointmentAt: when }), response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) => update(deps, params.caseNumber, bookFaultRepairAppointmentUpdate, { ...stamp(actor!, deps.clock), appointmentAt: body.appointmentAt }),
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/plan/revise', tag,
+      summary: 'On site, before work starts: reopen the signed plan; the case goes back to planning until a new version (submitted at POST /documents/{id}/versions) is approved and signed again',
+      access: { roles: ENGINEER },
+      params: caseParams, body: z.object({ reason: requiredText(2000).meta({ description: 'Why the plan changes' }) }), response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) => update(deps, params.caseNumber, reviseFaultRepairPlanUpdate, { ...stamp(actor!, deps.clock), reason: body.reason }),
     })
     .add({
       method: 'post', path: '/fault-repairs/:caseNumber/arrival', tag, summary: 'Record the arrival on site; marks the on-site target met or missed', access: { roles: ENGINEER },

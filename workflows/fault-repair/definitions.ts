@@ -43,8 +43,12 @@ export const FAULT_REPAIR_STEPS = {
   recordMilestone: { from: ['diagnosis', 'planning', 'awaiting_dispatch', 'dispatched', 'on_site', 'in_progress', 'escalated'], action: 'record a milestone' },
   diagnose: { from: ['diagnosis'], action: 'record the remote diagnosis' },
   dispatch: { from: ['awaiting_dispatch'], action: 'dispatch an engineer' },
+  // The desk books (or re-books) the visit while the engineer is on the way.
+  bookAppointment: { from: ['dispatched'], action: 'book the appointment' },
   arrive: { from: ['dispatched'], action: 'record the arrival on site' },
   startWork: { from: ['on_site'], action: 'start work' },
+  // On site, before work starts: a changed plan is a new version and goes through the sign-off again.
+  revisePlan: { from: ['on_site'], action: 'revise the plan' },
   finishWork: { from: ['in_progress'], action: 'finish work' },
   // Stage 2: the fault report and the write-up may come once service is restored, before or after the service report is signed.
   submitFaultReport: { from: ['reporting', 'follow_up'], action: 'submit the fault report' },
@@ -101,6 +105,10 @@ export interface FaultRepairState {
   faultReport: FaultReportProgress;
   followUp: FollowUpProgress;
   writeUp: WriteUpProgress;
+  /** Appointments booked: 1 at dispatch, one more per re-booking (each a new calendar update). */
+  appointmentBookings?: number;
+  /** Times the signed plan was reopened on site (each back through the sign-off). */
+  planRevisions?: number;
 }
 
 /** Stage 2 deadlines, computed once by an activity when restoration is recorded. */
@@ -137,6 +145,10 @@ export interface WriteUpProgress {
   dueAt: string | null;
   state: WriteUpState;
   version: number;
+  /** When the engineer was chased (at the deadline, the write-up not in); absent in runs before the chase. */
+  chasedAt?: string | null;
+  /** When the managers were told (a day after the deadline, still not in). */
+  escalatedAt?: string | null;
 }
 
 /** The fault report's seven items [003 2.2.6]. */
@@ -180,6 +192,12 @@ export interface DispatchInput extends ActorStamp {
   engineerName: string;
   appointmentAt: string;
 }
+export interface AppointmentInput extends ActorStamp {
+  appointmentAt: string;
+}
+export interface PlanRevisionInput extends ActorStamp {
+  reason: string;
+}
 export interface ArrivalInput extends ActorStamp {
   arrivedAt: string | null;
 }
@@ -211,6 +229,8 @@ export const faultRepairStateQuery = defineQuery<FaultRepairState>('faultRepairS
 export const recordFaultRepairMilestoneUpdate = defineUpdate<FaultRepairState, [MilestoneInput]>('recordFaultRepairMilestone');
 export const diagnoseFaultRepairUpdate = defineUpdate<FaultRepairState, [DiagnosisInput]>('diagnoseFaultRepair');
 export const dispatchFaultRepairUpdate = defineUpdate<FaultRepairState, [DispatchInput]>('dispatchFaultRepair');
+export const bookFaultRepairAppointmentUpdate = defineUpdate<FaultRepairState, [AppointmentInput]>('bookFaultRepairAppointment');
+export const reviseFaultRepairPlanUpdate = defineUpdate<FaultRepairState, [PlanRevisionInput]>('reviseFaultRepairPlan');
 export const arriveFaultRepairUpdate = defineUpdate<FaultRepairState, [ArrivalInput]>('arriveFaultRepair');
 export const startFaultRepairWorkUpdate = defineUpdate<FaultRepairState, [StartWorkInput]>('startFaultRepairWork');
 export const finishFaultRepairWorkUpdate = defineUpdate<FaultRepairState, [FinishWorkInput]>('finishFaultRepairWork');
@@ -224,6 +244,8 @@ export const FAULT_REPORT_CHASE_BEFORE_MS = 2 * 3_600_000;
 export const FOLLOW_UP_DAYS = 2;
 export const FOLLOW_UP_ESCALATION_AFTER_MS = 24 * 3_600_000;
 export const WRITE_UP_DAYS = 7;
+/** The write-up not in at its deadline: the engineer chased then, the managers told this much later. */
+export const WRITE_UP_ESCALATION_AFTER_MS = 24 * 3_600_000;
 
 export function faultRepairWorkflowId(caseNumber: string): string {
   return `fault-repair/${caseNumber}`;

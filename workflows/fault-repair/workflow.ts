@@ -1,4 +1,4 @@
-import { ApplicationFailure, allHandlersFinished, condition, proxyLocalActivities, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, patched, proxyLocalActivities, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import { BUSINESS_RULE_VIOLATION, INVALID_TRANSITION } from '../shared/definitions';
@@ -10,7 +10,9 @@ import {
   FAULT_REPAIR_STEPS,
   FOLLOW_UP_ESCALATION_AFTER_MS,
   TARGET_OF_MILESTONE,
+  WRITE_UP_ESCALATION_AFTER_MS,
   arriveFaultRepairUpdate,
+  bookFaultRepairAppointmentUpdate,
   diagnoseFaultRepairUpdate,
   dispatchFaultRepairUpdate,
   faultRepairStateQuery,
@@ -19,6 +21,7 @@ import {
   nextMaintenanceWindowStart,
   recordFaultRepairMilestoneUpdate,
   recordFollowUpCallUpdate,
+  reviseFaultRepairPlanUpdate,
   reviewWriteUpUpdate,
   shanghaiIso,
   startFaultRepairWorkUpdate,
@@ -89,7 +92,9 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     restoredAt: null,
     faultReport: { dueAt: null, chaseAt: null, chasedAt: null, missedAt: null, submittedAt: null },
     followUp: { dueAt: null, chasedAt: null, escalatedAt: null, calledAt: null, reached: null },
-    writeUp: { dueAt: null, state: 'awaiting', version: 0 },
+    writeUp: { dueAt: null, state: 'awaiting', version: 0, chasedAt: null, escalatedAt: null },
+    appointmentBookings: 0,
+    planRevisions: 0,
   };
   const steps = createCaseSteps({ state, subject: `fault repair ${caseNumber}`, statusWords: STATUS_WORDS, serialized: true });
   const stepUpdate = <Arg>(definition: UpdateDefinition<FaultRepairState, [Arg]>, rule: StepRule<FaultRepairStatus>, step: (arg: Arg) => Promise<FaultRepairStatus>, validateInput?: (arg: Arg) => void): void =>
@@ -113,6 +118,17 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     await startChild(signOffWorkflow, {
       workflowId: signOffWorkflowId(documentId),
       args: [{ documentId, caseId, kind, steps: signOffSteps, parentWorkflowId: workflowInfo().workflowId }],
+    });
+  };
+  /**
+   * A signed document reopened: a new run of its sign-off under the same workflow id (the earlier
+   * run completed when it was signed), numbering its versions after `lastVersion`.
+   */
+  const reopenDocument = async (documentId: string, kind: DocumentKind, signOffSteps: SignOffStep[], lastVersion: number): Promise<void> => {
+    await startChild(signOffWorkflow, {
+      workflowId: signOffWorkflowId(documentId),
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      args: [{ documentId, caseId, kind, steps: signOffSteps, parentWorkflowId: workflowInfo().workflowId, startVersion: lastVersion }],
     });
   };
 
@@ -169,6 +185,28 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     await activities.recordFaultRepairDispatch({ caseId, dispatch: arg });
     state.engineerUserId = arg.engineerUserId;
     return 'dispatched';
+  });
+
+  // The desk books (or re-books) the visit: the customer's calendar entry is updated.
+  stepUpdate(bookFaultRepairAppointmentUpdate, FAULT_REPAIR_STEPS.bookAppointment, async (arg) => {
+    const booking = Math.max(state.appointmentBookings ?? 0, 1) + 1; // the dispatch was the first
+    await activities.recordFaultRepairAppointment({ caseId, stamp: arg, appointmentAt: arg.appointmentAt, booking });
+    state.appointmentBookings = booking;
+    return 'dispatched';
+  });
+
+  // On site, before work: the engineer reopens the signed plan. A new run of its sign-off numbers the
+  // next version after the signed one; the case waits in planning until that is signed by both sides.
+  stepUpdate(reviseFaultRepairPlanUpdate, FAULT_REPAIR_STEPS.revisePlan, async (arg) => {
+    const plan = state.plan;
+    if (!plan || plan.status !== 'signed') refuse('cannot revise the plan: the case has no signed plan');
+    const revision = (state.planRevisions ?? 0) + 1;
+    await activities.recordFaultRepairPlanReopened({ caseId, stamp: arg, reason: arg.reason, documentId: plan.documentId, signedVersion: plan.version, revision });
+    state.planRevisions = revision;
+    state.plan = { documentId: plan.documentId, status: 'awaiting_version', version: plan.version };
+    await reopenDocument(plan.documentId, 'repair_plan', PLAN_STEPS, plan.version);
+    void awaitRevisedPlan(plan.documentId, plan.version, revision);
+    return 'planning';
   });
 
   stepUpdate(arriveFaultRepairUpdate, FAULT_REPAIR_STEPS.arrive, async (arg) => {
@@ -295,6 +333,7 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
   });
   const clocks = state.targets.filter((t) => t.dueAt && t.warnAt).map((t) => runClock(t));
   const faultReportClock = runFaultReportClock();
+  void runWriteUpClock();
 
   // The plan: signed by both sides -> waiting for dispatch.
   await condition(() => state.plan?.status === 'signed' || state.status === 'reporting');
@@ -361,6 +400,48 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
       const at = now();
       await activities.recordFaultRepairFollowUpAlert({ caseId, kind: 'fault_report_missed', dueAt, at });
       progress.missedAt = at;
+    });
+  }
+
+  /** The revised plan signed by both sides (a version after `signedVersion`): back on site with its high-risk operations. */
+  async function awaitRevisedPlan(documentId: string, signedVersion: number, revision: number): Promise<void> {
+    const signed = () => state.plan?.documentId === documentId && state.plan.status === 'signed' && state.plan.version > signedVersion;
+    await condition(() => signed() || state.planRevisions !== revision);
+    if (!signed() || state.planRevisions !== revision) return;
+    const version = state.plan!.version;
+    await steps.run(async () => {
+      if (state.status !== 'planning') return;
+      const { highRiskOperations } = await activities.recordFaultRepairRevisedPlanSigned({ caseId, documentId, version, revision, at: now() });
+      state.highRiskOperations = highRiskOperations;
+      state.status = 'on_site';
+    });
+  }
+
+  /**
+   * The write-up's clock, once restoration is recorded: not in (awaiting or sent back) at its
+   * deadline -> the engineer chased; still not in a day later -> the managers told. Runs that
+   * restored before this existed have no chase (the patch keeps their histories replaying).
+   */
+  async function runWriteUpClock(): Promise<void> {
+    const progress = state.writeUp;
+    await condition(() => progress.dueAt !== null);
+    if (!patched('fault-repair-write-up-chase')) return;
+    const dueAt = progress.dueAt!;
+    const approved = () => progress.state === 'approved';
+    const notIn = () => progress.state === 'awaiting' || progress.state === 'returned';
+    if (await untilOr(approved, dueAt)) return;
+    await steps.run(async () => {
+      if (!notIn()) return;
+      const at = now();
+      await activities.recordFaultRepairFollowUpAlert({ caseId, kind: 'write_up_chase', dueAt, at });
+      progress.chasedAt = at;
+    });
+    if (await untilOr(approved, new Date(Date.parse(dueAt) + WRITE_UP_ESCALATION_AFTER_MS).toISOString())) return;
+    await steps.run(async () => {
+      if (!notIn()) return;
+      const at = now();
+      await activities.recordFaultRepairFollowUpAlert({ caseId, kind: 'write_up_overdue', dueAt, at });
+      progress.escalatedAt = at;
     });
   }
 

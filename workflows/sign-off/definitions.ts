@@ -39,6 +39,11 @@ export interface SignOffInput {
   steps: SignOffStep[];
   /** The case's process workflow, told of every change (`documentChangedSignal`); none when started alone. */
   parentWorkflowId?: string;
+  /**
+   * A new run for a document signed before (e.g. a repair plan reopened on site): the last version
+   * of the earlier runs, so that this run numbers its versions after it. 0 (none) when absent.
+   */
+  startVersion?: number;
 }
 
 export interface SignOffState {

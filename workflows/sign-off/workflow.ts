@@ -41,7 +41,7 @@ const STATUS_WORDS: Record<SignOffStatus, string> = {
  */
 export async function signOffWorkflow(input: SignOffInput): Promise<SignOffState> {
   const { documentId, caseId, kind } = input;
-  const state: SignOffState = { documentId, status: 'awaiting_version', version: 0, step: null };
+  const state: SignOffState = { documentId, status: 'awaiting_version', version: input.startVersion ?? 0, step: null };
   const steps = createCaseSteps({ state, subject: `document ${documentId}`, statusWords: STATUS_WORDS, serialized: true });
   const firstStep = input.steps[0];
   if (!firstStep) throw ApplicationFailure.nonRetryable('a sign-off needs at least one step', BUSINESS_RULE_VIOLATION);
