@@ -299,8 +299,8 @@ export interface DocumentDecisionsTable {
   id: Generated<string>;
   document_id: string;
   version: number;
-  step: SignOffStep | 'withdrawal';
-  decision: DocumentDecision | 'withdrawn';
+  step: SignOffStep | 'withdrawal' | 'reopening';
+  decision: DocumentDecision | 'withdrawn' | 'reopened';
   comment: string | null;
   decided_by: string;
   decided_by_role: string;

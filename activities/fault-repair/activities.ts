@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Db, DbExecutor } from '../../db';
 import { loadBusinessCalendar } from '../../db/repositories/calendar';
 import { caseStatusUpdate } from '../../db/repositories/cases';
-import { insertDocument } from '../../db/repositories/documents';
+import { documentReopeningInsert, insertDocument } from '../../db/repositories/documents';
 import type { Database } from '../../db/schema';
 import {
   FAULT_REPAIR_FINAL_STATUSES,
@@ -388,6 +388,7 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
         writes: [
           ...statusWrites(trx, row.case_id, 'planning', new Date(stamp.at)),
           audit(trx, row, key, { ...stamp, action: 'fault_repair.plan_reopened', comment: input.reason, data: { documentId: input.documentId, signedVersion: input.signedVersion, revision: input.revision } }),
+          documentReopeningInsert(trx, { documentId: input.documentId, signedVersion: input.signedVersion, reason: input.reason, by: stamp.actor, role: stamp.role, at: stamp.at }),
         ],
         result: undefined,
       }));

@@ -104,6 +104,9 @@ export const documentTasks: TaskSource = async (db, actor) => {
     if (status === 'in_review' && waitingFor && waitingFor !== 'customer_signature' && STEP_DECIDERS[waitingFor].includes(actor.role)) {
       tasks.push({ kind: 'decide_document', process: 'sign_off', caseNumber: row.case_number, title: `${waitingFor.replace(/_/g, ' ')}: ${row.title} v${row.version} (${row.case_number})`, waitingSince: since, dueAt: null, href: `/documents/${row.id}` });
     }
+    if (status === 'awaiting_version' && row.submitted_by_user_id === actor.id) {
+      tasks.push({ kind: 'revise_document', process: 'sign_off', caseNumber: row.case_number, title: `Write version ${row.version + 1} of ${row.title} (reopened, ${row.case_number})`, waitingSince: since, dueAt: null, href: `/documents/${row.id}` });
+    }
     if (status === 'returned' && row.submitted_by_user_id === actor.id) {
       tasks.push({ kind: 'revise_document', process: 'sign_off', caseNumber: row.case_number, title: `Revise ${row.title} (v${row.version} was sent back, ${row.case_number})`, waitingSince: since, dueAt: null, href: `/documents/${row.id}` });
     }

@@ -15,8 +15,8 @@ import { ApiError } from '../errors';
 // follows from them (the rows are append-only; nothing else records the state).
 
 const decisionSchema = z.object({
-  step: z.enum([...SIGN_OFF_STEPS, 'withdrawal']),
-  decision: z.enum(['approved', 'rejected', 'signed', 'objected', 'withdrawn']),
+  step: z.enum([...SIGN_OFF_STEPS, 'withdrawal', 'reopening']),
+  decision: z.enum(['approved', 'rejected', 'signed', 'objected', 'withdrawn', 'reopened']),
   comment: z.string().nullable(),
   by: z.string(),
   role: z.string(),
@@ -57,7 +57,11 @@ export function signOffStateOf(steps: readonly SignOffStep[], latestVersion: num
   if (decisions.some((decision) => decision.step === 'withdrawal')) return { status: 'withdrawn', waitingFor: null };
   if (latestVersion === 0) return { status: 'awaiting_version', waitingFor: null };
   const onLatest = decisions.filter((decision) => decision.version === latestVersion);
-  const sentBack = onLatest.some((decision) => decision.step !== 'withdrawal' && decision.decision !== STEP_DECISIONS[decision.step][0]);
+  // A signed version reopened (a plan changed on site): the next version is awaited.
+  if (onLatest.some((decision) => decision.step === 'reopening')) return { status: 'awaiting_version', waitingFor: null };
+  const sentBack = onLatest.some(
+    (decision) => decision.step !== 'withdrawal' && decision.step !== 'reopening' && decision.decision !== STEP_DECISIONS[decision.step][0],
+  );
   if (sentBack) return { status: 'returned', waitingFor: null };
   const next = steps.find((step) => !onLatest.some((decision) => decision.step === step));
   return next ? { status: 'in_review', waitingFor: next } : { status: 'signed', waitingFor: null };

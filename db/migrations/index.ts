@@ -10,6 +10,7 @@ import * as emailHtml from './2026-12-02T18-00-00_email_html';
 import * as faultRepairs from './2026-12-02T20-00-00_fault_repairs';
 import * as faultRepairFollowUp from './2026-12-02T22-00-00_fault_repair_follow_up';
 import * as emailCalendarInvite from './2026-12-02T23-00-00_email_calendar_invite';
+import * as documentReopening from './2026-12-03T00-00-00_document_reopening';
 
 /**
  * Every migration, by name. Names are ISO dates so they sort in the order they must run.
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T20-00-00_fault_repairs': faultRepairs,
   '2026-12-02T22-00-00_fault_repair_follow_up': faultRepairFollowUp,
   '2026-12-02T23-00-00_email_calendar_invite': emailCalendarInvite,
+  '2026-12-03T00-00-00_document_reopening': documentReopening,
 };

@@ -33,3 +33,23 @@ export async function insertDocument(db: DbExecutor, document: NewDocument): Pro
     .execute();
   return { id: document.id, workflowId };
 }
+
+/**
+ * Reopens a signed document (e.g. a plan changed on site): recorded as its own row on the signed
+ * version, so the document reads as waiting for a new version. Idempotent per version.
+ */
+export function documentReopeningInsert(db: DbExecutor, reopening: { documentId: string; signedVersion: number; reason: string; by: string; role: string; at: string }) {
+  return db
+    .insertInto('document_decisions')
+    .values({
+      document_id: reopening.documentId,
+      version: reopening.signedVersion,
+      step: 'reopening',
+      decision: 'reopened',
+      comment: reopening.reason,
+      decided_by: reopening.by,
+      decided_by_role: reopening.role,
+      decided_at: reopening.at,
+    })
+    .onConflict((oc) => oc.columns(['document_id', 'version', 'step']).doNothing());
+}

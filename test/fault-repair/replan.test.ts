@@ -104,6 +104,12 @@ describe('fault repair: re-plan on site, re-booking the appointment, the write-u
     const revised = await request(h.app).post(`/fault-repairs/${number}/plan/revise`).set(p.as('engineer')).send({ reason: 'The backplane is damaged too' });
     expect(revised.status).toBe(200);
     expect(revised.body).toMatchObject({ status: 'planning', plan: { id: planId, currentVersion: 3 } });
+    // The plan itself reads as reopened: v3 carries the reopening with its reason, and v4 is awaited from its author.
+    const reopened = (await request(h.app).get(`/documents/${planId}`).set(p.as('manager'))).body;
+    expect(reopened).toMatchObject({ status: 'awaiting_version', currentVersion: 3, waitingFor: null });
+    expect(reopened.versions[2].decisions.at(-1)).toMatchObject({ step: 'reopening', decision: 'reopened', comment: 'The backplane is damaged too', role: 'engineer' });
+    const engineerTasks = (await request(h.app).get('/me/tasks').set(p.as('engineer'))).body.items as { kind: string; href: string; title: string }[];
+    expect(engineerTasks).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'revise_document', href: `/documents/${planId}`, title: expect.stringContaining('Write version 4') })]));
 
     // Meanwhile: no work, no second re-plan.
     const start = await request(h.app).post(`/fault-repairs/${number}/work/start`).set(p.as('engineer')).send({});
