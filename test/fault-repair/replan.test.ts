@@ -1,4 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import request from 'supertest';
+import { faultRepairWorkflowId } from '../../workflows/fault-repair/definitions';
+import { signOffWorkflowId } from '../../workflows/sign-off/definitions';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 import { eventually, mailsTo, sleepUntil } from '../support/probes';
@@ -131,6 +136,17 @@ describe('fault repair: re-plan on site, re-booking the appointment, the write-u
     const started = await request(h.app).post(`/fault-repairs/${number}/work/start`).set(p.as('engineer')).send({});
     expect(started.status).toBe(200);
     expect(started.body).toMatchObject({ status: 'in_progress', maintenanceWindowEndsAt: null });
+
+    if (process.env.SAVE_WORKFLOW_HISTORIES === '1') {
+      // The case through a re-plan on site, and the plan's second sign-off run (v4).
+      fs.mkdirSync(path.join(__dirname, 'histories'), { recursive: true });
+      for (const [workflowId, file] of [
+        [faultRepairWorkflowId(number), 'fault-repair-replanned-on-site.binpb'],
+        [signOffWorkflowId(planId), 'sign-off-reopened-v4.binpb'],
+      ] as const) {
+        fs.writeFileSync(path.join(__dirname, 'histories', file), temporal.api.history.v1.History.encode(await h.env.client.workflow.getHandle(workflowId).fetchHistory()).finish());
+      }
+    }
   }, 180_000);
 
   test('re-plan adding a high-risk operation: back on site, work only in the maintenance window', async () => {
