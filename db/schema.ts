@@ -47,6 +47,9 @@ export interface CustomersTable {
   spare_part_first: boolean;
   service_downgrade: Generated<ServiceDowngrade>;
   downgraded_at: Timestamp | null;
+  /** The daily maintenance window for high-risk work, minutes after midnight China time (default 0-300: 00:00-05:00). */
+  maintenance_window_start_minute: Generated<number>;
+  maintenance_window_end_minute: Generated<number>;
   created_at: CreatedAt;
 }
 

@@ -12,10 +12,12 @@ import {
   FOLLOW_UP_DAYS,
   TARGET_OF_MILESTONE,
   WARNING_SHARE,
+  minuteOfDayText,
   WRITE_UP_DAYS,
   type DispatchInput,
   type FaultReportContent,
   type FollowUpDeadlines,
+  type MaintenanceWindow,
   type FaultRepairStatus,
   type Milestone,
   type SlaTarget,
@@ -65,6 +67,8 @@ async function faultRepairRow(executor: DbExecutor, caseId: string) {
     .select([
       'c.name as customer_name',
       'c.sla_class',
+      'c.maintenance_window_start_minute',
+      'c.maintenance_window_end_minute',
       'k.email as contact_email',
       'k.locale as contact_locale',
       'd.serial as device_serial',
@@ -82,6 +86,11 @@ async function faultRepairRow(executor: DbExecutor, caseId: string) {
   return row;
 }
 type FaultRepairRow = Awaited<ReturnType<typeof faultRepairRow>>;
+
+/** The case's customer's maintenance window (the columns default to 00:00-05:00). */
+function maintenanceWindowOf(row: FaultRepairRow): MaintenanceWindow {
+  return { startMinute: row.maintenance_window_start_minute, endMinute: row.maintenance_window_end_minute };
+}
 
 /** How long an appointment is booked for in the customer's calendar. */
 const APPOINTMENT_DURATION_MS = 2 * 60 * 60 * 1000;
@@ -301,7 +310,7 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
     },
 
     /** Both sides signed the plan: the signed version's high-risk operations decide whether work waits for a maintenance window. */
-    async recordFaultRepairPlanSigned(input: { caseId: string; documentId: string; version: number; at: string }): Promise<{ highRiskOperations: string[] }> {
+    async recordFaultRepairPlanSigned(input: { caseId: string; documentId: string; version: number; at: string }): Promise<{ highRiskOperations: string[]; maintenanceWindow?: MaintenanceWindow }> {
       return caseStep(input.caseId, { step: 'plan signed', actorRole: 'system', key: 'plan-signed' }, async (row, trx) => {
         const version = await trx.selectFrom('document_versions').select('content').where('document_id', '=', input.documentId).where('version', '=', input.version).executeTakeFirst();
         const content = (version?.content ?? {}) as { highRiskOperations?: unknown };
@@ -311,7 +320,7 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
             ...statusWrites(trx, row.case_id, 'awaiting_dispatch', new Date(input.at), { plan_signed_version: input.version, high_risk_operations: highRiskOperations }),
             audit(trx, row, 'plan-signed', { at: input.at, actor: 'system', role: 'system', action: 'fault_repair.plan_signed', data: { documentId: input.documentId, version: input.version, highRiskOperations } }),
           ],
-          result: { highRiskOperations },
+          result: { highRiskOperations, maintenanceWindow: maintenanceWindowOf(row) },
         };
       });
     },
@@ -395,7 +404,7 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
     },
 
     /** The revised plan signed by both sides: back on site, with the new version's high-risk operations. */
-    async recordFaultRepairRevisedPlanSigned(input: { caseId: string; documentId: string; version: number; revision: number; at: string }): Promise<{ highRiskOperations: string[] }> {
+    async recordFaultRepairRevisedPlanSigned(input: { caseId: string; documentId: string; version: number; revision: number; at: string }): Promise<{ highRiskOperations: string[]; maintenanceWindow?: MaintenanceWindow }> {
       const key = `plan-signed/${input.revision}`;
       return caseStep(input.caseId, { step: `revised plan signed (${input.revision})`, actorRole: 'system', key }, async (row, trx) => {
         const version = await trx.selectFrom('document_versions').select('content').where('document_id', '=', input.documentId).where('version', '=', input.version).executeTakeFirst();
@@ -412,7 +421,7 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
               data: { documentId: input.documentId, version: input.version, revision: input.revision, highRiskOperations },
             }),
           ],
-          result: { highRiskOperations },
+          result: { highRiskOperations, maintenanceWindow: maintenanceWindowOf(row) },
         };
       });
     },
@@ -483,6 +492,41 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
             to: { email: manager.email, locale: 'zh-CN' },
           })),
           result: { managersNotified: managers.length },
+        };
+      });
+    },
+
+    /**
+     * A maintenance window opened while a case with a signed high-risk plan waits for work to start:
+     * the assigned engineer is reminded (once per window; `windowStart` keys it).
+     */
+    async recordFaultRepairWindowReminder(input: { caseId: string; windowStart: string; windowEnd: string; at: string }): Promise<{ notified: number }> {
+      const key = `window-reminder/${input.windowStart}`;
+      return caseStep(input.caseId, { step: 'window reminder', actorRole: 'system', key }, async (row, trx) => {
+        const window = maintenanceWindowOf(row);
+        const until = minuteOfDayText(window.endMinute);
+        return {
+          writes: [
+            audit(trx, row, key, {
+              at: input.at,
+              actor: 'system',
+              role: 'system',
+              action: 'fault_repair.window_reminder',
+              comment: `the maintenance window opens now, until ${until}`,
+              data: { windowStart: input.windowStart, windowEnd: input.windowEnd, engineerUserId: row.engineer_user_id },
+            }),
+          ],
+          emails:
+            row.engineer_user_id && row.engineer_email
+              ? [
+                  {
+                    key: `${key}/engineer/${row.engineer_user_id}`,
+                    content: { template: 'fault_repair_window_reminder', params: { caseNumber: row.case_number, customerName: row.customer_name, until } },
+                    to: { email: row.engineer_email, locale: 'zh-CN' },
+                  },
+                ]
+              : [],
+          result: { notified: row.engineer_email ? 1 : 0 },
         };
       });
     },

@@ -152,6 +152,17 @@ export const faultRepairEmailTemplates = {
     }),
   }),
 
+  fault_repair_window_reminder: template<{ caseNumber: string; customerName: string; until: string }>({
+    'zh-CN': (p) => ({
+      subject: `[${p.caseNumber}] 维护窗口现已开启，至 ${p.until}`,
+      text: `您好：\n\n${p.customerName} 的故障 ${p.caseNumber} 的维护窗口现已开启，至 ${p.until}（北京时间）。已签署的方案包含高危操作，请在窗口内开始工作。\n\nThe maintenance window for ${p.caseNumber} opens now, until ${p.until} (China time).`,
+    }),
+    en: (p) => ({
+      subject: `[${p.caseNumber}] The maintenance window opens now, until ${p.until}`,
+      text: `Hello,\n\nThe maintenance window for ${p.caseNumber} (${p.customerName}) opens now, until ${p.until} (China time). The signed plan has high-risk operations: start the work inside the window.`,
+    }),
+  }),
+
   fault_repair_follow_up_alert: template<FollowUpAlertParams>({
     'zh-CN': (p) => ({
       subject: `[${p.caseNumber}] ${ALERT_WORDS[p.kind].subject['zh-CN']}（${chinaTime(p.dueAt)}）`,

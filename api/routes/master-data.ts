@@ -20,12 +20,22 @@ import {
 import { createUserWithToken } from '../auth';
 import { ApiError } from '../errors';
 import { idParamsSchema, pageOf, pageQuerySchema, type ApiRoutes } from '../route';
+import { minuteOfDayText, parseMinuteOfDay } from '../../workflows/fault-repair/definitions';
 import { INT4_MAX, isoDateField, isoInstantField, optionalNote, requiredText } from '../shared/schemas';
 
 const MASTER_DATA_EDITORS: readonly UserRole[] = ['admin', 'manager', 'service_desk'];
 const ANY_USER: readonly UserRole[] = [];
 const isoDate = z.iso.date();
 const timestamp = z.date().transform((value) => value.toISOString()).or(z.string());
+
+const windowTime = z.string().refine((text) => parseMinuteOfDay(text) !== null, 'expected a time of day HH:MM, 00:00-24:00');
+const maintenanceWindowSchema = z
+  .object({ start: z.string(), end: z.string() })
+  .meta({ id: 'MaintenanceWindow', description: 'The daily window for high-risk work, China time (UTC+8), HH:MM-HH:MM within one day' });
+const newMaintenanceWindowSchema = z
+  .object({ start: windowTime, end: windowTime })
+  .refine((w) => (parseMinuteOfDay(w.start) ?? 0) < (parseMinuteOfDay(w.end) ?? 0), { message: 'the window must start before it ends (within one day)', path: ['end'] })
+  .meta({ description: 'The daily window for high-risk work, China time (UTC+8); default 00:00-05:00' });
 
 const customerSchema = z
   .object({
@@ -38,6 +48,7 @@ const customerSchema = z
     sparePartFirst: z.boolean(),
     serviceDowngrade: z.enum(SERVICE_DOWNGRADES),
     downgradedAt: timestamp.nullable(),
+    maintenanceWindow: maintenanceWindowSchema,
     createdAt: timestamp,
   })
   .meta({ id: 'Customer' });
@@ -48,6 +59,7 @@ const newCustomerSchema = z.object({
   slaClass: z.enum(SLA_CLASSES),
   billingDay: z.number().int().min(1).max(28).meta({ description: 'Day of the month the billing cycle closes (1-28)' }),
   sparePartFirst: z.boolean().default(false).meta({ description: 'Whether the contract includes spare-part-first (advance replacement)' }),
+  maintenanceWindow: newMaintenanceWindowSchema.optional(),
 });
 export const toCustomerDto = (row: Customer): z.input<typeof customerSchema> => ({
   id: row.id,
@@ -59,6 +71,7 @@ export const toCustomerDto = (row: Customer): z.input<typeof customerSchema> => 
   sparePartFirst: row.spare_part_first,
   serviceDowngrade: row.service_downgrade,
   downgradedAt: row.downgraded_at,
+  maintenanceWindow: { start: minuteOfDayText(row.maintenance_window_start_minute), end: minuteOfDayText(row.maintenance_window_end_minute) },
   createdAt: row.created_at,
 });
 
@@ -257,7 +270,18 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
         toCustomerDto(
           await db
             .insertInto('customers')
-            .values({ code: body.code, name: body.name, customer_class: body.customerClass, sla_class: body.slaClass, billing_day: body.billingDay, spare_part_first: body.sparePartFirst, downgraded_at: null })
+            .values({
+              code: body.code,
+              name: body.name,
+              customer_class: body.customerClass,
+              sla_class: body.slaClass,
+              billing_day: body.billingDay,
+              spare_part_first: body.sparePartFirst,
+              downgraded_at: null,
+              ...(body.maintenanceWindow
+                ? { maintenance_window_start_minute: parseMinuteOfDay(body.maintenanceWindow.start) ?? 0, maintenance_window_end_minute: parseMinuteOfDay(body.maintenanceWindow.end) ?? 300 }
+                : {}),
+            })
             .returningAll()
             .executeTakeFirstOrThrow(),
         ),

@@ -11,6 +11,7 @@ import * as faultRepairs from './2026-12-02T20-00-00_fault_repairs';
 import * as faultRepairFollowUp from './2026-12-02T22-00-00_fault_repair_follow_up';
 import * as emailCalendarInvite from './2026-12-02T23-00-00_email_calendar_invite';
 import * as documentReopening from './2026-12-03T00-00-00_document_reopening';
+import * as customerMaintenanceWindow from './2026-12-03T01-00-00_customer_maintenance_window';
 
 /**
  * Every migration, by name. Names are ISO dates so they sort in the order they must run.
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T22-00-00_fault_repair_follow_up': faultRepairFollowUp,
   '2026-12-02T23-00-00_email_calendar_invite': emailCalendarInvite,
   '2026-12-03T00-00-00_document_reopening': documentReopening,
+  '2026-12-03T01-00-00_customer_maintenance_window': customerMaintenanceWindow,
 };

@@ -100,6 +100,10 @@ export interface FaultRepairState {
   /** End of the maintenance window the work started in (high-risk plans). */
   windowEndsAt: string | null;
   windowOverrunAt: string | null;
+  /** The customer's maintenance window, as recorded when the plan was signed (absent: 00:00-05:00). */
+  maintenanceWindow?: MaintenanceWindow;
+  /** When the engineer was last reminded that a maintenance window opened (high-risk plans, before work). */
+  windowRemindedAt?: string | null;
   /** When service was restored (stage 2 counts from it); null until then. */
   restoredAt: string | null;
   faultReport: FaultReportProgress;
@@ -251,24 +255,52 @@ export function faultRepairWorkflowId(caseNumber: string): string {
   return `fault-repair/${caseNumber}`;
 }
 
+const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const SHANGHAI_OFFSET = 8 * HOUR;
 const DAY = 24 * HOUR;
-/** The maintenance window for high-risk operations: 00:00-05:00 Asia/Shanghai [004 1.4.3]. */
+/** The maintenance window for high-risk operations: 00:00-05:00 Asia/Shanghai [004 1.4.3], unless the customer has its own. */
 export const MAINTENANCE_WINDOW = { startHour: 0, endHour: 5, timeZone: 'Asia/Shanghai' } as const;
 
+/** A customer's daily maintenance window: minutes after midnight China time, start < end (0..1440). */
+export interface MaintenanceWindow {
+  startMinute: number;
+  endMinute: number;
+}
+export const DEFAULT_MAINTENANCE_WINDOW: MaintenanceWindow = { startMinute: MAINTENANCE_WINDOW.startHour * 60, endMinute: MAINTENANCE_WINDOW.endHour * 60 };
+
+/** The window to use: the customer's when known (histories recorded before it existed have none: the default). */
+export function windowOrDefault(window: MaintenanceWindow | null | undefined): MaintenanceWindow {
+  return window && Number.isInteger(window.startMinute) && Number.isInteger(window.endMinute) && window.startMinute < window.endMinute ? window : DEFAULT_MAINTENANCE_WINDOW;
+}
+
+/** Minutes after midnight as 'HH:MM' (1440 is '24:00'). */
+export function minuteOfDayText(minute: number): string {
+  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+}
+
+/** 'HH:MM' (00:00-24:00) as minutes after midnight, or null when malformed. */
+export function parseMinuteOfDay(text: string): number | null {
+  const match = /^(\d{2}):(\d{2})$/.exec(text);
+  if (!match) return null;
+  const hours = Number(match[1]);
+  const minutes = Number(match[2]);
+  if (minutes > 59 || hours > 24 || (hours === 24 && minutes !== 0)) return null;
+  return hours * 60 + minutes;
+}
+
 /** The maintenance window containing `ms`, or null when `ms` is outside every window. */
-export function maintenanceWindowAt(ms: number): { start: number; end: number } | null {
+export function maintenanceWindowAt(ms: number, window: MaintenanceWindow = DEFAULT_MAINTENANCE_WINDOW): { start: number; end: number } | null {
   const dayStart = Math.floor((ms + SHANGHAI_OFFSET) / DAY) * DAY - SHANGHAI_OFFSET;
-  const start = dayStart + MAINTENANCE_WINDOW.startHour * HOUR;
-  const end = dayStart + MAINTENANCE_WINDOW.endHour * HOUR;
+  const start = dayStart + window.startMinute * MINUTE;
+  const end = dayStart + window.endMinute * MINUTE;
   return ms >= start && ms < end ? { start, end } : null;
 }
 
-/** The start of the next maintenance window after `ms` (`ms` itself is outside one). */
-export function nextMaintenanceWindowStart(ms: number): number {
+/** The start of the next maintenance window after `ms` (`ms` itself is outside one, or inside the one before). */
+export function nextMaintenanceWindowStart(ms: number, window: MaintenanceWindow = DEFAULT_MAINTENANCE_WINDOW): number {
   const dayStart = Math.floor((ms + SHANGHAI_OFFSET) / DAY) * DAY - SHANGHAI_OFFSET;
-  const today = dayStart + MAINTENANCE_WINDOW.startHour * HOUR;
+  const today = dayStart + window.startMinute * MINUTE;
   return ms < today ? today : today + DAY;
 }
 

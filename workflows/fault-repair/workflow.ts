@@ -18,6 +18,7 @@ import {
   faultRepairStateQuery,
   finishFaultRepairWorkUpdate,
   maintenanceWindowAt,
+  minuteOfDayText,
   nextMaintenanceWindowStart,
   recordFaultRepairMilestoneUpdate,
   recordFollowUpCallUpdate,
@@ -32,6 +33,7 @@ import {
   type FaultRepairStatus,
   type Milestone,
   type SlaTarget,
+  windowOrDefault,
 } from './definitions';
 
 // Each step is one short, idempotent local activity (one transaction: the change, its audit entry and
@@ -219,12 +221,13 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
   // maintenance window; outside it the validator refuses, naming the next window (nothing in history).
   const checkWindow = (): void => {
     if (state.highRiskOperations.length === 0) return;
+    const window = windowOrDefault(state.maintenanceWindow);
     const nowMs = Date.now();
-    if (maintenanceWindowAt(nowMs)) return;
-    const next = shanghaiIso(nextMaintenanceWindowStart(nowMs));
+    if (maintenanceWindowAt(nowMs, window)) return;
+    const next = shanghaiIso(nextMaintenanceWindowStart(nowMs, window));
     throw ApplicationFailure.create({
       type: INVALID_TRANSITION,
-      message: `cannot start work: the signed plan contains high-risk operations (${state.highRiskOperations.join(', ')}), which run only in the maintenance window 00:00-05:00 Asia/Shanghai; the next window starts ${next}`,
+      message: `cannot start work: the signed plan contains high-risk operations (${state.highRiskOperations.join(', ')}), which run only in the maintenance window ${minuteOfDayText(window.startMinute)}-${minuteOfDayText(window.endMinute)} Asia/Shanghai; the next window starts ${next}`,
       details: [{ nextWindowStart: next, highRiskOperations: state.highRiskOperations }],
     });
   };
@@ -234,7 +237,7 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     async (arg) => {
       checkWindow(); // Its turn may come later than its validation.
       const startedMs = Date.now();
-      const window = state.highRiskOperations.length > 0 ? maintenanceWindowAt(startedMs) : null;
+      const window = state.highRiskOperations.length > 0 ? maintenanceWindowAt(startedMs, windowOrDefault(state.maintenanceWindow)) : null;
       const windowEndsAt = window ? new Date(window.end).toISOString() : null;
       await activities.recordFaultRepairWorkStarted({ caseId, stamp: arg, startedAt: new Date(startedMs).toISOString(), windowEndsAt });
       state.windowEndsAt = windowEndsAt;
@@ -340,10 +343,13 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
   if (state.status === 'planning' && state.plan) {
     const plan = state.plan;
     await steps.run(async () => {
-      const { highRiskOperations } = await activities.recordFaultRepairPlanSigned({ caseId, documentId: plan.documentId, version: plan.version, at: now() });
+      const { highRiskOperations, maintenanceWindow } = await activities.recordFaultRepairPlanSigned({ caseId, documentId: plan.documentId, version: plan.version, at: now() });
       state.highRiskOperations = highRiskOperations;
+      // Histories recorded before the customer's window existed have none here: 00:00-05:00.
+      state.maintenanceWindow = windowOrDefault(maintenanceWindow);
       state.status = 'awaiting_dispatch';
     });
+    void runWindowReminders();
     await condition(() => state.status === 'in_progress');
     if (state.windowEndsAt) {
       const windowEndsAt = state.windowEndsAt;
@@ -411,8 +417,9 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     const version = state.plan!.version;
     await steps.run(async () => {
       if (state.status !== 'planning') return;
-      const { highRiskOperations } = await activities.recordFaultRepairRevisedPlanSigned({ caseId, documentId, version, revision, at: now() });
+      const { highRiskOperations, maintenanceWindow } = await activities.recordFaultRepairRevisedPlanSigned({ caseId, documentId, version, revision, at: now() });
       state.highRiskOperations = highRiskOperations;
+      if (maintenanceWindow) state.maintenanceWindow = windowOrDefault(maintenanceWindow);
       state.status = 'on_site';
     });
   }
@@ -443,6 +450,36 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
       await activities.recordFaultRepairFollowUpAlert({ caseId, kind: 'write_up_overdue', dueAt, at });
       progress.escalatedAt = at;
     });
+  }
+
+  /**
+   * The engineer reminded when a maintenance window opens: while a signed high-risk plan waits for
+   * work (dispatched or on site), at each window's start, until work starts. Runs whose plan was
+   * signed before this existed have no reminders (the patch keeps their histories replaying).
+   */
+  async function runWindowReminders(): Promise<void> {
+    const waiting = () => (state.status === 'dispatched' || state.status === 'on_site') && state.highRiskOperations.length > 0;
+    const workStarted = () => !['planning', 'awaiting_dispatch', 'dispatched', 'on_site'].includes(state.status);
+    let patchChecked = false;
+    for (;;) {
+      await condition(() => waiting() || workStarted());
+      if (workStarted()) return;
+      if (!patchChecked) {
+        if (!patched('fault-repair-window-reminder')) return;
+        patchChecked = true;
+      }
+      const window = windowOrDefault(state.maintenanceWindow);
+      const startMs = nextMaintenanceWindowStart(Date.now(), window);
+      if (await untilOr(() => !waiting(), new Date(startMs).toISOString())) continue;
+      await steps.run(async () => {
+        if (!waiting()) return;
+        const at = now();
+        const open = maintenanceWindowAt(startMs, window);
+        const windowEnd = new Date(open ? open.end : startMs + (window.endMinute - window.startMinute) * 60_000).toISOString();
+        await activities.recordFaultRepairWindowReminder({ caseId, windowStart: new Date(startMs).toISOString(), windowEnd, at });
+        state.windowRemindedAt = at;
+      });
+    }
   }
 
   /** The follow-up call's clock: the desk chased at the deadline, the managers told a day later. */
