@@ -92,6 +92,11 @@ export async function startTestSmtpServer(options: { headersOnly?: boolean } = {
         .catch((error: Error) => callback(error));
     },
   });
+  // A client that dies mid-session (a SIGKILLed process with a pooled connection) resets its socket:
+  // smtp-server reports that as an 'error' event, which would otherwise crash the test file.
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') console.warn('test SMTP server:', error.message);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,15 +68,29 @@ function run(args: string[]): Started {
   return { child, output: () => text, exited };
 }
 
+/**
+ * One HTTP request on a connection of its own (no keep-alive pool): the server is killed with SIGKILL
+ * between requests, and a pooled idle socket reset by that kill must not surface as an error.
+ */
+function httpRequest(method: string, route: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port, path: route, method, headers, agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked by the assertions
 async function api(method: string, route: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
-  const response = await fetch(`http://127.0.0.1:${port}${route}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const response = await httpRequest(method, route, { Authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }) }, payload);
+  return { status: response.status, body: response.text ? JSON.parse(response.text) : undefined };
 }
 
 async function startFieldops(): Promise<Started> {
@@ -84,7 +99,7 @@ async function startFieldops(): Promise<Started> {
   await eventually(
     async () => {
       if (started.child.exitCode !== null) throw new Error(`npm start exited:\n${started.output()}`);
-      return fetch(`http://127.0.0.1:${port}/readyz`).then((response) => response.status, () => 0);
+      return httpRequest('GET', '/readyz', {}).then((response) => response.status, () => 0);
     },
     (status) => status === 200,
     'npm start ready at /readyz',
