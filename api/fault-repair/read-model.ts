@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { Db } from '../../db';
 import { FAULT_REPAIR_STATUSES, FAULT_SEVERITIES, SLA_TARGET_NAMES, WRITE_UP_STATES, type FaultReportContent, type SlaTarget } from '../../workflows/fault-repair/definitions';
-import { SIGN_OFF_STATUSES } from '../../workflows/sign-off/definitions';
+import { SIGN_OFF_STATUSES, SIGN_OFF_STEPS } from '../../workflows/sign-off/definitions';
 import { ApiError } from '../errors';
 import { loadDocument } from '../sign-off/read-model';
 
@@ -20,7 +20,11 @@ const faultReportContentSchema = z.object({
   preventionAdvice: z.string(),
 });
 
-const documentRef = z.object({ id: z.uuid(), status: z.enum(SIGN_OFF_STATUSES), currentVersion: z.number().int() }).nullable();
+const documentRef = z.object({ id: z.uuid(), status: z.enum(SIGN_OFF_STATUSES), currentVersion: z.number().int(), waitingFor: z.enum(SIGN_OFF_STEPS).nullable() }).nullable();
+
+/** Who a case waits for, by role (the customer acts through links). */
+export const WAITING_FOR = ['engineer', 'manager', 'service_desk', 'customer'] as const;
+export type WaitingFor = (typeof WAITING_FOR)[number];
 
 export const faultRepairSchema = z
   .object({
@@ -28,6 +32,7 @@ export const faultRepairSchema = z
     caseId: z.uuid(),
     workflowId: z.string(),
     status: z.enum(FAULT_REPAIR_STATUSES),
+    waitingFor: z.array(z.enum(WAITING_FOR)).meta({ description: 'Who the case waits for now (several during the follow-up); empty once closed' }),
     customerId: z.uuid(),
     customerName: z.string(),
     contactId: z.uuid(),
@@ -108,7 +113,44 @@ const iso = (value: Date | string | null): string | null => (value === null ? nu
 async function documentRefOf(db: Db, id: string | null) {
   if (!id) return null;
   const document = await loadDocument(db, id);
-  return { id, status: document.status, currentVersion: document.currentVersion };
+  return { id, status: document.status, currentVersion: document.currentVersion, waitingFor: document.waitingFor };
+}
+
+type DocumentState = { status: string; waitingFor: string | null } | null;
+
+/** Who a case in `status` waits for: its documents' steps where a document is in sign-off. */
+export function waitingForOf(
+  status: FaultRepairDto['status'],
+  facts: { plan: DocumentState; serviceReport: DocumentState; faultReportIn: boolean; called: boolean; writeUpState: string | null },
+): WaitingFor[] {
+  const ofDocument = (document: DocumentState): WaitingFor[] => {
+    if (!document || document.status === 'awaiting_version' || document.status === 'returned') return ['engineer'];
+    if (document.status !== 'in_review') return [];
+    return [document.waitingFor === 'customer_signature' ? 'customer' : 'manager'];
+  };
+  switch (status) {
+    case 'diagnosis':
+    case 'dispatched':
+    case 'on_site':
+    case 'in_progress':
+      return ['engineer'];
+    case 'planning':
+      return ofDocument(facts.plan);
+    case 'reporting':
+      return ofDocument(facts.serviceReport);
+    case 'awaiting_dispatch':
+    case 'escalated':
+      return ['manager'];
+    case 'follow_up': {
+      const waiting = new Set<WaitingFor>();
+      if (!facts.faultReportIn || facts.writeUpState === 'awaiting' || facts.writeUpState === 'returned') waiting.add('engineer');
+      if (!facts.called) waiting.add('service_desk');
+      if (facts.writeUpState === 'submitted') waiting.add('manager');
+      return [...waiting];
+    }
+    default:
+      return [];
+  }
 }
 
 function faultReportContentOf(value: unknown): FaultReportContent | null {
@@ -164,11 +206,19 @@ export async function loadFaultRepair(db: Db, caseNumber: string, withDetails = 
     db.selectFrom('audit_events').select(['action', 'occurred_at']).where('case_id', '=', row.case_id).where('action', 'in', ['fault_repair.write_up_chase', 'fault_repair.write_up_overdue']).execute(),
   ]);
   const alertAt = (action: string) => iso(writeUpAlerts.find((event) => event.action === action)?.occurred_at ?? null);
+  const waitingFor = waitingForOf(row.status as FaultRepairDto['status'], {
+    plan,
+    serviceReport,
+    faultReportIn: row.fault_report_submitted_at !== null,
+    called: row.follow_up_called_at !== null,
+    writeUpState: row.write_up_state,
+  });
   return {
     caseNumber: row.case_number,
     caseId: row.case_id,
     workflowId: row.workflow_id,
     status: row.status as FaultRepairDto['status'],
+    waitingFor,
     customerId: row.customer_id,
     customerName: row.customer_name,
     contactId: row.contact_id,

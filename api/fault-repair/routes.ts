@@ -1,10 +1,12 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../../activities/shared/clock';
 import type { UserRole } from '../../db/schema';
 import {
   FAULT_REPAIR_STATUSES,
+  type FaultRepairStatus,
   arriveFaultRepairUpdate,
   bookFaultRepairAppointmentUpdate,
   diagnoseFaultRepairUpdate,
@@ -26,7 +28,7 @@ import { ApiError } from '../errors';
 import { pageOf, pageQuerySchema, type ApiRoutes } from '../route';
 import { executeProcessUpdate } from '../shared/process-updates';
 import { isoInstantField, optionalNote, requiredText } from '../shared/schemas';
-import { deviceHistorySchema, faultRepairSchema, loadDeviceHistory, loadFaultRepair, type FaultRepairDto } from './read-model';
+import { WAITING_FOR, deviceHistorySchema, faultRepairSchema, loadDeviceHistory, loadFaultRepair, type FaultRepairDto, type WaitingFor } from './read-model';
 import { registerFaultRepair, registrationSchema, type FaultRepairDependencies } from './registration';
 
 const DESK: readonly UserRole[] = ['service_desk', 'manager'];
@@ -70,6 +72,14 @@ async function update<Arg>(deps: FaultRepairDependencies, caseNumber: string, de
   return loadFaultRepair(deps.db, caseNumber);
 }
 
+/** The statuses in which a case can wait for each role (waitingForOf decides within them). */
+const STATUSES_THAT_MAY_WAIT_FOR: Record<WaitingFor, readonly FaultRepairStatus[]> = {
+  engineer: ['diagnosis', 'planning', 'dispatched', 'on_site', 'in_progress', 'reporting', 'follow_up'],
+  manager: ['planning', 'awaiting_dispatch', 'escalated', 'reporting', 'follow_up'],
+  service_desk: ['follow_up'],
+  customer: ['planning', 'reporting'],
+};
+
 export function registerFaultRepairRoutes(routes: ApiRoutes, deps: FaultRepairDependencies & { logger?: Pick<Logger, 'warn'> }): void {
   const tag = 'Fault repair';
   const response = { schema: faultRepairSchema };
@@ -83,19 +93,38 @@ export function registerFaultRepairRoutes(routes: ApiRoutes, deps: FaultRepairDe
       handler: async ({ body, actor }) => registerFaultRepair(deps, body, stamp(actor!, deps.clock)),
     })
     .add({
-      method: 'get', path: '/fault-repairs', tag, summary: 'List fault repairs by status and customer', access: { roles: ANY_USER },
-      query: pageQuerySchema.extend({ status: z.enum(FAULT_REPAIR_STATUSES).optional(), customerId: z.uuid().optional() }),
+      method: 'get', path: '/fault-repairs', tag, summary: 'List fault repairs by status, customer, engineer, who they wait for, and breached SLA targets', access: { roles: ANY_USER },
+      query: pageQuerySchema.extend({
+        status: z.enum(FAULT_REPAIR_STATUSES).optional(),
+        customerId: z.uuid().optional(),
+        engineerId: z.uuid().optional().meta({ description: 'The engineer the work order is dispatched to' }),
+        waitingFor: z.enum(WAITING_FOR).optional(),
+        slaBreached: z.enum(['true', 'false']).optional().meta({ description: 'true: at least one SLA target missed; false: none missed' }),
+      }),
       response: { schema: pageOf(faultRepairSchema) },
       handler: async ({ query }) => {
         let select = deps.db.selectFrom('fault_repairs').select('case_number');
         if (query.customerId) select = select.where('customer_id', '=', query.customerId);
         if (query.status) select = select.where('status', '=', query.status);
-        const [numbers, count] = await Promise.all([
-          select.orderBy('case_number', 'desc').limit(query.limit).offset(query.offset).execute(),
-          select.clearSelect().select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),
-        ]);
-        const items = await Promise.all(numbers.map((row) => loadFaultRepair(deps.db, row.case_number, false)));
-        return { items, total: Number(count.total), limit: query.limit, offset: query.offset };
+        if (query.engineerId) select = select.where('engineer_user_id', '=', query.engineerId);
+        if (query.slaBreached) {
+          const missed = sql<boolean>`coalesce(sla_targets, '[]'::jsonb) @> '[{"state":"missed"}]'::jsonb`;
+          select = select.where(query.slaBreached === 'true' ? missed : sql<boolean>`not ${missed}`);
+        }
+        if (!query.waitingFor) {
+          const [numbers, count] = await Promise.all([
+            select.orderBy('case_number', 'desc').limit(query.limit).offset(query.offset).execute(),
+            select.clearSelect().select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),
+          ]);
+          const items = await Promise.all(numbers.map((row) => loadFaultRepair(deps.db, row.case_number, false)));
+          return { items, total: Number(count.total), limit: query.limit, offset: query.offset };
+        }
+        // Who a case waits for depends on its documents' sign-off: narrowed by status in SQL, decided per case.
+        const waitingFor = query.waitingFor;
+        const numbers = await select.where('status', 'in', STATUSES_THAT_MAY_WAIT_FOR[waitingFor]).orderBy('case_number', 'desc').execute();
+        const candidates = await Promise.all(numbers.map((row) => loadFaultRepair(deps.db, row.case_number, false)));
+        const matching = candidates.filter((repair) => repair.waitingFor.includes(waitingFor));
+        return { items: matching.slice(query.offset, query.offset + query.limit), total: matching.length, limit: query.limit, offset: query.offset };
       },
     })
     .add({

@@ -107,6 +107,22 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
     expect((await request(h.app).post(linkPath).send({ deviceSerial: 'FR-SN-LINK', symptoms: 'again', severity: 'minor' })).status).toBe(410);
   });
 
+  test('the list filters by who a case waits for, its engineer and breached targets; a case says who it waits for', async () => {
+    const reportedAt = await virtualNow();
+    const registered = await register('FR-SN-LIST', { severity: 'minor', reportedAt });
+    const number: string = registered.body.caseNumber;
+    expect(registered.body.waitingFor).toEqual(['engineer']);
+    const numbersOf = async (query: string) => ((await request(h.app).get(`/fault-repairs?${query}&limit=100`).set(as('manager')).expect(200)).body.items as { caseNumber: string }[]).map((item) => item.caseNumber);
+    expect(await numbersOf('waitingFor=engineer')).toContain(number);
+    expect(await numbersOf('waitingFor=manager')).not.toContain(number);
+    expect(await numbersOf('slaBreached=false')).toContain(number);
+    expect(await numbersOf('slaBreached=true')).not.toContain(number);
+    expect(await numbersOf(`engineerId=${engineerUserId}`)).not.toContain(number);
+    const bad = await request(h.app).get('/fault-repairs?waitingFor=boss').set(as('manager'));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0]).toMatchObject({ in: 'query', field: 'waitingFor' });
+  });
+
   test('bad input is a 400 naming the field', async () => {
     const notInBase = await request(h.app).post('/fault-repairs').set(as('service_desk')).send({
       customerId: company.customerId, contactId: company.contactId, deviceSerial: 'NOT-OURS', symptoms: 's', actionsTaken: 'a', suspectedCause: 'c', severity: 'major',
