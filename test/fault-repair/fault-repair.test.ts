@@ -136,7 +136,7 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
     expect(engineerCannotRegister.status).toBe(403);
   });
 
-  test('plan rejected, objected, signed in v3; dispatch; high-risk work only in the window; restored; service report signed -> follow_up', async () => {
+  test('the full path: plan rejected, objected, signed in v3; dispatch; high-risk work only in the window; restored; service report signed; survey, fault report, call, write-up -> closed; every email once', async () => {
     const reportedAt = await virtualNow();
     const registered = await register('FR-SN-0001', { severity: 'critical', siteId, reportedAt });
     expect(registered.status).toBe(201);
@@ -255,6 +255,46 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
       await save(faultRepairWorkflowId(number), 'fault-repair-plan-rounds-to-follow-up.binpb');
       await save(signOffWorkflowId(planId), 'sign-off-plan-three-versions.binpb');
     }
+
+    // On to the archive: the survey, the fault report, the follow-up call, the write-up -> closed.
+    const restoredAt: string = body.restoredAt;
+    const [followUpMail] = await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] How did we do?`), (mails) => mails.length === 1);
+    expect((await request(h.app).post(linkPathIn(followUpMail!)!).send({ score: 5, comment: 'Done in the window as agreed' })).status).toBe(200);
+    const faultReport = await request(h.app).post(`/fault-repairs/${number}/fault-report`).set(as('engineer')).send({
+      reportedAt,
+      remoteSupportAt: after(reportedAt, 10 * MINUTE),
+      onSiteAt: after(reportedAt, 50 * MINUTE),
+      restoredAt,
+      engineers: ['Zhang Wei'],
+      customerEngineers: ['Li Lei'],
+      symptomsAndImpact: 'All ports on slot 3 down, 40 % of users without service',
+      resolutionProcess: 'Rerouted traffic, swapped the card in the maintenance window',
+      rootCause: 'A failed line card',
+      solution: 'Card replaced, ports tested',
+      preventionAdvice: 'Replace cards of the same batch at the next window',
+    });
+    expect(faultReport.status).toBe(200);
+    expect((await request(h.app).post(`/fault-repairs/${number}/follow-up-call`).set(as('service_desk')).send({ reached: true, notes: 'All fine' })).status).toBe(200);
+    expect((await request(h.app).post(`/fault-repairs/${number}/write-up`).set(as('engineer')).send({ summary: 'Failed card swapped in the window', lessons: 'Keep a spare card on site' })).status).toBe(200);
+    expect((await request(h.app).post(`/fault-repairs/${number}/write-up/review`).set(as('manager')).send({ decision: 'approved' })).status).toBe(200);
+    const closed = await eventually(() => get(number), (b) => b.status === 'closed');
+    expect(closed).toMatchObject({ waitingFor: [], followUp: { survey: { score: 5 } }, writeUp: { state: 'approved' } });
+    await eventually(() => h.env.client.workflow.getHandle(faultRepairWorkflowId(number)).describe(), (description) => description.status.name === 'COMPLETED');
+
+    // Every version and comment of the plan is kept; every email of the case arrived once.
+    const plan = (await request(h.app).get(`/documents/${planId}`).set(as('service_desk'))).body;
+    expect(plan.versions.map((version: { version: number; reason: string | null; decisions: { decision: string; comment: string | null }[] }) => [version.version, version.reason, version.decisions.map((d) => [d.decision, d.comment])])).toEqual([
+      [1, null, [['rejected', 'Add the port test to the rollback']]],
+      [2, 'Rollback completed', [['approved', null], ['objected', 'Do it after our backup job at 01:00']]],
+      [3, 'After the backup job', [['approved', null], ['signed', null]]],
+    ]);
+    const outbox = await eventually(
+      () => h.database.db.selectFrom('email_outbox').select(['idempotency_key', 'status']).where('case_id', '=', body.caseId).execute(),
+      (rows) => rows.length > 0 && rows.every((row) => row.status === 'sent'),
+    );
+    const received = h.smtp.received.filter((mail) => outbox.some((row) => mail.headers.get('x-fieldops-idempotency-key') === row.idempotency_key));
+    expect(received).toHaveLength(outbox.length);
+    expect(new Set(received.map((mail) => mail.messageId)).size).toBe(received.length);
   }, 120_000);
 
   test('the on-site target missed: a warning to the desk at 75 %, a breach notice to the managers at 100 %', async () => {
