@@ -23,6 +23,7 @@ import {
   type SlaTarget,
   type SlaTargetName,
 } from '../../workflows/fault-repair/definitions';
+import { highRiskOperationsIn } from '../../workflows/rules/high-risk';
 import { dueAt, faultReportDueAt, isSlaClass, responseTargets, shareOfPromiseElapsedAt, type NamedDeadline } from '../../workflows/rules/sla';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import type { DocumentKind, SignOffStep } from '../../workflows/sign-off/definitions';
@@ -314,7 +315,7 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
       return caseStep(input.caseId, { step: 'plan signed', actorRole: 'system', key: 'plan-signed' }, async (row, trx) => {
         const version = await trx.selectFrom('document_versions').select('content').where('document_id', '=', input.documentId).where('version', '=', input.version).executeTakeFirst();
         const content = (version?.content ?? {}) as { highRiskOperations?: unknown };
-        const highRiskOperations = Array.isArray(content.highRiskOperations) ? content.highRiskOperations.filter((op): op is string => typeof op === 'string') : [];
+        const highRiskOperations = highRiskOperationsIn(content);
         return {
           writes: [
             ...statusWrites(trx, row.case_id, 'awaiting_dispatch', new Date(input.at), { plan_signed_version: input.version, high_risk_operations: highRiskOperations }),
@@ -409,7 +410,7 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
       return caseStep(input.caseId, { step: `revised plan signed (${input.revision})`, actorRole: 'system', key }, async (row, trx) => {
         const version = await trx.selectFrom('document_versions').select('content').where('document_id', '=', input.documentId).where('version', '=', input.version).executeTakeFirst();
         const content = (version?.content ?? {}) as { highRiskOperations?: unknown };
-        const highRiskOperations = Array.isArray(content.highRiskOperations) ? content.highRiskOperations.filter((op): op is string => typeof op === 'string') : [];
+        const highRiskOperations = highRiskOperationsIn(content);
         return {
           writes: [
             ...statusWrites(trx, row.case_id, 'on_site', new Date(input.at), { plan_signed_version: input.version, high_risk_operations: highRiskOperations }),

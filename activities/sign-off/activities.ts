@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Db, DbExecutor } from '../../db';
+import { highRiskOperationsIn } from '../../workflows/rules/high-risk';
 import { BUSINESS_RULE_VIOLATION, type ActorStamp } from '../../workflows/shared/definitions';
 import { STEP_DECIDERS, type DecisionSubmission, type SignOffStatus, type SignOffStep, type VersionSubmission } from '../../workflows/sign-off/definitions';
 import { auditEventInsert } from '../shared/audit';
@@ -35,6 +36,12 @@ async function documentRow(executor: DbExecutor, documentId: string) {
   return row;
 }
 type DocumentRow = Awaited<ReturnType<typeof documentRow>>;
+
+/** The high-risk operations a version of a document lists (repair plans), by their codes. */
+export async function highRiskOperationsOf(executor: DbExecutor, documentId: string, version: number): Promise<string[]> {
+  const row = await executor.selectFrom('document_versions').select('content').where('document_id', '=', documentId).where('version', '=', version).executeTakeFirst();
+  return highRiskOperationsIn(row?.content);
+}
 
 export function createSignOffActivities({ db, links, emailsQueued, logger }: SignOffActivityDependencies) {
   const documentStep = createCaseStepRunner(
@@ -132,6 +139,8 @@ export function createSignOffActivities({ db, links, emailsQueued, logger }: Sig
         let emails: StepEmail[] = [];
         if (input.nextStep) emails = await decisionRequests(trx, document, decision.version, input.nextStep);
         else if (input.status === 'returned') emails = await returnedToAuthor(trx, document, decision.version, step, decision);
+        // The manager's approval of a version authorises, by name, the high-risk operations it lists.
+        const authorised = step === 'manager_approval' && decision.decision === 'approved' ? await highRiskOperationsOf(trx, document.id, decision.version) : [];
         return {
           writes: [
             trx
@@ -154,7 +163,7 @@ export function createSignOffActivities({ db, links, emailsQueued, logger }: Sig
               actorRole: decision.role,
               action: `document.${decision.decision}`,
               comment: decision.comment,
-              data: { documentId: document.id, kind: document.kind, version: decision.version, step },
+              data: { documentId: document.id, kind: document.kind, version: decision.version, step, ...(authorised.length > 0 ? { authorisedHighRiskOperations: authorised } : {}) },
               idempotencyKey: `document/${document.id}/v${decision.version}/${step}`,
             }),
           ],

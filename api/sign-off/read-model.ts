@@ -9,12 +9,17 @@ import {
   type SignOffStatus,
   type SignOffStep,
 } from '../../workflows/sign-off/definitions';
+import { highRiskOperationsIn } from '../../workflows/rules/high-risk';
 import { ApiError } from '../errors';
 
 // The read model of a document: every version and every decision, and the sign-off's state as it
 // follows from them (the rows are append-only; nothing else records the state).
 
 const decisionSchema = z.object({
+  authorisedHighRiskOperations: z
+    .array(z.string())
+    .optional()
+    .meta({ description: "A manager's approval: the high-risk operations of the version it authorises, by name" }),
   step: z.enum([...SIGN_OFF_STEPS, 'withdrawal', 'reopening']),
   decision: z.enum(['approved', 'rejected', 'signed', 'objected', 'withdrawn', 'reopened']),
   comment: z.string().nullable(),
@@ -104,6 +109,9 @@ export async function loadDocument(db: Db, documentId: string): Promise<Document
       decisions: decisions
         .filter((decision) => decision.version === version.version)
         .map((decision) => ({
+          ...(decision.step === 'manager_approval' && decision.decision === 'approved' && highRiskOperationsIn(version.content).length > 0
+            ? { authorisedHighRiskOperations: highRiskOperationsIn(version.content) }
+            : {}),
           step: decision.step,
           decision: decision.decision,
           comment: decision.comment,

@@ -128,6 +128,9 @@ describe('sign-off: versions, decisions and comments until both sides sign', () 
         ['customer_signature', 'signed', null],
       ],
     ]);
+    // The manager's approvals name the high-risk operations they authorise.
+    expect(document.versions[2].decisions[0]).toMatchObject({ step: 'manager_approval', decision: 'approved', authorisedHighRiskOperations: ['hot_swap'] });
+    expect(document.versions[0].decisions[0].authorisedHighRiskOperations).toBeUndefined();
     expect(document.versions[1].content.window).toEqual({ start: '2026-12-11T16:00:00Z', end: '2026-12-11T19:00:00Z' });
 
     const result = await h.env.client.workflow.getHandle(signOffWorkflowId(documentId)).result();

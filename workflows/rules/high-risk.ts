@@ -36,3 +36,9 @@ export const HIGH_RISK_OPERATION_NAMES: Record<HighRiskOperation, { en: string; 
   disaster_recovery_drill: { en: 'Disaster-recovery drill', 'zh-CN': '容灾演练' },
   live_port_change: { en: 'Connecting or disconnecting live ports', 'zh-CN': '在用端口插拔' },
 };
+
+/** The high-risk operations a plan's content lists, by their codes (whatever else the content holds). */
+export function highRiskOperationsIn(content: unknown): string[] {
+  const listed = (content as { highRiskOperations?: unknown } | null | undefined)?.highRiskOperations;
+  return Array.isArray(listed) ? listed.filter((operation): operation is string => typeof operation === 'string') : [];
+}
