@@ -19,6 +19,8 @@ export interface ActivityDependencies {
   calendar: () => Promise<WorkingDayCalendar>;
   /** Told when activities committed outbox rows: the outbox relay of this process sends them at once. */
   emailsQueued?: () => void;
+  /** Who the mails come from (MAIL_FROM): organiser of the calendar invitations they carry. */
+  sender?: { name: string; email: string } | undefined;
   /** One info line per process step (case number, step, actor role, idempotency key; never a body). */
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }

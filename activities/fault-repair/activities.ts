@@ -54,6 +54,8 @@ export interface FaultRepairActivityDependencies {
   links: SignedLinks;
   emailsQueued?: () => void;
   logger: Pick<Logger, 'info'>;
+  /** The organiser of the appointment invitations (MAIL_FROM). */
+  sender?: { name: string; email: string } | undefined;
 }
 
 async function faultRepairRow(executor: DbExecutor, caseId: string) {
@@ -165,7 +167,7 @@ async function partsOfCase(trx: DbExecutor, row: FaultRepairRow): Promise<PartUs
   return [...parts.values()];
 }
 
-export function createFaultRepairActivities({ db, links, emailsQueued, logger }: FaultRepairActivityDependencies) {
+export function createFaultRepairActivities({ db, links, emailsQueued, logger, sender }: FaultRepairActivityDependencies) {
   const caseStep = createCaseStepRunner(
     { db, logger, emailsQueued },
     {
@@ -339,6 +341,7 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
             content: { template: 'fault_repair_appointment', params: { caseNumber: row.case_number, customerName: row.customer_name, engineerName: dispatch.engineerName, appointmentAt: dispatch.appointmentAt } },
             // Into the customer's calendar; a later dispatch of the same case updates the same entry.
             calendarInvite: {
+              ...(sender ? { organizer: sender } : {}),
               uid: `${row.case_number}/appointment@fieldops`,
               sequence: Math.floor(Date.parse(dispatch.at) / 1000),
               start: dispatch.appointmentAt,
@@ -374,6 +377,7 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger }:
               key,
               content: { template: 'fault_repair_appointment', params: { caseNumber: row.case_number, customerName: row.customer_name, engineerName, appointmentAt: input.appointmentAt } },
               calendarInvite: {
+                ...(sender ? { organizer: sender } : {}),
                 uid: `${row.case_number}/appointment@fieldops`,
                 // The dispatch's sequence was its second; each later booking is later and counts on top, so it always increases.
                 sequence: Math.floor(Date.parse(stamp.at) / 1000) + input.booking - 1,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
+import addressparser from 'nodemailer/lib/addressparser';
 import type { Transport } from 'nodemailer';
 import type MailMessage from 'nodemailer/lib/mailer/mail-message';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
@@ -94,4 +95,10 @@ export function readCapturedMail(directory: string, id: string): Buffer | undefi
   if (!/^[A-Za-z0-9-]+$/.test(id)) return undefined;
   const file = path.join(directory, `${id}.eml`);
   return fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+}
+
+/** Who the mails come from (MAIL_FROM), as a name and an address: the organiser of calendar invitations. */
+export function senderOf(mailFrom: string): { name: string; email: string } | undefined {
+  const [first] = addressparser(mailFrom, { flatten: true });
+  return first?.address ? { name: first.name || first.address, email: first.address } : undefined;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock';
-import { createMailer, mailCaptureDirectory, type Mailer } from './mailer';
+import { createMailer, mailCaptureDirectory, senderOf, type Mailer } from './mailer';
 import { createSignedLinks, type SignedLinks } from './signed-links';
 import { migrateToLatest, openDatabase, type Db } from '../../db';
 import { loadChineseWorkdayDataset } from '../../db/calendar-dataset';
@@ -14,6 +14,8 @@ export interface Runtime {
   logger: Logger;
   db: Db;
   mailer: Mailer;
+  /** MAIL_FROM as a name and an address. */
+  sender: { name: string; email: string } | undefined;
   clock: Clock;
   links: SignedLinks;
   /** The business calendar from the database, cached and rebuilt when a year is loaded or replaced. */
@@ -51,6 +53,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     logger,
     db,
     mailer,
+    sender: senderOf(config.mailFrom),
     clock,
     links: createSignedLinks({ secret: config.signedLinkSecret, publicBaseUrl: config.publicBaseUrl, ttlHours: config.signedLinkTtlHours, now: () => clock.now() }),
     calendar: createCalendarProvider(db),

@@ -202,7 +202,7 @@ describe('fault repair, stage 1 (registration, SLA clocks, plan sign-off, dispat
     // The appointment lands in the customer's calendar: an iCalendar invitation for the visit.
     const invite = (appointment!.calendars ?? []).join('\n');
     const visitStart = new Date(after(reportedAt, 50 * MINUTE)).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-    for (const line of ['METHOD:REQUEST', `UID:${number}/appointment@fieldops`, `DTSTART:${visitStart}`, `SUMMARY:${number}: engineer visit`]) expect(invite).toContain(line);
+    for (const line of ['METHOD:REQUEST', `UID:${number}/appointment@fieldops`, `DTSTART:${visitStart}`, `SUMMARY:${number}: engineer visit`, 'ORGANIZER;CN="fieldops":mailto:noreply@fieldops.test']) expect(invite).toContain(line);
     const arrived = await request(h.app).post(`/fault-repairs/${number}/arrival`).set(as('engineer')).send({ arrivedAt: after(reportedAt, 50 * MINUTE) });
     expect(arrived.body).toMatchObject({ status: 'on_site' });
     expect(target(arrived.body, 'on_site')).toMatchObject({ state: 'met', marginMinutes: 10 });

@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import { systemClock } from '../../activities/shared/clock';
-import { createMailer } from '../../activities/shared/mailer';
+import { createMailer, senderOf } from '../../activities/shared/mailer';
 import { createCalendarProvider } from '../../db/repositories/calendar';
 import type { UserRole } from '../../db/schema';
 import type { OutboxRelayOptions } from '../../worker/outbox-relay';
@@ -70,6 +70,7 @@ export async function startProcessHarness(options: { startTime?: string; logger?
         workflowBundle: workflows,
         db: database.db,
         mailer,
+        sender: senderOf('fieldops <noreply@fieldops.test>'),
         clock: systemClock,
         links,
         calendar: createCalendarProvider(database.db),
