@@ -1,7 +1,7 @@
 import { ApplicationFailure, allHandlersFinished, condition, patched, proxyLocalActivities, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../../activities';
-import { BUSINESS_RULE_VIOLATION, INVALID_TRANSITION } from '../shared/definitions';
+import { INVALID_TRANSITION } from '../shared/definitions';
 import { createCaseSteps, type StepRule } from '../shared/case-steps';
 import { untilOr } from '../shared/step-queue';
 import { documentChangedSignal, signOffWorkflowId, type DocumentKind, type SignOffStep } from '../sign-off/definitions';
@@ -35,13 +35,10 @@ import {
   type SlaTarget,
   windowOrDefault,
 } from './definitions';
+import { STEP_ACTIVITY_OPTIONS } from '../shared/step-activities';
 
-// Each step is one short, idempotent local activity (one transaction: the change, its audit entry and
-// its emails' outbox rows), as in every process.
-const activities = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [BUSINESS_RULE_VIOLATION] },
-});
+// Every step as every process runs its steps (STEP_ACTIVITY_OPTIONS says why).
+const activities = proxyLocalActivities<Activities>(STEP_ACTIVITY_OPTIONS);
 
 const STATUS_WORDS: Record<FaultRepairStatus, string> = {
   diagnosis: 'waits for the remote diagnosis',

@@ -16,13 +16,10 @@ import {
   type SignOffState,
   type SignOffStatus,
 } from './definitions';
+import { STEP_ACTIVITY_OPTIONS } from '../shared/step-activities';
 
-// Each step is one short, idempotent local activity (one transaction: the version or decision, its
-// audit entry and the emails it triggers), as in every process.
-const activities = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [BUSINESS_RULE_VIOLATION] },
-});
+// Every step as every process runs its steps (STEP_ACTIVITY_OPTIONS says why).
+const activities = proxyLocalActivities<Activities>(STEP_ACTIVITY_OPTIONS);
 
 const STATUS_WORDS: Record<SignOffStatus, string> = {
   awaiting_version: 'has no version yet',

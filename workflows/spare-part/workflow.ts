@@ -26,16 +26,10 @@ import {
 import { reminderStillTrue } from '../rules/reminders';
 import { createCaseSteps, type StepRule } from '../shared/case-steps';
 import { untilOr } from '../shared/step-queue';
+import { STEP_ACTIVITY_OPTIONS } from '../shared/step-activities';
 
-// Each step is one short, idempotent activity (one transaction: the change, its audit entry and its
-// emails' outbox rows; the outbox relay sends the emails), run as a local activity inside the workflow
-// task that asked for it: an Update answers after one round trip to the server instead of three, and
-// the history holds one marker per step instead of an activity's three events and a second workflow
-// task. Retries past a minute of backoff become durable timers.
-const activities = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [BUSINESS_RULE_VIOLATION] },
-});
+// Every step as every process runs its steps (STEP_ACTIVITY_OPTIONS says why).
+const activities = proxyLocalActivities<Activities>(STEP_ACTIVITY_OPTIONS);
 
 const STATUS_WORDS: Record<SparePartStatus, string> = {
   pending_approval: 'is waiting for approval',
