@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { enqueueEmail } from '../../activities/shared/email';
 import type { SignedLinks } from '../../activities/shared/signed-links';
 import type { UserRole } from '../../db/schema';
 import { FAULT_SEVERITIES } from '../../workflows/fault-repair/definitions';
@@ -8,6 +6,7 @@ import { ApiError } from '../errors';
 import { text, type LinkPage } from '../pages/link-page';
 import type { ApiRoutes } from '../route';
 import { defineLinkAction, type LinkAction } from '../routes/links';
+import { contactLinkResponse, emailContactLink } from '../shared/contact-links';
 import { optionalNote, requiredText } from '../shared/schemas';
 import { registerFaultRepair, type FaultRepairDependencies } from './registration';
 
@@ -117,24 +116,15 @@ export function registerFaultReportLinkRoutes(routes: ApiRoutes, deps: ReportDep
   routes.add({
     method: 'post', path: '/fault-repairs/report-links', tag: 'Fault repair', summary: 'Email a customer contact a single-use link to report a fault themselves (queued, sent by the outbox relay)', access: { roles: DESK },
     body: z.object({ contactId: z.uuid() }),
-    response: { status: 201, schema: z.object({ contactId: z.uuid(), email: z.string(), expiresAt: z.string() }) },
-    handler: async ({ body }) => {
-      const contact = await deps.db
-        .selectFrom('contacts as c')
-        .innerJoin('customers as k', 'k.id', 'c.customer_id')
-        .select(['c.id', 'c.email', 'k.name as customer_name'])
-        .where('c.id', '=', body.contactId)
-        .executeTakeFirst();
-      if (!contact) throw ApiError.validation([{ in: 'body', field: 'contactId', message: `no contact with id ${body.contactId}` }]);
-      const link = deps.links.issue({ caseId: contactScope(contact.id), action: REPORT_FAULT_ACTION, singleUse: true, ttlHours: REPORT_LINK_TTL_HOURS });
-      await enqueueEmail(deps.db, {
-        // A hash of the link, not a piece of it: outbox keys appear in logs.
-        idempotencyKey: `fault-repair/report-link/${createHash('sha256').update(link.token).digest('base64url')}`,
-        to: { contactId: contact.id },
-        template: 'fault_repair_report_link',
-        params: { customerName: contact.customer_name, reportUrl: link.url, expiresOn: link.expiresAt.toISOString().slice(0, 10) },
-      });
-      return { contactId: contact.id, email: contact.email, expiresAt: link.expiresAt.toISOString() };
-    },
+    response: { status: 201, schema: contactLinkResponse },
+    handler: async ({ body }) =>
+      emailContactLink(deps, {
+        contactId: body.contactId,
+        subject: contactScope,
+        action: REPORT_FAULT_ACTION,
+        ttlHours: REPORT_LINK_TTL_HOURS,
+        keyPrefix: 'fault-repair/report-link',
+        email: ({ customerName, url, expiresOn }) => ({ template: 'fault_repair_report_link', params: { customerName, reportUrl: url, expiresOn } }),
+      }),
   });
 }

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { enqueueEmail } from '../../activities/shared/email';
 import type { UserRole } from '../../db/schema';
 import { shanghaiDate } from '../../workflows/rules/time';
 import { SPARE_PART_FINAL_STATUSES, SPARE_PART_OPEN_STATUSES, approveSparePartUpdate, confirmSparePartReceiptUpdate, recordSparePartPaymentUpdate, recordSparePartReturnUpdate, recordSparePartShipmentUpdate, rejectSparePartUpdate } from '../../workflows/spare-part/definitions';
 import { ApiError } from '../errors';
 import { pageOf, pageQuerySchema, type ApiRoutes } from '../route';
+import { contactLinkResponse, emailContactLink } from '../shared/contact-links';
 import { isoInstantField, optionalNote, requiredText } from '../shared/schemas';
 import { APPLICATION_LINK_TTL_HOURS, APPLY_ACTION, contactScope } from './link-actions';
 import { loadLoan, loanSchema } from './read-model';
@@ -36,26 +35,16 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
     .add({
       method: 'post', path: '/spare-parts/application-links', tag, summary: 'Email a customer contact a single-use link to apply for a loan themselves (the email is queued and sent by the outbox relay)', access: { roles: DESK },
       body: z.object({ contactId: z.uuid() }),
-      response: { status: 201, schema: z.object({ contactId: z.uuid(), email: z.string(), expiresAt: z.string() }) },
-      handler: async ({ body }) => {
-        const contact = await deps.db
-          .selectFrom('contacts as c')
-          .innerJoin('customers as k', 'k.id', 'c.customer_id')
-          .select(['c.id', 'c.email', 'k.name as customer_name'])
-          .where('c.id', '=', body.contactId)
-          .executeTakeFirst();
-        if (!contact) throw ApiError.validation([{ in: 'body', field: 'contactId', message: `no contact with id ${body.contactId}` }]);
-        const link = deps.links.issue({ caseId: contactScope(contact.id), action: APPLY_ACTION, singleUse: true, ttlHours: APPLICATION_LINK_TTL_HOURS });
-        // Queued, not sent: the outbox relay of the worker sends it, also when SMTP is down right now.
-        await enqueueEmail(deps.db, {
-          // A hash of the link, not a piece of it: outbox keys appear in logs.
-          idempotencyKey: `spare-part/application-link/${createHash('sha256').update(link.token).digest('base64url')}`,
-          to: { contactId: contact.id },
-          template: 'spare_part_application_link',
-          params: { customerName: contact.customer_name, applyUrl: link.url, expiresOn: link.expiresAt.toISOString().slice(0, 10) },
-        });
-        return { contactId: contact.id, email: contact.email, expiresAt: link.expiresAt.toISOString() };
-      },
+      response: { status: 201, schema: contactLinkResponse },
+      handler: async ({ body }) =>
+        emailContactLink(deps, {
+          contactId: body.contactId,
+          subject: contactScope,
+          action: APPLY_ACTION,
+          ttlHours: APPLICATION_LINK_TTL_HOURS,
+          keyPrefix: 'spare-part/application-link',
+          email: ({ customerName, url, expiresOn }) => ({ template: 'spare_part_application_link', params: { customerName, applyUrl: url, expiresOn } }),
+        }),
     })
     .add({
       method: 'get', path: '/spare-parts', tag, summary: 'List loans: open, due soon (first reminder reached), overdue or closed', access: { roles: ANY_USER },
