@@ -25,7 +25,7 @@ export type ProductLine = (typeof PRODUCT_LINES)[number];
 export const USER_ROLES = ['manager', 'engineer', 'senior_engineer', 'service_desk', 'rd_reviewer', 'billing', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
-export const CASE_KINDS = ['fault_repair', 'incident', 'batch_rectification', 'spare_part', 'doa_rma'] as const;
+export const CASE_KINDS = ['fault_repair', 'incident', 'batch_rectification', 'spare_part', 'doa_claim', 'goods_claim', 'rma_repair'] as const;
 export type CaseKind = (typeof CASE_KINDS)[number];
 
 /**
@@ -91,6 +91,8 @@ export interface DevicesTable {
   site_id: string | null;
   warranty_end: string | null;
   first_power_on_at: Timestamp | null;
+  /** Who sold it, when not our company (null): the seller is responsible for its DOA and goods claims. */
+  sold_by: Generated<string | null>;
   created_at: CreatedAt;
 }
 
@@ -388,6 +390,30 @@ export interface DeviceHistoryTable {
   recorded_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+/** The types evidence may have, judged by the file's bytes (file-type), never by its name. */
+export const EVIDENCE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/pdf'] as const;
+export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
+
+/** A file uploaded to a case as evidence (claims stand or fall on it); append-only. */
+export interface EvidenceFilesTable {
+  id: Generated<string>;
+  case_id: string;
+  /** Which piece of required evidence it is (e.g. "delivery note marked damaged"); null when not said. */
+  item: string | null;
+  file_name: string;
+  /** The Content-Type the uploader's client declared; kept for the record, never trusted. */
+  declared_type: string | null;
+  sniffed_type: EvidenceType;
+  size_bytes: number;
+  sha256: string;
+  content: Buffer;
+  /** A small WebP of an image, for the case page; null for PDFs. */
+  thumbnail: Buffer | null;
+  uploaded_by: string;
+  uploaded_by_role: string;
+  uploaded_at: Timestamp;
+}
+
 export interface Database {
   customers: CustomersTable;
   contacts: ContactsTable;
@@ -410,6 +436,7 @@ export interface Database {
   document_decisions: DocumentDecisionsTable;
   fault_repairs: FaultRepairsTable;
   device_history: DeviceHistoryTable;
+  evidence_files: EvidenceFilesTable;
 }
 
 export type Customer = Selectable<CustomersTable>;

@@ -165,6 +165,7 @@ const deviceSchema = z
     siteId: z.uuid().nullable(),
     warrantyEnd: isoDate.nullable(),
     firstPowerOnAt: timestamp.nullable(),
+    soldBy: z.string().nullable().meta({ description: 'Who sold it when not our company (null); the seller is responsible for its DOA and goods claims' }),
     createdAt: timestamp,
   })
   .meta({ id: 'Device' });
@@ -175,6 +176,7 @@ const newDeviceSchema = z.object({
   siteId: z.uuid().nullable().default(null),
   warrantyEnd: isoDateField().nullable().default(null),
   firstPowerOnAt: isoInstantField().nullable().default(null),
+  soldBy: requiredText(200).nullable().default(null),
 });
 export const toDeviceDto = (row: Device): z.input<typeof deviceSchema> => ({
   id: row.id,
@@ -184,6 +186,7 @@ export const toDeviceDto = (row: Device): z.input<typeof deviceSchema> => ({
   siteId: row.site_id,
   warrantyEnd: row.warranty_end,
   firstPowerOnAt: row.first_power_on_at,
+  soldBy: row.sold_by,
   createdAt: row.created_at,
 });
 
@@ -350,7 +353,7 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
         return toDeviceDto(
           await db
             .insertInto('devices')
-            .values({ serial: body.serial, product_id: body.productId, customer_id: body.customerId, site_id: body.siteId, warranty_end: body.warrantyEnd, first_power_on_at: body.firstPowerOnAt })
+            .values({ serial: body.serial, product_id: body.productId, customer_id: body.customerId, site_id: body.siteId, warranty_end: body.warrantyEnd, first_power_on_at: body.firstPowerOnAt, sold_by: body.soldBy })
             .returningAll()
             .executeTakeFirstOrThrow(),
         );

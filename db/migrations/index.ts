@@ -12,6 +12,7 @@ import * as faultRepairFollowUp from './2026-12-02T22-00-00_fault_repair_follow_
 import * as emailCalendarInvite from './2026-12-02T23-00-00_email_calendar_invite';
 import * as documentReopening from './2026-12-03T00-00-00_document_reopening';
 import * as customerMaintenanceWindow from './2026-12-03T01-00-00_customer_maintenance_window';
+import * as goodsEvidence from './2026-12-04T00-00-00_goods_evidence';
 
 /**
  * Every migration, by name. Names are ISO dates so they sort in the order they must run.
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T23-00-00_email_calendar_invite': emailCalendarInvite,
   '2026-12-03T00-00-00_document_reopening': documentReopening,
   '2026-12-03T01-00-00_customer_maintenance_window': customerMaintenanceWindow,
+  '2026-12-04T00-00-00_goods_evidence': goodsEvidence,
 };
