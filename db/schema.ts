@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { DoaClaimStatus, DoaConversionAnswer, DoaDecisionOutcome } from '../workflows/doa-claim/definitions';
 import type { DocumentDecision, DocumentKind, SignOffStep } from '../workflows/sign-off/definitions';
 
 export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -390,6 +391,48 @@ export interface DeviceHistoryTable {
   recorded_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+export interface DoaClaimsTable {
+  case_id: string;
+  case_number: string;
+  customer_id: string;
+  contact_id: string;
+  device_id: string;
+  status: DoaClaimStatus;
+  arrived_on: string;
+  first_power_on_at: Timestamp;
+  failed_at: Timestamp;
+  symptoms: string;
+  applied_by_end_user: boolean;
+  applied_at: Timestamp;
+  registered_by: string;
+  registered_by_role: string;
+  /** Each checked acceptance condition: what was found, by whom, when (ConditionChecks). */
+  condition_checks: ColumnType<unknown, string | undefined, string>;
+  decision: DoaDecisionOutcome | null;
+  /** Every failed condition of the decision (FailedCondition[]), in the order of the rules. */
+  failed_conditions: ColumnType<unknown, string | null | undefined, string | null>;
+  carrier_claim_advised: boolean | null;
+  decided_at: Timestamp | null;
+  decided_by: string | null;
+  replacement_approved_at: Timestamp | null;
+  replacement_approved_by: string | null;
+  replacement_serial: string | null;
+  replacement_carrier: string | null;
+  replacement_tracking_number: string | null;
+  replacement_shipped_at: Timestamp | null;
+  replacement_device_id: string | null;
+  replacement_warranty_end: string | null;
+  receipt_confirmed_at: Timestamp | null;
+  unit_returned_at: Timestamp | null;
+  unit_return_note: string | null;
+  conversion: DoaConversionAnswer | null;
+  conversion_offer_ends_at: Timestamp | null;
+  conversion_answered_at: Timestamp | null;
+  rma_case_id: string | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
 /** The types evidence may have, judged by the file's bytes (file-type), never by its name. */
 export const EVIDENCE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/pdf'] as const;
 export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
@@ -437,6 +480,7 @@ export interface Database {
   fault_repairs: FaultRepairsTable;
   device_history: DeviceHistoryTable;
   evidence_files: EvidenceFilesTable;
+  doa_claims: DoaClaimsTable;
 }
 
 export type Customer = Selectable<CustomersTable>;
