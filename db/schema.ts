@@ -224,16 +224,77 @@ export interface SparePartLoansTable {
   updated_at: CreatedAt;
 }
 
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+/**
+ * An RMA repair (workflows/rma-repair/definitions.ts): its case, origin and ship-back. Rows written
+ * before the RMA process (spare-part returns) have no case; device and fault live on the part lines.
+ */
 export interface RmaRepairsTable {
   id: Generated<string>;
+  /** What opened it, unique: `<loan number>/returned-part`, `<DOA number>/rma-conversion`, or the RMA number (desk). */
   source_ref: string;
   customer_id: string;
-  device_id: string;
+  /** Before the RMA process: the one part's device and fault (now on rma_repair_parts). */
+  device_id: ColumnType<string | null, string | null | undefined, string | null>;
   origin_case_id: string | null;
-  fault_description: string;
-  status: Generated<'open' | 'repaired' | 'scrapped'>;
-  received_at: Timestamp;
+  fault_description: ColumnType<string | null, string | null | undefined, string | null>;
+  status: string;
+  received_at: NullableTimestamp;
   created_at: CreatedAt;
+  case_id: ColumnType<string | null, string | null | undefined, string | null>;
+  case_number: ColumnType<string | null, string | null | undefined, string | null>;
+  origin: ColumnType<'desk' | 'doa_conversion' | 'spare_part_return', 'desk' | 'doa_conversion' | 'spare_part_return' | undefined, never>;
+  contact_id: ColumnType<string | null, string | null | undefined, string | null>;
+  opened_by: ColumnType<string | null, string | null | undefined, string | null>;
+  opened_by_role: ColumnType<string | null, string | null | undefined, string | null>;
+  opened_at: NullableTimestamp;
+  /** workflows/rma-repair/definitions.ts ShipBackDeadline, as computed once at receipt. */
+  ship_back_deadline: ColumnType<unknown, string | null | undefined, string | null>;
+  ship_due_at: NullableTimestamp;
+  due_warned_at: NullableTimestamp;
+  due_missed_at: NullableTimestamp;
+  carrier: ColumnType<string | null, string | null | undefined, string | null>;
+  tracking_number: ColumnType<string | null, string | null | undefined, string | null>;
+  shipped_at: NullableTimestamp;
+  shipped_by: ColumnType<string | null, string | null | undefined, string | null>;
+  shipped_late: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  delivery_chase_at: NullableTimestamp;
+  delivery_chased_at: NullableTimestamp;
+  delivery_confirmed_at: NullableTimestamp;
+  delivery_confirmed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  delivery_note: ColumnType<string | null, string | null | undefined, string | null>;
+  closed_at: NullableTimestamp;
+  updated_at: CreatedAt;
+}
+
+/** One part of an RMA: its device and fault, its receipt (and discrepancy), the repair outcome and the warranty it ships with. */
+export interface RmaRepairPartsTable {
+  id: Generated<string>;
+  rma_id: string;
+  case_id: string | null;
+  line: number;
+  device_id: string;
+  fault_description: string;
+  status: string;
+  received_serial: string | null;
+  received_at: NullableTimestamp;
+  received_by: string | null;
+  receipt_note: string | null;
+  discrepancy_resolution: 'accept_as_received' | 'request_right_part' | null;
+  discrepancy_comment: string | null;
+  discrepancy_resolved_by: string | null;
+  discrepancy_resolved_at: NullableTimestamp;
+  outcome: 'repaired' | 'replaced' | 'scrapped' | null;
+  outcome_note: string | null;
+  outcome_by: string | null;
+  outcome_at: NullableTimestamp;
+  replacement_serial: string | null;
+  replacement_device_id: string | null;
+  warranty_end: string | null;
+  warranty_basis: 'ninety_days_from_shipping' | 'rest_of_original_warranty' | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
 }
 
 export interface CalendarYearsTable {
@@ -471,6 +532,7 @@ export interface Database {
   signed_link_uses: SignedLinkUsesTable;
   spare_part_loans: SparePartLoansTable;
   rma_repairs: RmaRepairsTable;
+  rma_repair_parts: RmaRepairPartsTable;
   calendar_years: CalendarYearsTable;
   calendar_days: CalendarDaysTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Updateable } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db, DbExecutor } from '../../db';
-import { caseStatusUpdate } from '../../db/repositories/cases';
+import { caseStatusUpdate, nextCaseNumber } from '../../db/repositories/cases';
+import { insertRmaRepairCase } from '../../db/repositories/rma-repairs';
 import type { Database } from '../../db/schema';
 import { BUSINESS_RULE_VIOLATION } from '../../workflows/shared/definitions';
 import { SPARE_PART_FINAL_STATUSES, type DecisionInput, type SparePartPaymentInput, type SparePartReceiptInput, type RejectionInput, type ReturnDeadline, type SparePartReturnInput, type SparePartShipmentInput, type SparePartStatus } from '../../workflows/spare-part/definitions';
@@ -172,18 +173,21 @@ async function downgradeLift(db: DbExecutor, loan: LoanRow): Promise<StepWrite[]
   ];
 }
 
-function rmaRepairInsert(db: DbExecutor, loan: LoanRow, receivedAt: Date): StepWrite {
-  return db
-    .insertInto('rma_repairs')
-    .values({
-      source_ref: `${loan.loan_number}/returned-part`,
-      customer_id: loan.customer_id,
-      device_id: loan.failed_device_id,
-      origin_case_id: loan.case_id,
-      fault_description: loan.fault_description,
-      received_at: receivedAt,
-    })
-    .onConflict((oc) => oc.column('source_ref').doNothing());
+/**
+ * The failed part goes into repair back into stock: an internal RMA case (no customer leg) linked to
+ * the loan's case, once per loan (a retried step finds it and answers it again).
+ */
+async function openInternalRma(trx: DbExecutor, loan: LoanRow, rmaNumber: string, receipt: SparePartReturnInput, arrivedAt: Date) {
+  return insertRmaRepairCase(trx, rmaNumber, {
+    origin: 'spare_part_return',
+    customerId: loan.customer_id,
+    contactId: null,
+    originCaseId: loan.case_id,
+    parts: [{ deviceId: loan.failed_device_id, faultDescription: loan.fault_description }],
+    openedBy: receipt.actor,
+    openedByRole: receipt.role,
+    openedAt: arrivedAt,
+  });
 }
 
 export function createSparePartActivities({ db, clock, links, calendar, emailsQueued, logger }: SparePartActivityDependencies) {
@@ -454,11 +458,17 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
     /**
      * The failed part arrived. On time: the loan closes. Late (overdue): the loan is written off, an
      * invoice line not yet issued is cancelled by a credit line, and the downgrade lifts when no other
-     * overdue loan is left. Either way the part goes into repair (an RMA record).
+     * overdue loan is left. Either way the part goes into repair back into stock: an internal RMA case,
+     * whose workflow the loan's workflow starts (its number is in the result).
      */
-    async recordSparePartReturn(input: { caseId: string; receipt: SparePartReturnInput }): Promise<{ status: 'returned' | 'written_off'; credited: boolean; downgradeLifted: boolean }> {
+    async recordSparePartReturn(input: {
+      caseId: string;
+      receipt: SparePartReturnInput;
+    }): Promise<{ status: 'returned' | 'written_off'; credited: boolean; downgradeLifted: boolean; rmaCaseId: string; rmaCaseNumber: string; rmaWorkflowId: string }> {
       const { receipt } = input;
       const arrivedAt = new Date(receipt.receivedAt);
+      // Drawn outside the step's transaction (nextCaseNumber says why); unused when a retry finds the RMA already opened.
+      const rmaNumber = await nextCaseNumber(db, 'RMA', Number(shanghaiDate(arrivedAt.getTime()).slice(0, 4)));
       return loanStep(
         input.caseId,
         { step: 'returned', actorRole: receipt.role },
@@ -494,8 +504,8 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
           } else {
             writes.push(...statusWrites(trx, input.caseId, 'returned', new Date(receipt.at), changes));
           }
+          const rma = await openInternalRma(trx, loan, rmaNumber, receipt, arrivedAt);
           writes.push(
-            rmaRepairInsert(trx, loan, arrivedAt),
             auditEventInsert(trx, {
               caseId: input.caseId,
               occurredAt: receipt.at,
@@ -503,14 +513,14 @@ export function createSparePartActivities({ db, clock, links, calendar, emailsQu
               actorRole: receipt.role,
               action: late ? 'spare_part.returned_late' : 'spare_part.returned',
               comment: receipt.discrepancy,
-              data: { returnedSerial: receipt.returnedSerial, faultTagPresent: receipt.faultTagPresent, credited, downgradeLifted },
+              data: { returnedSerial: receipt.returnedSerial, faultTagPresent: receipt.faultTagPresent, credited, downgradeLifted, rmaCaseNumber: rma.caseNumber },
               idempotencyKey: `${loan.loan_number}/returned`,
             }),
           );
           return {
             writes,
             emails: [{ key: 'closed', content: { template: 'spare_part_closed', params: { loanNumber: loan.loan_number, failedSerial: loan.failed_serial, writtenOff: late } } }],
-            result: { status: late ? 'written_off' : 'returned', credited, downgradeLifted },
+            result: { status: late ? 'written_off' : 'returned', credited, downgradeLifted, rmaCaseId: rma.caseId, rmaCaseNumber: rma.caseNumber, rmaWorkflowId: rma.workflowId },
           };
         },
         { lockCustomer: true },

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { SPARE_PART_OPEN_STATUSES, SPARE_PART_STATUSES } from '../../workflows/spare-part/definitions';
+import { RMA_PART_STATUSES, RMA_REPAIR_STATUSES } from '../../workflows/rma-repair/definitions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
 // Each process declares its statuses once (an `as const` list beside its workflow). The types and the
@@ -33,5 +34,18 @@ describe('status lists in the database match the ones declared in code', () => {
       select indexdef as definition from pg_indexes where indexname = 'spare_part_loans_one_open_per_device'`.execute(database.db);
     expect(rows).toHaveLength(1);
     expect(quotedValues(rows[0]!.definition.slice(rows[0]!.definition.indexOf('WHERE')))).toEqual([...SPARE_PART_OPEN_STATUSES].sort());
+  });
+
+  test('rma_repairs.status and rma_repair_parts.status: the CHECKs allow exactly RMA_REPAIR_STATUSES and RMA_PART_STATUSES', async () => {
+    const statusCheck = async (table: string) => {
+      const { rows } = await sql<{ definition: string }>`
+        select pg_get_constraintdef(c.oid) as definition
+        from pg_constraint c join pg_class t on t.oid = c.conrelid
+        where t.relname = ${table} and c.contype = 'c' and c.conname = ${`${table}_status_check`}`.execute(database.db);
+      expect(rows).toHaveLength(1);
+      return quotedValues(rows[0]!.definition);
+    };
+    expect(await statusCheck('rma_repairs')).toEqual([...RMA_REPAIR_STATUSES].sort());
+    expect(await statusCheck('rma_repair_parts')).toEqual([...RMA_PART_STATUSES].sort());
   });
 });
