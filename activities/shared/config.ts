@@ -7,6 +7,9 @@ const optionalString = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
+/** Where customers send DOA units and RMA parts back, until RMA_RETURN_ADDRESS names the real one. */
+export const DEFAULT_RETURN_ADDRESS = 'fieldops RMA centre, 1 Service Road, Haidian District, Beijing 100085';
+
 const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -17,6 +20,7 @@ const configSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   MAIL_FROM: z.string().default('fieldops <noreply@fieldops.local>'),
+  RMA_RETURN_ADDRESS: z.string().trim().min(1).default(DEFAULT_RETURN_ADDRESS),
   PUBLIC_BASE_URL: optionalString.pipe(z.url().optional()),
   SIGNED_LINK_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   SIGNED_LINK_TTL_HOURS: z.coerce.number().int().positive().default(24 * 30),
@@ -37,6 +41,8 @@ export interface Config {
   readonly databasePoolSize: number;
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
+  /** RMA_RETURN_ADDRESS: where customers send DOA units and RMA parts back. */
+  readonly returnAddress: string;
   readonly publicBaseUrl: string;
   readonly signedLinkSecret: string;
   readonly signedLinkTtlHours: number;
@@ -93,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: values.DATABASE_POOL_SIZE,
     smtpUrl: values.SMTP_URL,
     mailFrom: values.MAIL_FROM,
+    returnAddress: values.RMA_RETURN_ADDRESS,
     publicBaseUrl: (values.PUBLIC_BASE_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ''),
     signedLinkSecret: values.SIGNED_LINK_SECRET ?? DEVELOPMENT_SIGNED_LINK_SECRET,
     signedLinkTtlHours: values.SIGNED_LINK_TTL_HOURS,

@@ -16,6 +16,8 @@ export interface Runtime {
   mailer: Mailer;
   /** MAIL_FROM as a name and an address. */
   sender: { name: string; email: string } | undefined;
+  /** RMA_RETURN_ADDRESS: where customers send units and parts back. */
+  returnAddress: string;
   clock: Clock;
   links: SignedLinks;
   /** The business calendar from the database, cached and rebuilt when a year is loaded or replaced. */
@@ -54,6 +56,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     db,
     mailer,
     sender: senderOf(config.mailFrom),
+    returnAddress: config.returnAddress,
     clock,
     links: createSignedLinks({ secret: config.signedLinkSecret, publicBaseUrl: config.publicBaseUrl, ttlHours: config.signedLinkTtlHours, now: () => clock.now() }),
     calendar: createCalendarProvider(db),

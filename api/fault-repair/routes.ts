@@ -26,7 +26,7 @@ import type { ActorStamp } from '../../workflows/shared/definitions';
 import type { Actor } from '../auth';
 import { ApiError } from '../errors';
 import { pageOf, pageQuerySchema, type ApiRoutes } from '../route';
-import { executeProcessUpdate } from '../shared/process-updates';
+import { actorStamp as stamp, updateCase } from '../shared/process-updates';
 import { isoInstantField, optionalNote, requiredText } from '../shared/schemas';
 import { WAITING_FOR, deviceHistorySchema, faultRepairSchema, loadDeviceHistory, loadFaultRepair, type FaultRepairDto, type WaitingFor } from './read-model';
 import { registerFaultRepair, registrationSchema, type FaultRepairDependencies } from './registration';
@@ -55,9 +55,6 @@ export const faultReportSchema = z.object({
   preventionAdvice: requiredText(4000).meta({ description: '7. Advice to avoid it again' }),
 });
 
-function stamp(actor: Actor, clock: Clock): ActorStamp {
-  return { actor: actor.name, role: actor.role, at: clock.now().toISOString() };
-}
 
 /** An instant the caller says something happened at: not in the future (5 min of clock skew allowed). */
 function notInFuture(clock: Clock, field: string, value: string | undefined): string | null {
@@ -67,9 +64,7 @@ function notInFuture(clock: Clock, field: string, value: string | undefined): st
 }
 
 async function update<Arg>(deps: FaultRepairDependencies, caseNumber: string, definition: UpdateDefinition<FaultRepairState, [Arg]>, arg: Arg): Promise<FaultRepairDto> {
-  await loadFaultRepair(deps.db, caseNumber, false);
-  await executeProcessUpdate(deps.temporal, faultRepairWorkflowId(caseNumber), definition, arg);
-  return loadFaultRepair(deps.db, caseNumber);
+  return updateCase(deps.temporal, (withTimeline) => loadFaultRepair(deps.db, caseNumber, withTimeline), faultRepairWorkflowId(caseNumber), definition, arg);
 }
 
 /** The statuses in which a case can wait for each role (waitingForOf decides within them). */

@@ -1,6 +1,14 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
+import type { Clock } from '../../activities/shared/clock';
+import type { ActorStamp } from '../../workflows/shared/definitions';
+import type { Actor } from '../auth';
 import { ApiError } from '../errors';
+
+/** Who takes a step through the API, in which role, and when (the API's clock). */
+export function actorStamp(actor: Actor, clock: Clock): ActorStamp {
+  return { actor: actor.name, role: actor.role, at: clock.now().toISOString() };
+}
 
 /**
  * Why a workflow refused an Update with NOT_FOUND: the server says the same for a run that ended
@@ -38,4 +46,20 @@ export async function executeProcessUpdate<Ret, Arg>(
     if (error instanceof WorkflowNotFoundError) throw await notRunningError(handle);
     throw error;
   }
+}
+
+/**
+ * A step of a case through its workflow, as every process's routes take it: an unknown case is a 404
+ * before anything is sent, then the Update runs, and the answer is the case as it is after it.
+ */
+export async function updateCase<Dto, Ret, Arg>(
+  temporal: Client,
+  read: (withTimeline: boolean) => Promise<Dto>,
+  workflowId: string,
+  definition: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+): Promise<Dto> {
+  await read(false);
+  await executeProcessUpdate(temporal, workflowId, definition, arg);
+  return read(true);
 }

@@ -72,3 +72,15 @@ export const isoInstantField = () =>
       else if (value.startsWith('0000') || Number.isNaN(Date.parse(value))) ctx.addIssue({ code: 'custom', message: 'must be in the years 0001-9999' });
     })
     .meta({ format: 'date-time', example: '2026-09-30T15:00:00+08:00' });
+
+const CHINA_LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
+
+/**
+ * An instant as a customer page's date-and-time picker sends it (`2026-10-22T09:30`, China time) or
+ * as an ISO instant with an offset; answered as the ISO instant with +08:00 for the former.
+ */
+export const chinaTimeOrInstantField = () =>
+  z
+    .string()
+    .transform((value) => (CHINA_LOCAL_DATE_TIME.test(value) ? `${value.length === 16 ? `${value}:00` : value}+08:00` : value))
+    .pipe(isoInstantField());

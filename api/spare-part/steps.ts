@@ -1,12 +1,10 @@
-import { executeProcessUpdate } from '../shared/process-updates';
+import { updateCase } from '../shared/process-updates';
 import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Clock } from '../../activities/shared/clock';
 import type { SignedLinks } from '../../activities/shared/signed-links';
 import type { Db } from '../../db';
-import { type ActorStamp } from '../../workflows/shared/definitions';
 import { sparePartWorkflowId, type SparePartLoanState } from '../../workflows/spare-part/definitions';
-import type { Actor } from '../auth';
 import { loadLoan, type LoanDto } from './read-model';
 
 export interface SparePartDependencies {
@@ -17,13 +15,9 @@ export interface SparePartDependencies {
   clock: Clock;
 }
 
-export function stamp(actor: Actor, clock: Clock): ActorStamp {
-  return { actor: actor.name, role: actor.role, at: clock.now().toISOString() };
-}
+export { actorStamp as stamp } from '../shared/process-updates';
 
 export async function update<Arg>(deps: SparePartDependencies, loanNumber: string, definition: UpdateDefinition<SparePartLoanState, [Arg]>, arg: Arg): Promise<LoanDto> {
-  await loadLoan(deps.db, loanNumber, false);
-  await executeProcessUpdate(deps.temporal, sparePartWorkflowId(loanNumber), definition, arg);
-  return loadLoan(deps.db, loanNumber);
+  return updateCase(deps.temporal, (withTimeline) => loadLoan(deps.db, loanNumber, withTimeline), sparePartWorkflowId(loanNumber), definition, arg);
 }
 
