@@ -66,7 +66,7 @@ export const isoDateField = () =>
  */
 export const isoInstantField = () =>
   z.iso
-    .datetime({ offset: true, message: 'must be an ISO 8601 instant with an offset, e.g. 2026-10-22T09:30:00+08:00' })
+    .datetime({ offset: true, message: 'must be an ISO 8601 instant with an offset, e.g. 2026-10-22T09:30:00+08:00', abort: true })
     .superRefine((value, ctx) => {
       if (offsetMinutes(value) > MAX_OFFSET_MINUTES) ctx.addIssue({ code: 'custom', message: 'has a time-zone offset past ±15:59' });
       else if (value.startsWith('0000') || Number.isNaN(Date.parse(value))) ctx.addIssue({ code: 'custom', message: 'must be in the years 0001-9999' });
