@@ -5,6 +5,7 @@ import type { Clock } from './shared/clock';
 import { createDeadlineActivities } from './shared/deadlines';
 import { createEmailActivities } from './shared/email';
 import { createFaultRepairActivities } from './fault-repair/activities';
+import { createRmaRepairActivities } from './rma-repair/activities';
 import type { Mailer } from './shared/mailer';
 import type { SignedLinks } from './shared/signed-links';
 import { createSignOffActivities } from './sign-off/activities';
@@ -41,7 +42,7 @@ export function mergeActivities<Groups extends Record<string, unknown>[]>(...gro
 
 /** Every activity the worker registers, built from its dependencies. Workflows import only the type. */
 export function createActivities(deps: ActivityDependencies) {
-  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps), createSignOffActivities(deps), createFaultRepairActivities(deps));
+  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps), createSignOffActivities(deps), createFaultRepairActivities(deps), createRmaRepairActivities(deps));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -14,6 +14,7 @@ import { faultRepairLinkActions } from './fault-repair/link-actions';
 import { registerPartSwapRoutes } from './fault-repair/part-swaps';
 import { faultReportLinkActions, registerFaultReportLinkRoutes } from './fault-repair/report-link';
 import { registerFaultRepairRoutes } from './fault-repair/routes';
+import { registerEvidenceRoutes, type EvidenceListener } from './evidence/routes';
 import { customerPagesRouter } from './pages/customer-pages';
 import { ApiRoutes } from './route';
 import { requestLogging } from './shared/request-log';
@@ -41,6 +42,8 @@ export interface AppDependencies {
   readiness: ReadinessChecks;
   /** Extra signed-link actions (tests); each process's own are registered with its routes. */
   linkActions?: readonly LinkAction[];
+  /** Extra listeners told of new evidence (tests); each process's own are added with its routes. */
+  evidenceListeners?: readonly EvidenceListener[];
   /** The business calendar; built from `db` when absent. */
   calendar?: CalendarProvider;
   /** What "now" is for the steps the API stamps; the wall clock when absent. */
@@ -62,6 +65,8 @@ export function createApp(deps: AppDependencies): Express {
   registerMasterDataRoutes(routes, deps);
   registerRulesRoutes(routes, { db: deps.db, calendar: deps.calendar ?? createCalendarProvider(deps.db) });
   const linkActions: LinkAction[] = [...(deps.linkActions ?? [])];
+  // Processes that wait for evidence (e.g. a goods claim) push their listener here.
+  const evidenceListeners: EvidenceListener[] = [...(deps.evidenceListeners ?? [])];
   if (deps.temporal && deps.mailer) {
     const processDeps = {
       db: deps.db,
@@ -82,6 +87,7 @@ export function createApp(deps: AppDependencies): Express {
     linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps), ...faultRepairLinkActions(processDeps), ...faultReportLinkActions(processDeps));
   }
   const linkService = registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: linkActions });
+  const evidence = registerEvidenceRoutes(routes, { db: deps.db, linkService, listeners: evidenceListeners, clock: deps.clock ?? systemClock, logger: deps.logger });
 
   const document = routes.openApiDocument(
     {
@@ -97,7 +103,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'fieldops API' }));
   if (deps.mailCaptureDirectory && deps.config.env !== 'production') app.use(devMailRouter(deps.mailCaptureDirectory));
   // Customer links opened in a browser get HTML pages; anything else goes on to the JSON routes.
-  app.use(customerPagesRouter({ linkService, secret: deps.config.signedLinkSecret }));
+  app.use(customerPagesRouter({ linkService, secret: deps.config.signedLinkSecret, evidence }));
   app.use(routes.router);
 
   app.use(notFoundHandler);

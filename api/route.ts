@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
@@ -6,6 +7,7 @@ import type { UserRole } from '../db/schema';
 import { requireActor, type Actor } from './auth';
 import { ApiError, errorBodySchema, zodProblems, type FieldProblem } from './errors';
 import { IDEMPOTENT_REPLAYED_HEADER, idempotencyHeadersSchema, idempotentRequests } from './shared/idempotency';
+import { createMultipartReader, type MultipartBody, type MultipartOptions, type UploadedFile } from './shared/multipart';
 import { decimalInteger } from './shared/schemas';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -25,9 +27,22 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   params?: P;
   query?: Q;
   body?: B;
-  response: { status?: number; schema: R; description?: string };
+  response: {
+    status?: number;
+    schema: R;
+    description?: string;
+    /** A download: the handler sends the bytes itself (one of these media types) instead of JSON. */
+    mediaTypes?: readonly string[];
+  };
   /** Error statuses this route may answer besides 400/401/403, for the document. */
   errors?: number[];
+  /** What an error status means on this route, where it differs from the general meaning. */
+  errorDescriptions?: Partial<Record<number, string>>;
+  /**
+   * The body is multipart/form-data (file uploads) rather than JSON: read after authentication, its
+   * text fields validated by `body`, its files handed to the handler as `files`.
+   */
+  multipart?: MultipartOptions & { fileDescription: string };
   /**
    * A public route whose caller proves who they are otherwise (a signed link): returns that principal
    * or throws (401, 410). It runs before the body is read, and scopes the caller's Idempotency-Keys.
@@ -39,6 +54,8 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
     params: z.output<P>;
     query: z.output<Q>;
     body: z.output<B>;
+    /** The files of a multipart body, in the order sent; empty for other routes. */
+    files: UploadedFile[];
     actor: Actor | undefined;
     req: Request;
     res: Response;
@@ -92,6 +109,8 @@ export class ApiRoutes {
   readonly registry = new OpenAPIRegistry();
   /** Who each request's caller is, once authenticated: scopes its Idempotency-Key. */
   private readonly principals = new WeakMap<Request, string>();
+  /** The multipart bodies read, for their routes' handlers and Idempotency-Keys. */
+  private readonly multipartBodies = new WeakMap<Request, MultipartBody>();
 
   constructor(private readonly deps: { db: Db }) {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
@@ -122,7 +141,7 @@ export class ApiRoutes {
         params: spec.params as never,
         query: spec.query as never,
         headers: takesIdempotencyKey ? idempotencyHeadersSchema : undefined,
-        body: spec.body ? { content: { 'application/json': { schema: spec.body } }, required: true } : undefined,
+        body: spec.multipart ? multipartRequestBody(spec.multipart, spec.body) : spec.body ? { content: { 'application/json': { schema: spec.body } }, required: true } : undefined,
       },
       responses: {
         [status]: {
@@ -130,12 +149,14 @@ export class ApiRoutes {
           headers: takesIdempotencyKey
             ? { [IDEMPOTENT_REPLAYED_HEADER]: { description: 'Present (`true`) when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } } }
             : undefined,
-          content: { 'application/json': { schema: spec.response.schema } },
+          content: spec.response.mediaTypes
+            ? Object.fromEntries(spec.response.mediaTypes.map((type) => [type, { schema: { type: 'string', contentMediaType: type } }]))
+            : { 'application/json': { schema: spec.response.schema } },
         },
         ...Object.fromEntries(
           errorStatuses.map((code) => [
             code,
-            { description: errorDescriptions[code] ?? 'Error', content: { 'application/json': { schema: errorBodySchema } } },
+            { description: spec.errorDescriptions?.[code] ?? errorDescriptions[code] ?? 'Error', content: { 'application/json': { schema: errorBodySchema } } },
           ]),
         ),
       },
@@ -151,14 +172,29 @@ export class ApiRoutes {
       const params = parseOrThrow(spec.params, req.params, 'path');
       refuseUnknownQueryParameters(spec.query, req.query);
       const query = parseOrThrow(spec.query, req.query, 'query');
-      const body = parseOrThrow(spec.body, req.body, 'body');
-      const result = await spec.handler({ params, query, body, actor, req, res });
+      const multipartBody = this.multipartBodies.get(req);
+      const body = parseOrThrow(spec.body, multipartBody ? multipartBody.fields : req.body, 'body');
+      const result = await spec.handler({ params, query, body, files: multipartBody?.files ?? [], actor, req, res });
       if (!res.headersSent) res.status(status).json(spec.response.schema.parse(result));
     };
     const handlers: RequestHandler[] = [authenticate];
-    if (METHODS_WITH_BODY.includes(spec.method)) handlers.push(jsonBody);
+    if (spec.multipart) {
+      const readMultipart = createMultipartReader(spec.multipart);
+      handlers.push(async (req, res, next) => {
+        this.multipartBodies.set(req, await readMultipart(req, res));
+        next();
+      });
+    } else if (METHODS_WITH_BODY.includes(spec.method)) handlers.push(jsonBody);
     if (takesIdempotencyKey) {
-      handlers.push(idempotentRequests({ db: this.deps.db, route: spec.path, principalOf: (req) => this.principals.get(req) }));
+      handlers.push(
+        idempotentRequests({
+          db: this.deps.db,
+          route: spec.path,
+          principalOf: (req) => this.principals.get(req),
+          // A multipart body is its text fields and each file's name, declared type and bytes (by hash).
+          bodyOf: spec.multipart ? (req) => multipartFingerprint(this.multipartBodies.get(req)) : undefined,
+        }),
+      );
     }
     this.router[spec.method](spec.path, ...handlers, handle);
     return this;
@@ -171,6 +207,28 @@ export class ApiRoutes {
       servers: [{ url: serverUrl }],
     });
   }
+}
+
+/** The multipart/form-data request body of the document: the text fields of `fields` and the repeatable file field. */
+function multipartRequestBody(multipart: NonNullable<RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType>['multipart']>, fields: z.ZodType | undefined) {
+  const textFields = fields instanceof z.ZodObject ? (fields.shape as Record<string, z.ZodType>) : {};
+  const schema = z.object({
+    [multipart.fileField]: z
+      .array(z.string().meta({ contentMediaType: 'application/octet-stream' }))
+      .min(1)
+      .max(multipart.maxFiles)
+      .meta({ description: multipart.fileDescription }),
+    ...textFields,
+  });
+  return { content: { 'multipart/form-data': { schema } }, required: true };
+}
+
+function multipartFingerprint(body: MultipartBody | undefined): unknown {
+  if (!body) return null;
+  return {
+    fields: body.fields,
+    files: body.files.map((file) => ({ name: file.fileName, type: file.declaredType, sha256: createHash('sha256').update(file.content).digest('hex') })),
+  };
 }
 
 /** The largest offset a list accepts (PostgreSQL takes a bigint; no list is near this long). */

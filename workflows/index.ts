@@ -3,3 +3,4 @@
 export { sparePartLoanWorkflow } from './spare-part/workflow';
 export { signOffWorkflow } from './sign-off/workflow';
 export { faultRepairWorkflow } from './fault-repair/workflow';
+export { rmaRepairWorkflow } from './rma-repair/workflow';

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Locale } from '../../db/schema';
 import { faultRepairEmailTemplates } from '../fault-repair/email-templates';
+import { rmaRepairEmailTemplates } from '../rma-repair/email-templates';
 import { signOffEmailTemplates } from '../sign-off/email-templates';
 import { formatAmount, formatDate, template } from './email-format';
 import { createHtmlTemplates } from './html';
@@ -28,6 +29,7 @@ function withSignature(locale: Locale, rendered: RenderedText): RenderedText {
 export const emailTemplates = {
   ...signOffEmailTemplates,
   ...faultRepairEmailTemplates,
+  ...rmaRepairEmailTemplates,
   case_acknowledgement: template<{ caseNumber: string; customerName: string; summary: string }>({
     'zh-CN': (p) => ({
       subject: `[${p.caseNumber}] 已受理您的服务请求`,

@@ -6,9 +6,13 @@ import { createHtmlTemplates } from '../../activities/shared/html';
 import type { SignedLinkClaims } from '../../activities/shared/signed-links';
 import { LOCALES, type Locale } from '../../db/schema';
 import { ApiError, type FieldProblem } from '../errors';
+import type { EvidenceService } from '../evidence/routes';
+import { EVIDENCE_MULTIPART, evidenceUploadFieldsSchema, linkEvidenceUrls, toEvidenceDto } from '../evidence/store';
 import type { LinkAction, LinkService } from '../routes/links';
+import { createMultipartReader } from '../shared/multipart';
+import { evidenceRefusalLines, evidenceSection, type EvidenceSectionView } from './evidence-section';
 import { bodyFromForm, isLocale, type LinkPage, type PageFact, type PageField, type PageView, type Text } from './link-page';
-import { formatChinaTime, strings } from './strings';
+import { evidenceStrings, formatChinaTime, strings } from './strings';
 
 /*
  * Customer pages: the same URL as the JSON API of a link (`/links/:token`, the one in the email),
@@ -46,6 +50,8 @@ interface PageContext {
   /** The path of this link's page, without query. */
   path: string;
   styleNonce: string;
+  /** Set when the page runs a script (the evidence upload widget): only that script may run. */
+  scriptNonce?: string;
 }
 
 interface MessagePage {
@@ -70,6 +76,8 @@ export interface CustomerPagesDependencies {
   linkService: LinkService;
   /** The signed-link secret: form nonces are MACed with a key derived from it. */
   secret: string;
+  /** Evidence of the link's case, for pages whose action declares `evidence` (the upload widget). */
+  evidence?: EvidenceService;
 }
 
 /** The router of the customer pages; mount it before the JSON routes, which answer whatever it passes on. */
@@ -85,7 +93,7 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
       .status(status)
       .set({
         'Content-Type': 'text/html; charset=utf-8',
-        'Content-Security-Policy': `default-src 'none'; style-src 'nonce-${ctx.styleNonce}'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+        'Content-Security-Policy': `default-src 'none'; style-src 'nonce-${ctx.styleNonce}'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'${ctx.scriptNonce ? `; script-src 'nonce-${ctx.scriptNonce}'; connect-src 'self'` : ''}`,
         'X-Frame-Options': 'DENY',
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
@@ -122,7 +130,16 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
   function renderForm(
     res: Response,
     ctx: PageContext,
-    input: { status: number; claims: SignedLinkClaims; page: LinkPage; view: Extract<PageView, { kind: 'form' }>; values: Record<string, string>; errors: Map<string, string>; nonce: string },
+    input: {
+      status: number;
+      claims: SignedLinkClaims;
+      page: LinkPage;
+      view: Extract<PageView, { kind: 'form' }>;
+      values: Record<string, string>;
+      errors: Map<string, string>;
+      nonce: string;
+      evidence?: EvidenceSectionView;
+    },
   ): void {
     const { page, view, claims } = input;
     const t = (value: Text) => value[ctx.lang];
@@ -154,6 +171,7 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
       nonce: `${input.nonce}.${macOf(claims, input.nonce)}`,
       fields,
       submitLabel: t(page.submitLabel),
+      evidence: input.evidence,
       validity: `${t(strings.validUntil(expires))}${claims.singleUse ? `${ctx.lang === 'en' ? ' ' : ''}${t(strings.singleUse)}` : ''}`,
     });
     send(res, input.status, html, ctx);
@@ -270,11 +288,36 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
     return errors;
   }
 
-  function viewPage(res: Response, req: Request, ctx: PageContext, claims: SignedLinkClaims, page: LinkPage, view: PageView) {
+  /**
+   * The evidence widget of a form view that asks for evidence, when the link's action gives access to
+   * it; the page's context then allows the widget's script.
+   */
+  async function evidenceOf(req: Request, ctx: PageContext, claims: SignedLinkClaims, action: LinkAction, view: PageView, nonce: string): Promise<{ ctx: PageContext; evidence?: EvidenceSectionView }> {
+    if (view.kind !== 'form' || !view.evidence || !action.evidence || !deps.evidence) return { ctx };
+    const { evidenceCase } = await deps.evidence.linkAccess(claims);
+    const token = String(req.params.token);
+    const files = (await deps.evidence.list(evidenceCase.id)).map((file) => toEvidenceDto(file, linkEvidenceUrls(token)));
+    const withScript = { ...ctx, scriptNonce: randomBytes(16).toString('base64url') };
+    return {
+      ctx: withScript,
+      evidence: evidenceSection({
+        token,
+        locale: ctx.lang,
+        items: view.evidence.items,
+        files,
+        formNonce: `${nonce}.${macOf(claims, nonce)}`,
+        scriptNonce: withScript.scriptNonce,
+        styleNonce: ctx.styleNonce,
+      }),
+    };
+  }
+
+  async function viewPage(res: Response, req: Request, ctx: PageContext, claims: SignedLinkClaims, action: LinkAction, page: LinkPage, view: PageView) {
     if (view.kind === 'form') {
       const nonce = nonceCookie(req) ?? randomBytes(16).toString('base64url');
       setNonceCookie(req, res, ctx, nonce);
-      return renderForm(res, ctx, { status: 200, claims, page, view, values: view.values ?? {}, errors: new Map(), nonce });
+      const shown = await evidenceOf(req, ctx, claims, action, view, nonce);
+      return renderForm(res, shown.ctx, { status: 200, claims, page, view, values: view.values ?? {}, errors: new Map(), nonce, evidence: shown.evidence });
     }
     if (view.kind === 'superseded') {
       return renderMessage(res, ctx, {
@@ -303,7 +346,7 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
         if (resolved.claims.singleUse && (await deps.linkService.isUsed(resolved.claims))) throw new ApiError(410, 'link_used', 'This link has already been used');
         const view = await page.describe(resolved.claims);
         ctx = { ...ctx, lang: languageOf(req, req.query.lang, view) };
-        viewPage(res, req, ctx, resolved.claims, page, view);
+        await viewPage(res, req, ctx, resolved.claims, resolved.action, page, view);
       } catch (error) {
         renderProblem(req, res, ctx, error, page);
       }
@@ -338,9 +381,10 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
         const formAgain = async (errors: Map<string, string>) => {
           if (claims.singleUse && (await deps.linkService.isUsed(claims))) throw new ApiError(410, 'link_used', 'This link has already been used');
           const view = await linkPage.describe(claims);
-          if (view.kind !== 'form') return viewPage(res, req, ctx, claims, linkPage, view);
+          if (view.kind !== 'form') return viewPage(res, req, ctx, claims, action, linkPage, view);
           const nonce = String(form[NONCE_FIELD]).split('.')[0] ?? '';
-          return renderForm(res, ctx, { status: 400, claims, page: linkPage, view, values: body, errors, nonce });
+          const shown = await evidenceOf(req, ctx, claims, action, view, nonce);
+          return renderForm(res, shown.ctx, { status: 400, claims, page: linkPage, view, values: body, errors, nonce, evidence: shown.evidence });
         };
         const parsed = action.body.safeParse(body);
         if (!parsed.success) return await formAgain(fieldErrors(page, parsed.error.issues, ctx.lang));
@@ -357,6 +401,53 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
         }
         const done = page.done(result);
         renderMessage(res, ctx, { status: 200, tone: 'ok', title: page.title, heading: strings.doneHeading, paragraphs: [done.message], facts: done.facts });
+      } catch (error) {
+        renderProblem(req, res, ctx, error, page);
+      }
+    })().catch(next);
+  });
+
+  /*
+   * The evidence widget's plain form (no JavaScript): a multipart POST from the page, checked like the
+   * page's own form (nonce), stored all or nothing, then back to the page (303). A refused upload
+   * shows a page naming each refused file. The widget's script posts with `Accept: application/json`
+   * and is answered by the JSON API (api/evidence/routes.ts) instead.
+   */
+  const readEvidenceUpload = createMultipartReader(EVIDENCE_MULTIPART);
+  router.post('/links/:token/evidence', (req: Request, res: Response, next: NextFunction) => {
+    if (!wantsHtml(req) || !deps.evidence) return next();
+    const evidence = deps.evidence;
+    void (async () => {
+      let ctx = contextFor(req, languageOf(req, req.query.lang));
+      let page: LinkPage | undefined;
+      try {
+        // The link, and that it gives evidence access, are checked before the body is read.
+        const { claims, page: linkPage } = resolve(req);
+        page = linkPage;
+        const { evidenceCase, uploader } = await evidence.linkAccess(claims);
+        const upload = await readEvidenceUpload(req, res);
+        ctx = { ...ctx, lang: languageOf(req, upload.fields[LANG_FIELD] ?? req.query.lang) };
+        const back = { href: `${ctx.path}?lang=${ctx.lang}#evidence`, label: evidenceStrings.backToPage };
+        if (!formIsGenuine(req, claims, upload.fields)) {
+          return renderMessage(res, ctx, { status: 403, tone: 'error', title: page?.title ?? strings.refusedHeading, heading: strings.refusedHeading, paragraphs: [strings.refusedMessage], link: back });
+        }
+        const fields = evidenceUploadFieldsSchema.safeParse({ item: upload.fields.item });
+        if (!fields.success) throw ApiError.validation([{ in: 'body', field: 'item', message: fields.error.issues[0]?.message ?? 'is not valid' }]);
+        try {
+          await evidence.upload({ evidenceCase, item: fields.data.item, files: upload.files, uploader });
+        } catch (error) {
+          if (!(error instanceof ApiError) || error.status >= 500 || error.code.startsWith('link_')) throw error;
+          const lines = evidenceRefusalLines(error, ctx.lang);
+          return renderMessage(res, ctx, {
+            status: error.status,
+            tone: 'error',
+            title: page?.title ?? evidenceStrings.refusedHeading,
+            heading: evidenceStrings.refusedHeading,
+            paragraphs: [...lines.map((line) => ({ en: line, 'zh-CN': line })), evidenceStrings.nothingStored],
+            link: back,
+          });
+        }
+        res.redirect(303, back.href);
       } catch (error) {
         renderProblem(req, res, ctx, error, page);
       }

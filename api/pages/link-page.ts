@@ -1,5 +1,6 @@
 import type { SignedLinkClaims } from '../../activities/shared/signed-links';
 import { LOCALES, type Locale } from '../../db/schema';
+import type { EvidenceRequest } from './evidence-section';
 
 /**
  * The browser side of a customer link. A `LinkAction` that customers reach from an email gives a
@@ -47,7 +48,7 @@ interface PageViewBase {
 /** What a link's page shows, as its action finds the case now. */
 export type PageView =
   /** What is asked, with the form to act. */
-  | (PageViewBase & { kind: 'form'; intro: Text; facts: PageFact[]; notes?: Text[]; values?: Record<string, string> })
+  | (PageViewBase & { kind: 'form'; intro: Text; facts: PageFact[]; notes?: Text[]; values?: Record<string, string>; evidence?: EvidenceRequest })
   /** A newer version exists (e.g. a revised plan): this link no longer acts; the page links to the new one. */
   | (PageViewBase & { kind: 'superseded'; message: Text; newerUrl: string; facts?: PageFact[] })
   /** Nothing is left to do through this link (e.g. the desk already recorded the receipt). */

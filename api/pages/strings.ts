@@ -64,3 +64,35 @@ export function formatChinaTime(instant: Date, locale: Locale): string {
 export function formatChinaDate(instant: Date, locale: Locale): string {
   return formatDate(new Date(instant.getTime() + CHINA_OFFSET_MS).toISOString(), locale);
 }
+
+/** The words of the evidence upload widget (api/pages/evidence-section.ts). */
+export const evidenceStrings = {
+  heading: text('Evidence', '证明材料'),
+  intro: (maxFiles: number) =>
+    text(
+      `Upload photos and documents as JPEG, PNG, WebP or PDF, at most 10 MB each and ${maxFiles} in all. You can choose several files at once.`,
+      `请上传 JPEG、PNG、WebP 或 PDF 格式的照片和文件，每个不超过 10 MB，总数不超过 ${maxFiles} 个。可一次选择多个文件。`,
+    ),
+  itemLabel: text('These files are', '文件内容'),
+  itemUnspecified: text('(say nothing)', '（不注明）'),
+  filesLabel: text('Files', '文件'),
+  uploadButton: text('Upload', '上传'),
+  uploadedHeading: (count: number, maxFiles: number) => text(`Uploaded (${count} of at most ${maxFiles})`, `已上传（${count} 个，最多 ${maxFiles} 个）`),
+  noneYet: text('Nothing uploaded yet.', '尚未上传任何文件。'),
+  uploading: text('Uploading…', '正在上传…'),
+  uploaded: text('Uploaded', '已上传'),
+  download: text('Download', '下载'),
+  refusedHeading: text('The files could not be uploaded', '文件未能上传'),
+  nothingStored: text('Nothing was stored. Please choose other files and upload again.', '所有文件均未保存。请选择其他文件后重新上传。'),
+  backToPage: text('Back to the page', '返回页面'),
+  refusal: {
+    file_too_large: text('is larger than 10 MB.', '超过 10 MB。'),
+    unsupported_file_type: text('is not a JPEG, PNG, WebP or PDF file (its content is {type}).', '不是 JPEG、PNG、WebP 或 PDF 文件（实际内容为 {type}）。'),
+    too_many_files: text('would be more files than the case may hold ({max}).', '超出此工单可上传的文件数（{max} 个）。'),
+    empty_file: text('is empty.', '是空文件。'),
+    unreadable_image: text('cannot be read as an image.', '无法作为图片读取。'),
+    other: text('could not be uploaded: {message}', '上传失败：{message}'),
+    network: text('could not be uploaded: the connection failed. Please try again.', '上传失败：网络连接中断，请重试。'),
+  },
+  unknownType: text('of no recognised type', '无法识别的类型'),
+} as const;

@@ -13,6 +13,18 @@ export interface LinkAction<B extends z.ZodType = z.ZodType> {
   perform(input: { claims: SignedLinkClaims; body: z.output<B> }): Promise<Record<string, unknown>>;
   /** The page a browser gets for this link (api/pages): what is asked and a form that performs the action. */
   page?: LinkPage;
+  /**
+   * Present when the link's holders may upload and download the evidence of the link's case
+   * (claims.caseId) through `/links/:token/evidence` (api/evidence/routes.ts); the page then shows
+   * the upload widget when its view asks for evidence.
+   */
+  evidence?: EvidenceLinkAccess;
+}
+
+/** What a link that gives access to evidence says about its holder. */
+export interface EvidenceLinkAccess {
+  /** Who uploads through the link (the contact the claim's link was sent to), recorded with role `customer`. */
+  uploader(claims: SignedLinkClaims): Promise<string>;
 }
 
 export function defineLinkAction<B extends z.ZodType>(action: LinkAction<B>): LinkAction {

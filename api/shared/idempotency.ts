@@ -104,6 +104,8 @@ export interface IdempotencyOptions {
   route: string;
   /** Who the authenticated caller is (`user:<id>`, `link:<subject>`); without one the header is not honoured. */
   principalOf: (req: Request) => string | undefined;
+  /** What the request's body is for comparing retries, when it is not `req.body` (e.g. a multipart upload's fields and file hashes). */
+  bodyOf?: (req: Request) => unknown;
 }
 
 /** The middleware for one POST route; it runs after authentication and body parsing, before validation. */
@@ -129,7 +131,7 @@ export function idempotentRequests(options: IdempotencyOptions): RequestHandler 
       method: req.method,
       route: options.route,
       pathHash: sha256(req.originalUrl),
-      bodyHash: sha256(canonicalJson(req.body)),
+      bodyHash: sha256(canonicalJson(options.bodyOf ? options.bodyOf(req) : req.body)),
     };
     // Two rounds: the earlier request may give the key up (a 5xx) between our claim and our look.
     for (let round = 0; round < 2; round += 1) {

@@ -31,7 +31,8 @@ async function sourceRefOf(trx: DbExecutor, caseNumber: string, input: NewRmaRep
  * an RMA opened from a DOA claim or a spare-part return exists once per origin case; when it already
  * exists (a retried step), nothing is written and its case is returned (the number drawn for the
  * retry stays unused, a gap). The workflow (`rmaRepairWorkflow`, id `rmaRepairWorkflowId(number)`) is
- * the caller's to start after the commit.
+ * the caller's to start after the commit. The link to the origin case is `rma_repairs.origin_case_id`:
+ * GET /rma-repairs/:number shows the origin, and the origin's read model finds its RMA by it.
  */
 export async function insertRmaRepairCase(trx: DbExecutor, caseNumber: string, input: NewRmaRepairCase): Promise<{ caseId: string; caseNumber: string; workflowId: string }> {
   if (input.parts.length === 0) throw new Error('an RMA needs at least one part');
@@ -134,18 +135,5 @@ export async function insertRmaRepairCase(trx: DbExecutor, caseNumber: string, i
     data: { origin, originCaseId: input.originCaseId, parts: input.parts.map((part, index) => ({ line: index + 1, serial: serialOf.get(part.deviceId), deviceId: part.deviceId })) },
     idempotencyKey: `${caseNumber}/opened`,
   });
-  if (input.originCaseId) {
-    // The origin case's timeline shows the RMA it led to.
-    await appendAuditEvent(trx, {
-      caseId: input.originCaseId,
-      occurredAt: input.openedAt.toISOString(),
-      actor: input.openedBy,
-      actorRole: input.openedByRole,
-      action: 'rma_repair.linked',
-      comment: `RMA ${caseNumber} opened`,
-      data: { rmaCaseId: caseId, rmaCaseNumber: caseNumber, origin },
-      idempotencyKey: `${caseNumber}/linked-from-origin`,
-    });
-  }
   return { caseId, caseNumber, workflowId };
 }

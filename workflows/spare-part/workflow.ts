@@ -1,5 +1,5 @@
-import { ApplicationFailure, allHandlersFinished, condition, log, patched, proxyLocalActivities, setHandler } from '@temporalio/workflow';
-import type { UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure, allHandlersFinished, condition, log, patched, proxyLocalActivities, setHandler, startChild } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, type UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import { BUSINESS_RULE_VIOLATION } from '../shared/definitions';
 import {
@@ -24,6 +24,7 @@ import {
   type SparePartStatus,
 } from './definitions';
 import { reminderStillTrue } from '../rules/reminders';
+import { rmaRepairWorkflow } from '../rma-repair/workflow';
 import { createCaseSteps, type StepRule } from '../shared/case-steps';
 import { untilOr } from '../shared/step-queue';
 import { STEP_ACTIVITY_OPTIONS } from '../shared/step-activities';
@@ -48,6 +49,13 @@ const STATUS_WORDS: Record<SparePartStatus, string> = {
  * waiting for it. Loans started earlier keep the old behaviour for their whole run, so they replay.
  */
 export const SERIALIZED_STEPS_PATCH = 'spare-part-serialized-steps';
+
+/**
+ * Loans that record a return with this patch start the internal RMA the return opened (the failed
+ * part, repaired back into stock) as a child workflow that outlives the loan. Returns recorded
+ * earlier started nothing, so that their histories replay.
+ */
+export const INTERNAL_RMA_PATCH = 'spare-part-internal-rma';
 
 /**
  * Spare part first (P4): application -> manager's decision -> shipment -> receipt -> 15 working days
@@ -95,7 +103,11 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
   stepUpdate(
     recordSparePartReturnUpdate,
     SPARE_PART_STEPS.recordReturn,
-    async (receipt: SparePartReturnInput) => (await activities.recordSparePartReturn({ caseId, receipt })).status,
+    async (receipt: SparePartReturnInput) => {
+      const returned = await activities.recordSparePartReturn({ caseId, receipt });
+      if (patched(INTERNAL_RMA_PATCH)) await startInternalRma(returned);
+      return returned.status;
+    },
     (receipt: SparePartReturnInput) => {
       if (receipt.returnedSerial !== input.failedSerial) {
         throw ApplicationFailure.create({
@@ -120,6 +132,20 @@ export async function sparePartLoanWorkflow(input: SparePartLoanInput): Promise<
   });
 
   await activities.acknowledgeSparePartApplication(caseId);
+
+  /** The internal RMA of the returned part, started once; the worker's recovery may have started it first. */
+  async function startInternalRma(returned: { rmaCaseId: string; rmaCaseNumber: string; rmaWorkflowId: string }): Promise<void> {
+    try {
+      await startChild(rmaRepairWorkflow, {
+        workflowId: returned.rmaWorkflowId,
+        args: [{ caseId: returned.rmaCaseId, caseNumber: returned.rmaCaseNumber }],
+        parentClosePolicy: 'ABANDON',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
 
   // Approval, shipment and receipt are driven by updates; the workflow waits for the return clock to start.
   await condition(() => state.status === 'awaiting_return' || isFinal());
