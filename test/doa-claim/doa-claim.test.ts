@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import request from 'supertest';
+import { doaClaimWorkflowId } from '../../workflows/doa-claim/definitions';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 import { bearer, eventually, linkPathIn, mailsTo, sleepUntil } from '../support/probes';
@@ -42,6 +46,15 @@ describe('DOA claims', () => {
   afterAll(async () => {
     await h?.close();
   });
+
+  /** With SAVE_WORKFLOW_HISTORIES=1, saves a claim's finished history for test/doa-claim/replay.test.ts. */
+  async function saveHistory(number: string, file: string) {
+    if (process.env.SAVE_WORKFLOW_HISTORIES !== '1') return;
+    const handle = h.env.client.workflow.getHandle(doaClaimWorkflowId(number));
+    await handle.result();
+    fs.mkdirSync(path.join(__dirname, 'histories'), { recursive: true });
+    fs.writeFileSync(path.join(__dirname, 'histories', file), temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish());
+  }
 
   /** Registers a claim for a new device whose unit failed `hoursAfterPowerOn` after its first power-on. */
   async function apply(serial: string, hoursAfterPowerOn: number, deviceOverrides: { sold_by?: string } = {}) {
@@ -142,6 +155,7 @@ describe('DOA claims', () => {
     const caseRow = await h.database.db.selectFrom('cases').select(['status', 'closed_at']).where('number', '=', number).executeTakeFirstOrThrow();
     expect(caseRow.status).toBe('closed');
     expect(caseRow.closed_at).not.toBeNull();
+    await saveHistory(number, 'doa-claim-accepted-closed.binpb');
   });
 
   test('rejected with every failed condition listed (three), the customer converts it to an RMA repair on the link: the RMA opens linked to the claim', async () => {
@@ -172,6 +186,7 @@ describe('DOA claims', () => {
     expect(rma).toMatchObject({ kind: 'rma_repair', workflow_id: `rma/${rmaNumber}`, origin: 'doa_conversion', origin_case_id: claim.caseId });
     // The RMA's own workflow runs on (the claim's ended): it emails the customer where to send the unit.
     await eventually(async () => (await h.env.client.workflow.getHandle(`rma/${rmaNumber}`).describe()).status.name, (status) => status === 'RUNNING');
+    await saveHistory(number, 'doa-claim-rejected-converted.binpb');
   });
 
   test('48-hour window: failed 47 h 59 min after first power-on is accepted, 48 h 01 min is rejected naming the window', async () => {
