@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { DOA_CLAIM_STATUSES } from '../../workflows/doa-claim/definitions';
 import { SPARE_PART_OPEN_STATUSES, SPARE_PART_STATUSES } from '../../workflows/spare-part/definitions';
 import { RMA_PART_STATUSES, RMA_REPAIR_STATUSES } from '../../workflows/rma-repair/definitions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -47,5 +48,14 @@ describe('status lists in the database match the ones declared in code', () => {
     };
     expect(await statusCheck('rma_repairs')).toEqual([...RMA_REPAIR_STATUSES].sort());
     expect(await statusCheck('rma_repair_parts')).toEqual([...RMA_PART_STATUSES].sort());
+  });
+
+  test('doa_claims.status: the CHECK allows exactly DOA_CLAIM_STATUSES', async () => {
+    const { rows } = await sql<{ definition: string }>`
+      select pg_get_constraintdef(c.oid) as definition
+      from pg_constraint c join pg_class t on t.oid = c.conrelid
+      where t.relname = 'doa_claims' and c.contype = 'c' and pg_get_constraintdef(c.oid) like '%status%'`.execute(database.db);
+    expect(rows).toHaveLength(1);
+    expect(quotedValues(rows[0]!.definition)).toEqual([...DOA_CLAIM_STATUSES].sort());
   });
 });
