@@ -4,6 +4,7 @@ import { createAuditActivities } from './shared/audit';
 import type { Clock } from './shared/clock';
 import { createDeadlineActivities } from './shared/deadlines';
 import { createEmailActivities } from './shared/email';
+import { createDoaClaimActivities } from './doa-claim/activities';
 import { createFaultRepairActivities } from './fault-repair/activities';
 import { createRmaRepairActivities } from './rma-repair/activities';
 import type { Mailer } from './shared/mailer';
@@ -22,6 +23,8 @@ export interface ActivityDependencies {
   emailsQueued?: () => void;
   /** Who the mails come from (MAIL_FROM): organiser of the calendar invitations they carry. */
   sender?: { name: string; email: string } | undefined;
+  /** Where customers send DOA units and RMA parts back (RMA_RETURN_ADDRESS; its default when absent). */
+  returnAddress?: string;
   /** One info line per process step (case number, step, actor role, idempotency key; never a body). */
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
@@ -42,7 +45,7 @@ export function mergeActivities<Groups extends Record<string, unknown>[]>(...gro
 
 /** Every activity the worker registers, built from its dependencies. Workflows import only the type. */
 export function createActivities(deps: ActivityDependencies) {
-  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps), createSignOffActivities(deps), createFaultRepairActivities(deps), createRmaRepairActivities(deps));
+  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps), createSignOffActivities(deps), createFaultRepairActivities(deps), createRmaRepairActivities(deps), createDoaClaimActivities(deps));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

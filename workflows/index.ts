@@ -4,3 +4,4 @@ export { sparePartLoanWorkflow } from './spare-part/workflow';
 export { signOffWorkflow } from './sign-off/workflow';
 export { faultRepairWorkflow } from './fault-repair/workflow';
 export { rmaRepairWorkflow } from './rma-repair/workflow';
+export { doaClaimWorkflow } from './doa-claim/workflow';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Locale } from '../../db/schema';
+import { doaClaimEmailTemplates } from '../doa-claim/email-templates';
 import { faultRepairEmailTemplates } from '../fault-repair/email-templates';
 import { rmaRepairEmailTemplates } from '../rma-repair/email-templates';
 import { signOffEmailTemplates } from '../sign-off/email-templates';
@@ -30,6 +31,7 @@ export const emailTemplates = {
   ...signOffEmailTemplates,
   ...faultRepairEmailTemplates,
   ...rmaRepairEmailTemplates,
+  ...doaClaimEmailTemplates,
   case_acknowledgement: template<{ caseNumber: string; customerName: string; summary: string }>({
     'zh-CN': (p) => ({
       subject: `[${p.caseNumber}] 已受理您的服务请求`,
