@@ -23,6 +23,9 @@ export const TASK_KINDS = [
   'follow_up_call',
   'write_up',
   'review_write_up',
+  'assess_doa_claim',
+  'approve_doa_replacement',
+  'ship_doa_replacement',
 ] as const;
 
 export const taskSchema = z

@@ -106,6 +106,11 @@ describe('DOA claims', () => {
     await eventually(() => mailsTo(h.smtp, CONTACT_EMAIL, `[${number}] DOA claim accepted`), (mails) => mails.length === 1);
     await eventually(() => h.smtp.received.filter((mail) => mail.subject === `[${number}] DOA 已受理，请审批更换新设备`), (mails) => mails.length === 1);
 
+    const managerTasks = (await request(h.app).get('/me/tasks').set(manager())).body.items as { kind: string; caseNumber: string }[];
+    expect(managerTasks).toContainEqual(expect.objectContaining({ kind: 'approve_doa_replacement', caseNumber: number }));
+    const deskTasks = (await request(h.app).get('/me/tasks').set(desk())).body.items as { kind: string; caseNumber: string }[];
+    expect(deskTasks.filter((task) => task.caseNumber === number)).toEqual([]);
+
     // Only the manager approves; the desk may not.
     expect((await request(h.app).post(`/doa-claims/${number}/replacement-approval`).set(desk()).send({ approved: true })).status).toBe(403);
     const approved = await request(h.app).post(`/doa-claims/${number}/replacement-approval`).set(manager()).send({ approved: true, comment: 'new unit from stock' });
