@@ -14,6 +14,9 @@ import { faultRepairLinkActions } from './fault-repair/link-actions';
 import { registerPartSwapRoutes } from './fault-repair/part-swaps';
 import { faultReportLinkActions, registerFaultReportLinkRoutes } from './fault-repair/report-link';
 import { registerFaultRepairRoutes } from './fault-repair/routes';
+import { doaClaimLinkActions, registerDoaApplicationLinkRoutes } from './doa-claim/link-actions';
+import { registerDoaClaimRoutes } from './doa-claim/routes';
+import { doaClaimTasks } from './doa-claim/tasks';
 import { registerEvidenceRoutes, type EvidenceListener } from './evidence/routes';
 import { customerPagesRouter } from './pages/customer-pages';
 import { ApiRoutes } from './route';
@@ -82,8 +85,11 @@ export function createApp(deps: AppDependencies): Express {
     registerFaultRepairRoutes(routes, { ...processDeps, logger: deps.logger });
     registerFaultReportLinkRoutes(routes, processDeps);
     registerPartSwapRoutes(routes, processDeps);
-    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks] });
+    registerDoaClaimRoutes(routes, processDeps);
+    registerDoaApplicationLinkRoutes(routes, processDeps);
+    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, doaClaimTasks] });
     registerConsistencyRoutes(routes, processDeps);
+    linkActions.push(...doaClaimLinkActions(processDeps));
     linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps), ...faultRepairLinkActions(processDeps), ...faultReportLinkActions(processDeps));
   }
   const linkService = registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: linkActions });

@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../../db';
 import type { CaseKind } from '../../db/schema';
+import { doaClaimProcess } from '../doa-claim/registration';
 import { faultRepairProcess } from '../fault-repair/registration';
 import { sparePartProcess } from '../spare-part/registration';
 import { startCaseWorkflow, type CaseProcess, type CaseRowForStart, type StartOutcome } from './case-processes';
@@ -13,6 +14,7 @@ import { startCaseWorkflow, type CaseProcess, type CaseRowForStart, type StartOu
 export const CASE_PROCESSES: Partial<Record<CaseKind, CaseProcess>> = {
   spare_part: sparePartProcess,
   fault_repair: faultRepairProcess,
+  doa_claim: doaClaimProcess,
 };
 
 export interface MissingProcessesOptions {
