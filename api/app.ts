@@ -14,6 +14,9 @@ import { faultRepairLinkActions } from './fault-repair/link-actions';
 import { registerPartSwapRoutes } from './fault-repair/part-swaps';
 import { faultReportLinkActions, registerFaultReportLinkRoutes } from './fault-repair/report-link';
 import { registerFaultRepairRoutes } from './fault-repair/routes';
+import { goodsClaimEvidenceListener } from './goods-claim/evidence-listener';
+import { goodsClaimLinkActions } from './goods-claim/link-actions';
+import { registerGoodsClaimRoutes } from './goods-claim/routes';
 import { doaClaimLinkActions, registerDoaApplicationLinkRoutes } from './doa-claim/link-actions';
 import { registerDoaClaimRoutes } from './doa-claim/routes';
 import { doaClaimTasks } from './doa-claim/tasks';
@@ -85,12 +88,15 @@ export function createApp(deps: AppDependencies): Express {
     registerFaultRepairRoutes(routes, { ...processDeps, logger: deps.logger });
     registerFaultReportLinkRoutes(routes, processDeps);
     registerPartSwapRoutes(routes, processDeps);
+    registerGoodsClaimRoutes(routes, processDeps);
+    evidenceListeners.push(goodsClaimEvidenceListener(processDeps));
     registerDoaClaimRoutes(routes, processDeps);
     registerDoaApplicationLinkRoutes(routes, processDeps);
     registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, doaClaimTasks] });
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...doaClaimLinkActions(processDeps));
     linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps), ...faultRepairLinkActions(processDeps), ...faultReportLinkActions(processDeps));
+    linkActions.push(...goodsClaimLinkActions(processDeps));
   }
   const linkService = registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: linkActions });
   const evidence = registerEvidenceRoutes(routes, { db: deps.db, linkService, listeners: evidenceListeners, clock: deps.clock ?? systemClock, logger: deps.logger });

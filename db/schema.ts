@@ -518,6 +518,47 @@ export interface EvidenceFilesTable {
   uploaded_at: Timestamp;
 }
 
+/** A goods claim (workflows/goods-claim/definitions.ts): transport damage or wrong, missing or extra goods. */
+export interface GoodsClaimsTable {
+  case_id: string;
+  claim_number: string;
+  customer_id: string;
+  contact_id: string;
+  kind: 'transport_damage' | 'wrong_missing_extra';
+  status: string;
+  /** 'YYYY-MM-DD', arrival day = day 0 of the window. */
+  arrived_on: string;
+  claimed_at: Timestamp;
+  /** The rules' window as decided at registration (claimWindow): last day, its end, the day of the claim. */
+  window_last_day: string;
+  window_deadline_at: Timestamp;
+  day_of_claim: number;
+  /** Transport damage: we carried the goods (always true for an accepted one); null for the other kind. */
+  carried_by_us: boolean | null;
+  device_serials: string[];
+  /** workflows/goods-claim/evidence.ts ClaimIdentifiers. */
+  identifiers: ColumnType<Record<string, unknown>, string | undefined, string>;
+  description: string;
+  registered_by: string;
+  registered_by_role: string;
+  evidence_requested_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  evidence_chase_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  evidence_chased_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  evidence_completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  lapsed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  outcome: 'replacement' | 'credit' | 'refusal' | null;
+  carrier: string | null;
+  tracking_number: string | null;
+  credit_amount_cents: number | null;
+  refusal_reason: string | null;
+  resolution_note: string | null;
+  resolved_by: string | null;
+  resolved_by_role: string | null;
+  resolved_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
 export interface Database {
   customers: CustomersTable;
   contacts: ContactsTable;
@@ -543,6 +584,7 @@ export interface Database {
   device_history: DeviceHistoryTable;
   evidence_files: EvidenceFilesTable;
   doa_claims: DoaClaimsTable;
+  goods_claims: GoodsClaimsTable;
 }
 
 export type Customer = Selectable<CustomersTable>;

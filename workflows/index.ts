@@ -3,5 +3,6 @@
 export { sparePartLoanWorkflow } from './spare-part/workflow';
 export { signOffWorkflow } from './sign-off/workflow';
 export { faultRepairWorkflow } from './fault-repair/workflow';
+export { goodsClaimWorkflow } from './goods-claim/workflow';
 export { rmaRepairWorkflow } from './rma-repair/workflow';
 export { doaClaimWorkflow } from './doa-claim/workflow';

@@ -13,6 +13,7 @@ import * as emailCalendarInvite from './2026-12-02T23-00-00_email_calendar_invit
 import * as documentReopening from './2026-12-03T00-00-00_document_reopening';
 import * as customerMaintenanceWindow from './2026-12-03T01-00-00_customer_maintenance_window';
 import * as goodsEvidence from './2026-12-04T00-00-00_goods_evidence';
+import * as goodsClaims from './2026-12-04T01-00-00_goods_claims';
 import * as rmaRepairProcess from './2026-12-04T02-00-00_rma_repair_process';
 import * as doaClaims from './2026-12-04T03-00-00_doa_claims';
 
@@ -35,6 +36,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T00-00-00_document_reopening': documentReopening,
   '2026-12-03T01-00-00_customer_maintenance_window': customerMaintenanceWindow,
   '2026-12-04T00-00-00_goods_evidence': goodsEvidence,
+  '2026-12-04T01-00-00_goods_claims': goodsClaims,
   '2026-12-04T02-00-00_rma_repair_process': rmaRepairProcess,
   '2026-12-04T03-00-00_doa_claims': doaClaims,
 };
