@@ -93,6 +93,7 @@ export function evidenceSection(input: EvidenceSectionInput): EvidenceSectionVie
     messages: JSON.stringify({
       uploading: t(evidenceStrings.uploading),
       uploaded: t(evidenceStrings.uploaded),
+      uploadedHeading: t(evidenceStrings.uploadedHeading('{count}', MAX_EVIDENCE_FILES_PER_CASE)),
       download: t(evidenceStrings.download),
       max: MAX_EVIDENCE_FILES_PER_CASE,
       unknownType: t(evidenceStrings.unknownType),

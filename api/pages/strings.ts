@@ -77,7 +77,7 @@ export const evidenceStrings = {
   itemUnspecified: text('(say nothing)', '（不注明）'),
   filesLabel: text('Files', '文件'),
   uploadButton: text('Upload', '上传'),
-  uploadedHeading: (count: number, maxFiles: number) => text(`Uploaded (${count} of at most ${maxFiles})`, `已上传（${count} 个，最多 ${maxFiles} 个）`),
+  uploadedHeading: (count: number | string, maxFiles: number) => text(`Uploaded (${count} of at most ${maxFiles})`, `已上传（${count} 个，最多 ${maxFiles} 个）`),
   noneYet: text('Nothing uploaded yet.', '尚未上传任何文件。'),
   uploading: text('Uploading…', '正在上传…'),
   uploaded: text('Uploaded', '已上传'),

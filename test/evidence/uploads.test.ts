@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import request from 'supertest';
+import request, { type Response } from 'supertest';
 import type { EvidenceListener } from '../../api/evidence/routes';
 import type { UserRole } from '../../db/schema';
 import { createTestApp, createUsers, testSignedLinks } from '../support/app';
@@ -22,10 +22,12 @@ import { bearer } from '../support/probes';
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** supertest's binary parser: the body as a Buffer. */
-function binary(res: NodeJS.ReadableStream & { setEncoding(encoding: string): void }, callback: (error: Error | null, body: Buffer) => void): void {
+function binary(res: Response, callback: (error: Error | null, body: Buffer) => void): void {
+  // In Node, superagent hands the parser the response stream itself.
+  const stream = res as unknown as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
-  res.on('data', (chunk: Buffer) => chunks.push(chunk));
-  res.on('end', () => callback(null, Buffer.concat(chunks)));
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => callback(null, Buffer.concat(chunks)));
 }
 
 describe('evidence uploads (API, PostgreSQL)', () => {
@@ -298,5 +300,37 @@ describe('evidence uploads (API, PostgreSQL)', () => {
     expect(upload.responses['413'].description).toContain('10 MB');
     expect(Object.keys(document.paths['/evidence/{id}'].get.responses['200'].content)).toEqual(['image/jpeg', 'image/png', 'image/webp', 'application/pdf']);
     expect(document.paths['/links/{token}/evidence'].post.requestBody.content['multipart/form-data']).toBeDefined();
+  });
+});
+
+describe('the evidence widget on a customer page (HTML, without a browser)', () => {
+  let database: TestDatabase;
+  let app: ReturnType<typeof createTestApp>;
+  const links = testSignedLinks();
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    app = createTestApp(database.db, { links, linkActions: evidenceTestLinkActions() });
+  });
+  afterAll(() => database.drop());
+
+  test('the page of an action with evidence shows the widget, allows only its own script by nonce, and a plain form POST without the page nonce is refused 403 with nothing stored', async () => {
+    const claim = await createEvidenceCase(database.db);
+    const link = `/links/${links.issue({ caseId: claim.id, action: EVIDENCE_TEST_ACTION, singleUse: false }).token}`;
+    const page = await request(app).get(link).set('Accept', 'text/html');
+    expect(page.status).toBe(200);
+    const csp = String(page.headers['content-security-policy']);
+    const scriptNonce = /script-src 'nonce-([\w-]+)'/.exec(csp)?.[1];
+    expect(scriptNonce).toBeDefined();
+    expect(csp).toContain("connect-src 'self'");
+    expect(page.text).toContain(`<script nonce="${scriptNonce}">`);
+    expect(page.text).toContain(`<form method="post" action="${link}/evidence" enctype="multipart/form-data"`);
+    expect(page.text).toContain('<option value="packaging photos">Photos of all six sides of the packaging</option>');
+
+    const forged = await request(app).post(`${link}/evidence`).set('Accept', 'text/html').field('_nonce', 'x.y').attach('files', await pngImage(99), 'a.png');
+    expect(forged.status).toBe(403);
+    expect(forged.headers['content-type']).toMatch(/^text\/html/);
+    expect(await database.db.selectFrom('evidence_files').select('id').where('case_id', '=', claim.id).execute()).toHaveLength(0);
+
   });
 });
