@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GOODS_CLAIM_EVIDENCE_ACTION, identifiersOf } from '../../activities/goods-claim/activities';
 import type { Db } from '../../db';
 import { GOODS_CLAIM_FINAL_STATUSES, provideGoodsClaimIdentifiersUpdate, type GoodsClaimStatus } from '../../workflows/goods-claim/definitions';
-import { missingEvidence, provisionOf } from '../../workflows/goods-claim/evidence';
+import { fileItemsOf, missingEvidence, provisionOf } from '../../workflows/goods-claim/evidence';
 import { ApiError } from '../errors';
 import { text, type LinkPage, type PageFact, type Text } from '../pages/link-page';
 import { formatDate } from '../pages/strings';
@@ -54,9 +54,11 @@ export function goodsClaimLinkActions(deps: GoodsClaimDependencies): LinkAction[
   return [
     defineLinkAction({
       action: GOODS_CLAIM_EVIDENCE_ACTION,
-      summary: 'Add the identifiers a goods claim still lacks (packing list, box, material code, quantity, contract and order); files through /links/{token}/evidence',
+      summary: 'Add the identifiers a goods claim still lacks (packing list, box, material code, quantity, contract and order); its files go to POST /links/{token}/evidence',
       body: customerIdentifiersSchema,
       page: claimPage(deps),
+      // The customer uploads the files the claim still lacks through /links/:token/evidence, from the page's widget.
+      evidence: { uploader: async (claims) => (await claimOfLink(deps.db, claims.caseId)).contact_name },
       perform: async ({ claims, body }) => {
         const claim = await claimOfLink(deps.db, claims.caseId);
         const result = await updateGoodsClaim(deps, claim.claim_number, provideGoodsClaimIdentifiersUpdate, {
@@ -119,6 +121,12 @@ function claimPage(deps: GoodsClaimDependencies): LinkPage {
         facts,
         notes: missing.length > 0 ? [text('Still missing:', '尚缺资料：'), missingText(missing)] : [],
         values,
+        // The upload widget offers the kind's file evidence, what is still missing first.
+        evidence: {
+          items: [...fileItemsOf(claim.kind)]
+            .sort((a, b) => Number(!missing.includes(a)) - Number(!missing.includes(b)))
+            .map((item) => ({ value: item, label: text(provisionOf(item).label.en, provisionOf(item).label['zh-CN']) })),
+        },
       };
     },
     done(result) {

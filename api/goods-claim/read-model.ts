@@ -7,6 +7,7 @@ import { GOODS_CLAIM_KINDS, GOODS_CLAIM_OUTCOMES, GOODS_CLAIM_STATUSES } from '.
 import { CLAIM_IDENTIFIER_FIELDS, missingEvidence, provisionOf } from '../../workflows/goods-claim/evidence';
 import { CLAIM_EVIDENCE, claimWindow } from '../../workflows/rules/goods';
 import { ApiError } from '../errors';
+import { staffEvidenceUrls } from '../evidence/store';
 
 const label = z.object({ en: z.string(), 'zh-CN': z.string() });
 
@@ -150,7 +151,7 @@ export async function loadGoodsClaim(db: Db, claimNumber: string, withDetails = 
         uploadedBy: file.uploaded_by,
         uploadedByRole: file.uploaded_by_role,
         uploadedAt: file.uploaded_at.toISOString(),
-        url: `/evidence/${file.id}`,
+        url: staffEvidenceUrls.file(file.id),
       })),
       requestedAt: iso(row.evidence_requested_at),
       chaseAt: iso(row.evidence_chase_at),

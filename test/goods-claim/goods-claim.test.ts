@@ -102,16 +102,23 @@ describe('goods claims (window, evidence requested, chase, completion, credit, l
     await pause(300);
     expect(mailsTo(h.smtp, CONTACT_EMAIL, 'Reminder: your goods claim is still incomplete')).toHaveLength(1);
 
-    // The desk uploads the labels: the workflow checks again and still waits for the material code.
-    await upload(number, 'tilt/shock labels');
-    await eventually(() => get(number), (b) => b.evidence.missing.length === 1);
-    expect((await get(number)).status).toBe('evidence_requested');
-
-    // The customer's page shows what is missing and takes the material code.
+    // The customer's page lists what is missing and offers the missing file first in its upload widget.
     const page = await request(h.app).get(`${claimPage}?lang=en`).set('Accept', 'text/html');
     expect(page.status).toBe(200);
-    expect(page.text).toContain('material code');
     expect(page.text).toContain(number);
+    expect(page.text).toContain('• material code');
+    expect(page.text.indexOf('value="tilt/shock labels"')).toBeGreaterThan(-1);
+    expect(page.text.indexOf('value="tilt/shock labels"')).toBeLessThan(page.text.indexOf('value="goods-problem application form"'));
+
+    // The customer uploads the labels through the link: the workflow checks again and still waits for the material code.
+    const uploaded = await request(h.app).post(`${claimPage}/evidence`).field('item', 'tilt/shock labels').attach('files', await png(pngShade++), 'labels.png');
+    expect(uploaded.status).toBe(201);
+    await eventually(() => get(number), (b) => b.evidence.missing.length === 1);
+    const labels = await get(number);
+    expect(labels.status).toBe('evidence_requested');
+    expect(labels.evidence.missing).toEqual(['material code']);
+    expect(labels.evidence.files.find((file: { item: string }) => file.item === 'tilt/shock labels')).toMatchObject({ uploadedBy: 'Li Lei', uploadedByRole: 'customer' });
+
     const completed = await request(h.app).post(claimPage).send({ materialCode: 'NE40E-LPU-02' });
     expect(completed.status).toBe(200);
     expect(completed.body).toMatchObject({ claimNumber: number, status: 'resolution', missing: [] });
