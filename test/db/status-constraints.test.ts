@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { DOA_CLAIM_STATUSES } from '../../workflows/doa-claim/definitions';
+import { GOODS_CLAIM_KINDS, GOODS_CLAIM_STATUSES } from '../../workflows/goods-claim/definitions';
 import { SPARE_PART_OPEN_STATUSES, SPARE_PART_STATUSES } from '../../workflows/spare-part/definitions';
 import { RMA_PART_STATUSES, RMA_REPAIR_STATUSES } from '../../workflows/rma-repair/definitions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -57,5 +58,18 @@ describe('status lists in the database match the ones declared in code', () => {
       where t.relname = 'doa_claims' and c.contype = 'c' and pg_get_constraintdef(c.oid) like '%status%'`.execute(database.db);
     expect(rows).toHaveLength(1);
     expect(quotedValues(rows[0]!.definition)).toEqual([...DOA_CLAIM_STATUSES].sort());
+  });
+
+  test('goods_claims.status and .kind: the CHECKs allow exactly GOODS_CLAIM_STATUSES and GOODS_CLAIM_KINDS', async () => {
+    const check = async (name: string) => {
+      const { rows } = await sql<{ definition: string }>`
+        select pg_get_constraintdef(c.oid) as definition
+        from pg_constraint c join pg_class t on t.oid = c.conrelid
+        where t.relname = 'goods_claims' and c.contype = 'c' and c.conname = ${name}`.execute(database.db);
+      expect(rows).toHaveLength(1);
+      return quotedValues(rows[0]!.definition);
+    };
+    expect(await check('goods_claims_status_check')).toEqual([...GOODS_CLAIM_STATUSES].sort());
+    expect(await check('goods_claims_kind_check')).toEqual([...GOODS_CLAIM_KINDS].sort());
   });
 });
