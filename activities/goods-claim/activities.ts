@@ -257,15 +257,20 @@ export function createGoodsClaimActivities({ db, links, calendar, emailsQueued, 
         } else {
           writes.push(...statusWrites(trx, row, status, at, { ...base, refusal_reason: resolution.reason }));
         }
-        const { actor, role, at: _at, outcome, ...details } = resolution;
+        const decision =
+          resolution.outcome === 'replacement'
+            ? { carrier: resolution.carrier, trackingNumber: resolution.trackingNumber }
+            : resolution.outcome === 'credit'
+              ? { amountCents: resolution.amountCents, billingCycle }
+              : { reason: resolution.reason };
         writes.push(
           audit(trx, row, 'resolution', {
-            actor,
-            role,
+            actor: resolution.actor,
+            role: resolution.role,
             at: resolution.at,
             action: `goods_claim.${status}`,
             comment: resolution.outcome === 'refusal' ? resolution.reason : resolution.note,
-            data: { outcome, ...details, ...(billingCycle ? { billingCycle } : {}) },
+            data: { outcome: resolution.outcome, ...decision },
           }),
         );
         const params = { claimNumber: row.claim_number, customerName: row.customer_name, kind: row.kind };

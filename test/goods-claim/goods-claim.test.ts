@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import sharp from 'sharp';
 import request from 'supertest';
 import { addCalendarDays, shanghaiDate } from '../../workflows/rules/time';
@@ -30,6 +33,15 @@ describe('goods claims (window, evidence requested, chase, completion, credit, l
       .post('/goods-claims')
       .set(as('service_desk'))
       .send({ customerId: company.customerId, contactId: company.contactId, description: 'Two line cards arrived with the outer box crushed', ...body });
+  }
+
+  /** With SAVE_WORKFLOW_HISTORIES=1, keeps the claim's history for test/goods-claim/replay.test.ts. */
+  async function saveHistory(number: string, file: string): Promise<void> {
+    if (process.env.SAVE_WORKFLOW_HISTORIES !== '1') return;
+    const handle = h.env.client.workflow.getHandle(`goods/${number}`);
+    await handle.result();
+    fs.mkdirSync(path.join(__dirname, 'histories'), { recursive: true });
+    fs.writeFileSync(path.join(__dirname, 'histories', file), temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish());
   }
 
   async function upload(caseNumber: string, item: string) {
@@ -150,6 +162,7 @@ describe('goods claims (window, evidence requested, chase, completion, credit, l
     expect((await h.database.db.selectFrom('cases').select('closed_at').where('number', '=', number).executeTakeFirstOrThrow()).closed_at).not.toBeNull();
     // Every email of the claim arrived once.
     expect(mailsTo(h.smtp, CONTACT_EMAIL, `[${number}]`).map((mail) => mail.subject)).toHaveLength(4);
+    await saveHistory(number, 'goods-claim-chased-completed-credited.binpb');
   }, 120_000);
 
   test('transport damage claimed on day 14 is accepted, on day 15 refused naming arrivedOn and the last day', async () => {
@@ -204,6 +217,7 @@ describe('goods claims (window, evidence requested, chase, completion, credit, l
     const late = await request(h.app).post(`/goods-claims/${number}/identifiers`).set(as('service_desk')).send({ packingListNumber: 'PL-1' });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('process_closed');
+    await saveHistory(number, 'goods-claim-lapsed.binpb');
   }, 60_000);
 
   test('a device sold by another company is refused naming the seller', async () => {
