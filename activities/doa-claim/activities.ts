@@ -66,7 +66,9 @@ async function doaClaimRow(executor: DbExecutor, caseId: string) {
 type DoaClaimRow = Awaited<ReturnType<typeof doaClaimRow>>;
 
 function conditionChecksOf(value: unknown): ConditionChecks {
-  return value && typeof value === 'object' ? (value as ConditionChecks) : {};
+  if (!value || typeof value !== 'object') return {};
+  const checks: ConditionChecks = value;
+  return checks;
 }
 
 export function uncheckedConditionsOf(checks: ConditionChecks): CheckedCondition[] {
@@ -74,7 +76,7 @@ export function uncheckedConditionsOf(checks: ConditionChecks): CheckedCondition
 }
 
 const asBoolean = (finding: ConditionFinding | undefined): boolean => finding === true;
-const asDefects = (finding: ConditionFinding | undefined): readonly PackagingDefect[] => (Array.isArray(finding) ? finding : []);
+const asDefects = (finding: ConditionFinding | undefined): readonly PackagingDefect[] => (finding === undefined || typeof finding === 'boolean' ? [] : finding);
 
 /** The rules' application from what the customer stated and what the desk found in the evidence. */
 export function doaApplicationOf(row: { first_power_on_at: Date; failed_at: Date; applied_by_end_user: boolean }, checks: ConditionChecks): DoaApplication {

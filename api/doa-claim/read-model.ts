@@ -4,23 +4,11 @@ import type { Db } from '../../db';
 import { CHECKED_CONDITIONS, DOA_CLAIM_STATUSES, DOA_CONVERSION_ANSWERS, DOA_DECISIONS, type ConditionChecks, type DoaClaimStatus } from '../../workflows/doa-claim/definitions';
 import { HOUR_MS } from '../../workflows/rules/time';
 import { ApiError } from '../errors';
+import { evidenceFileSchema, listEvidence, staffEvidenceUrls, toEvidenceDto } from '../evidence/store';
 
 /** Who a claim waits for, by role (the customer acts through links). */
 export const DOA_WAITING_FOR = ['service_desk', 'manager', 'customer'] as const;
 export type DoaWaitingFor = (typeof DOA_WAITING_FOR)[number];
-
-const evidenceFileSchema = z.object({
-  id: z.uuid(),
-  item: z.string().nullable(),
-  fileName: z.string(),
-  sniffedType: z.string(),
-  sizeBytes: z.number().int(),
-  uploadedBy: z.string(),
-  uploadedByRole: z.string(),
-  uploadedAt: z.string(),
-  url: z.string(),
-  thumbnailUrl: z.string().nullable(),
-});
 
 const reasonSchema = z.object({ code: z.string(), en: z.string(), zh: z.string() });
 
@@ -108,29 +96,6 @@ export function statusesWaitingFor(who: DoaWaitingFor): DoaClaimStatus[] {
   return DOA_CLAIM_STATUSES.filter((status) => WAITING_FOR_OF[status].includes(who));
 }
 
-/** The evidence files of a case as the read models list them (the content is downloaded from its url). */
-export async function evidenceOfCase(db: Db, caseId: string) {
-  const files = await db
-    .selectFrom('evidence_files')
-    .select(['id', 'item', 'file_name', 'sniffed_type', 'size_bytes', 'uploaded_by', 'uploaded_by_role', 'uploaded_at', (eb) => eb('thumbnail', 'is not', null).as('has_thumbnail')])
-    .where('case_id', '=', caseId)
-    .orderBy('uploaded_at')
-    .orderBy('id')
-    .execute();
-  return files.map((file) => ({
-    id: file.id,
-    item: file.item,
-    fileName: file.file_name,
-    sniffedType: file.sniffed_type,
-    sizeBytes: file.size_bytes,
-    uploadedBy: file.uploaded_by,
-    uploadedByRole: file.uploaded_by_role,
-    uploadedAt: iso(file.uploaded_at)!,
-    url: `/evidence/${file.id}`,
-    thumbnailUrl: file.has_thumbnail ? `/evidence/${file.id}/thumbnail` : null,
-  }));
-}
-
 export async function loadDoaClaim(db: Db, caseNumber: string, withTimeline = true): Promise<DoaClaimDto> {
   const row = await db
     .selectFrom('doa_claims as a')
@@ -147,7 +112,7 @@ export async function loadDoaClaim(db: Db, caseNumber: string, withTimeline = tr
     withTimeline
       ? db.selectFrom('audit_events').select(['occurred_at', 'actor', 'actor_role', 'action', 'comment']).where('case_id', '=', row.case_id).orderBy('occurred_at').orderBy('id').execute()
       : Promise.resolve([]),
-    evidenceOfCase(db, row.case_id),
+    listEvidence(db, row.case_id),
   ]);
   const checks = (row.condition_checks ?? {}) as ConditionChecks;
   const decided = row.decision !== null && row.decided_at !== null;
@@ -208,7 +173,7 @@ export async function loadDoaClaim(db: Db, caseNumber: string, withTimeline = tr
       row.conversion_offer_ends_at === null && row.conversion === null
         ? null
         : { offerEndsAt: iso(row.conversion_offer_ends_at), answer: row.conversion, answeredAt: iso(row.conversion_answered_at), rmaCaseNumber: row.rma_case_number },
-    evidence,
+    evidence: evidence.map((file) => toEvidenceDto(file, staffEvidenceUrls)),
     timeline: events.map((event) => ({ at: iso(event.occurred_at)!, actor: event.actor, role: event.actor_role, action: event.action, comment: event.comment })),
   };
 }

@@ -87,7 +87,7 @@ describeInBrowser(`the end user applies for DOA and uploads the evidence in a re
     await page.locator('#evidence-upload').click();
     await page.locator('#evidence-uploads li.done').nth(1).waitFor();
     await expect(page.locator('#evidence-list li').count()).resolves.toBe(2);
-    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('#evidence-list img')).every((image) => image.complete && image.naturalWidth > 0));
+    await page.waitForFunction("Array.from(document.querySelectorAll('#evidence-list img')).every((image) => image.complete && image.naturalWidth > 0)");
     await expect(page.locator('#evidence-list img').count()).resolves.toBe(1);
     await page.screenshot({ path: artifactPath('doa-evidence.png'), fullPage: true });
 
