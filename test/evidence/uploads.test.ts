@@ -36,12 +36,17 @@ describe('evidence uploads (API, PostgreSQL)', () => {
   let tokens: Record<UserRole, string>;
   const links = testSignedLinks();
   const heard: Parameters<EvidenceListener>[0][] = [];
+  /** For each file a listener heard of, whether another connection already saw it stored (committed). */
+  const committedWhenHeard: boolean[] = [];
   const listeners: EvidenceListener[] = [
     async () => {
       throw new Error('a listener that always fails');
     },
     async (added) => {
       heard.push(added);
+      for (const file of added.files) {
+        committedWhenHeard.push((await database.db.selectFrom('evidence_files').select('id').where('id', '=', file.id).executeTakeFirst()) !== undefined);
+      }
     },
   ];
 
@@ -89,6 +94,11 @@ describe('evidence uploads (API, PostgreSQL)', () => {
     const audit = await database.db.selectFrom('audit_events').selectAll().where('case_id', '=', claim.id).execute();
     expect(audit.map((entry) => [entry.action, entry.actor, entry.actor_role])).toEqual([['evidence.uploaded', 'service_desk user', 'service_desk']]);
     expect(heard).toContainEqual({ caseId: claim.id, caseKind: 'goods_claim', caseNumber: claim.number, workflowId: claim.workflowId, files: [{ id: file.id, item: 'photos of the damaged item' }] });
+    expect(committedWhenHeard).not.toContain(false);
+    // Bytes already stored add nothing: the listeners are not told again.
+    const heardBefore = heard.length;
+    expect((await request(app).post(`/cases/${claim.number}/evidence`).set(desk()).attach('files', png, 'again.png')).status).toBe(201);
+    expect(heard).toHaveLength(heardBefore);
   });
 
   test('JPEG, WebP and PDF are accepted in one request; a PDF has no thumbnail (null, and 404 when asked)', async () => {
@@ -121,6 +131,13 @@ describe('evidence uploads (API, PostgreSQL)', () => {
     const elf = await request(app).post(`/cases/${claim.number}/evidence`).set(desk()).attach('files', linuxExecutable(), 'box.jpg');
     expect(elf.status).toBe(415);
     expect(elf.body.error.message).toContain('files[0] ("box.jpg") is of no recognised type by its bytes');
+
+    // A PNG signature followed by garbage: the bytes claim an image that cannot be read.
+    const fake = Buffer.concat([(await pngImage(5)).subarray(0, 40), Buffer.alloc(400, 7)]);
+    const unreadable = await request(app).post(`/cases/${claim.number}/evidence`).set(desk()).attach('files', fake, 'broken.png');
+    expect(unreadable.status).toBe(422);
+    expect(unreadable.body.error.code).toBe('unreadable_image');
+    expect(unreadable.body.error.message).toContain('files[0] ("broken.png") starts like a PNG image but cannot be read as one');
     expect(await rowsOf(claim.id)).toHaveLength(0);
   });
 
@@ -187,6 +204,19 @@ describe('evidence uploads (API, PostgreSQL)', () => {
     expect(thirtyFirst.body.error.details).toEqual([expect.objectContaining({ field: 'files[0]', fileName: 'page-31.pdf', maxFiles: 30 })]);
     // Bytes the case already holds are still answered: they are not a 31st file.
     expect((await request(app).post(`/cases/${claim.number}/evidence`).set(desk()).attach('files', pdfDocument(1001), 'again.pdf')).status).toBe(201);
+    expect(await rowsOf(claim.id)).toHaveLength(30);
+  });
+
+  test('two uploads at once to a case with 29 files: one is stored, the other is the 31st and refused', async () => {
+    const claim = await createEvidenceCase(database.db);
+    let upload = request(app).post(`/cases/${claim.number}/evidence`).set(desk());
+    for (let n = 1; n <= 29; n += 1) upload = upload.attach('files', pdfDocument(2000 + n), `page-${n}.pdf`);
+    expect((await upload).status).toBe(201);
+    const racing = await Promise.all([
+      request(app).post(`/cases/${claim.number}/evidence`).set(desk()).attach('files', pdfDocument(2100), 'left.pdf'),
+      request(app).post(`/cases/${claim.number}/evidence`).set(desk()).attach('files', pdfDocument(2101), 'right.pdf'),
+    ]);
+    expect(racing.map((res) => res.status).sort()).toEqual([201, 422]);
     expect(await rowsOf(claim.id)).toHaveLength(30);
   });
 
