@@ -559,6 +559,124 @@ export interface GoodsClaimsTable {
   updated_at: CreatedAt;
 }
 
+/** An emergency incident (workflows/incident/definitions.ts), up to restoration. */
+export interface IncidentsTable {
+  case_id: string;
+  case_number: string;
+  customer_id: string;
+  contact_id: string;
+  site_id: string | null;
+  device_id: string | null;
+  product_id: string | null;
+  origin: 'desk' | 'engineer' | 'fault_repair_escalation' | 'window_overrun';
+  origin_case_id: string | null;
+  symptom: string;
+  symptom_code: string;
+  started_at: Timestamp;
+  reported_at: Timestamp;
+  reported_by: string;
+  reported_by_role: string;
+  status: string;
+  level: number | null;
+  rules_level: number | null;
+  /** The grading rules that matched (workflows/rules/grading.ts GradingRule[]). */
+  grading_rules: Json | null;
+  impact: Json | null;
+  graded_at: Timestamp | null;
+  graded_by: string | null;
+  customer_stated_cause: 'power' | 'air_conditioning' | 'cable' | null;
+  customer_cause_statement: string | null;
+  continues_case_id: string | null;
+  fault_repair_case_id: string | null;
+  not_an_incident_reason: string | null;
+  ladder_level: Generated<number>;
+  ladder_entered_at: Timestamp;
+  next_escalation_at: Timestamp | null;
+  arrived_on_site_at: Timestamp | null;
+  /** Each ladder level entered: { level, enteredAt, escalateAt, reason }. */
+  ladder_history: Generated<Json>;
+  standby_serial: string | null;
+  standby_installed_at: Timestamp | null;
+  standby_switched_back_at: Timestamp | null;
+  standby_chase_count: Generated<number>;
+  standby_last_chased_at: Timestamp | null;
+  interrupted_at: Timestamp | null;
+  restored_at: Timestamp | null;
+  close_out_round: Generated<number>;
+  reopened_count: Generated<number>;
+  closed_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface IncidentExpertGroupMembersTable {
+  id: Generated<string>;
+  case_id: string;
+  user_id: string;
+  specialty: 'host' | 'network' | 'database' | 'application';
+  coordinator: boolean;
+  added_at: Timestamp;
+  added_by: string;
+  removed_at: Timestamp | null;
+  removed_by: string | null;
+}
+
+export interface IncidentRecoveryPlansTable {
+  document_id: string;
+  case_id: string;
+  test_required: boolean;
+  started_by: string;
+  started_at: Timestamp;
+}
+
+export interface IncidentPlanImplementationsTable {
+  id: Generated<string>;
+  case_id: string;
+  document_id: string;
+  version: number;
+  implemented_by: 'our_team' | 'customer';
+  implemented_at: Timestamp;
+  restored: boolean;
+  note: string | null;
+  recorded_by: string;
+  recorded_at: Timestamp;
+}
+
+export interface ContingencyPlansTable {
+  id: Generated<string>;
+  customer_id: string;
+  site_id: string | null;
+  product_id: string | null;
+  title: string;
+  /** string[] */
+  steps: Json;
+  owner_user_id: string;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface IncidentContingencyPlansTable {
+  case_id: string;
+  contingency_plan_id: string;
+  started_at: Timestamp;
+}
+
+export interface VendorContactsTable {
+  id: Generated<string>;
+  product_line: ProductLine;
+  name: string;
+  email: string;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface IncidentDutiesTable {
+  duty: 'chief_engineer' | 'technical_director';
+  user_id: string;
+  assigned_by: string;
+  assigned_at: Timestamp;
+}
+
 export interface Database {
   customers: CustomersTable;
   contacts: ContactsTable;
@@ -584,6 +702,14 @@ export interface Database {
   device_history: DeviceHistoryTable;
   evidence_files: EvidenceFilesTable;
   doa_claims: DoaClaimsTable;
+  incidents: IncidentsTable;
+  incident_expert_group_members: IncidentExpertGroupMembersTable;
+  incident_recovery_plans: IncidentRecoveryPlansTable;
+  incident_plan_implementations: IncidentPlanImplementationsTable;
+  contingency_plans: ContingencyPlansTable;
+  incident_contingency_plans: IncidentContingencyPlansTable;
+  vendor_contacts: VendorContactsTable;
+  incident_duties: IncidentDutiesTable;
   goods_claims: GoodsClaimsTable;
 }
 

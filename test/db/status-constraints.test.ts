@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { DOA_CLAIM_STATUSES } from '../../workflows/doa-claim/definitions';
 import { GOODS_CLAIM_KINDS, GOODS_CLAIM_STATUSES } from '../../workflows/goods-claim/definitions';
+import { INCIDENT_STATUSES } from '../../workflows/incident/definitions';
 import { SPARE_PART_OPEN_STATUSES, SPARE_PART_STATUSES } from '../../workflows/spare-part/definitions';
 import { RMA_PART_STATUSES, RMA_REPAIR_STATUSES } from '../../workflows/rma-repair/definitions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -71,5 +72,14 @@ describe('status lists in the database match the ones declared in code', () => {
     };
     expect(await check('goods_claims_status_check')).toEqual([...GOODS_CLAIM_STATUSES].sort());
     expect(await check('goods_claims_kind_check')).toEqual([...GOODS_CLAIM_KINDS].sort());
+  });
+
+  test('incidents.status: the CHECK allows exactly INCIDENT_STATUSES', async () => {
+    const { rows } = await sql<{ definition: string }>`
+      select pg_get_constraintdef(c.oid) as definition
+      from pg_constraint c join pg_class t on t.oid = c.conrelid
+      where t.relname = 'incidents' and c.contype = 'c' and c.conname = 'incidents_status_check'`.execute(database.db);
+    expect(rows).toHaveLength(1);
+    expect(quotedValues(rows[0]!.definition)).toEqual([...INCIDENT_STATUSES].sort());
   });
 });
