@@ -51,7 +51,7 @@ export interface EvidenceSectionView {
   uploadButton: string;
   uploadedHeading: string;
   noneYet: string;
-  files: { fileName: string; item: string | null; url: string; thumbnailUrl: string | null; size: string }[];
+  files: { id: string; fileName: string; item: string | null; url: string; thumbnailUrl: string | null; size: string }[];
   /** The words the script shows, by outcome or error code. */
   messages: string;
   accept: string;
@@ -89,7 +89,7 @@ export function evidenceSection(input: EvidenceSectionInput): EvidenceSectionVie
     uploadButton: t(evidenceStrings.uploadButton),
     uploadedHeading: t(evidenceStrings.uploadedHeading(input.files.length, MAX_EVIDENCE_FILES_PER_CASE)),
     noneYet: t(evidenceStrings.noneYet),
-    files: input.files.map((file) => ({ fileName: file.fileName, item: labelOf(file.item), url: file.url, thumbnailUrl: file.thumbnailUrl, size: formatFileSize(file.sizeBytes) })),
+    files: input.files.map((file) => ({ id: file.id, fileName: file.fileName, item: labelOf(file.item), url: file.url, thumbnailUrl: file.thumbnailUrl, size: formatFileSize(file.sizeBytes) })),
     messages: JSON.stringify({
       uploading: t(evidenceStrings.uploading),
       uploaded: t(evidenceStrings.uploaded),

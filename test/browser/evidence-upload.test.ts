@@ -48,6 +48,7 @@ describeInBrowser(`the evidence upload widget in a real Chromium${mode.run ? '' 
 
   test('two files chosen with the file chooser upload with progress to the end and are listed with thumbnails; an executable named .jpg shows its refusal beside it', async () => {
     const claim = await createEvidenceCase(database.db);
+    const outerBox = await pngImage(90, 1600);
     const { token } = links.issue({ caseId: claim.id, action: EVIDENCE_TEST_ACTION, singleUse: false });
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'en-US' });
     const page = await context.newPage();
@@ -58,7 +59,7 @@ describeInBrowser(`the evidence upload widget in a real Chromium${mode.run ? '' 
     await expect(page.locator('#evidence-none').isVisible()).resolves.toBe(true);
     await page.locator('#evidence-item').selectOption('packaging photos');
     await chooseFiles(page, [
-      { name: 'outer-box.png', mimeType: 'image/png', buffer: await pngImage(90, 1600) },
+      { name: 'outer-box.png', mimeType: 'image/png', buffer: outerBox },
       { name: 'inner-box.jpg', mimeType: 'image/jpeg', buffer: await jpegImage() },
     ]);
     await page.locator('#evidence-upload').click();
@@ -103,6 +104,11 @@ describeInBrowser(`the evidence upload widget in a real Chromium${mode.run ? '' 
     // Opened again, the page lists both from the server, with their thumbnails.
     await page.reload();
     await expect(page.locator('#evidence-list li img').count()).resolves.toBe(2);
+    // The same bytes again are the file already listed, not a second line.
+    await chooseFiles(page, [{ name: 'outer-box-again.png', mimeType: 'image/png', buffer: outerBox }]);
+    await page.locator('#evidence-upload').click();
+    await page.locator('#evidence-uploads li.done').waitFor();
+    await expect(page.locator('#evidence-list li').count()).resolves.toBe(2);
     await expect(page.locator('#evidence-uploaded-heading').textContent()).resolves.toBe('Uploaded (2 of at most 30)');
     // The content of the refused request is shown as it was refused: the 415 is expected in the console.
     expect(problems.filter((text) => !/status of 415/.test(text))).toEqual([]);
