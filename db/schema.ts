@@ -20,6 +20,10 @@ export type ServiceDowngrade = (typeof SERVICE_DOWNGRADES)[number];
 export const LOCALES = ['zh-CN', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
 
+/** A customer contact's role: the summary report of an incident goes to the supervisor. */
+export const CONTACT_ROLES = ['operations', 'supervisor', 'technical'] as const;
+export type ContactRole = (typeof CONTACT_ROLES)[number];
+
 export const PRODUCT_LINES = ['network', 'storage', 'server', 'nms'] as const;
 export type ProductLine = (typeof PRODUCT_LINES)[number];
 
@@ -61,6 +65,7 @@ export interface ContactsTable {
   email: string;
   phone: string | null;
   locale: Generated<Locale>;
+  role: Generated<ContactRole>;
   created_at: CreatedAt;
 }
 
@@ -710,12 +715,73 @@ export interface Database {
   incident_contingency_plans: IncidentContingencyPlansTable;
   vendor_contacts: VendorContactsTable;
   incident_duties: IncidentDutiesTable;
+  incident_close_outs: IncidentCloseOutsTable;
   goods_claims: GoodsClaimsTable;
 }
 
 export type Customer = Selectable<CustomersTable>;
 export type NewCustomer = Insertable<CustomersTable>;
 export type CustomerUpdate = Updateable<CustomersTable>;
+type NullableJson = ColumnType<unknown, string | null | undefined, string | null>;
+/** One round of an incident's close-out (migration 2026-12-05T01). */
+export interface IncidentCloseOutsTable {
+  case_id: string;
+  round: number;
+  case_number: string;
+  status: string;
+  interrupted_at: Timestamp;
+  restored_at: Timestamp;
+  contact_id: string;
+  coordinator_user_id: string | null;
+  incident_report_document_id: string;
+  incident_report_signed_version: number | null;
+  incident_report_signed_at: Timestamp | null;
+  deadlines_provisional: Generated<boolean>;
+  summary_due_at: Timestamp;
+  summary_chase_at: Timestamp;
+  summary_chased_at: Timestamp | null;
+  summary_missed_at: Timestamp | null;
+  summary_state: Generated<string>;
+  summary_version: Generated<number>;
+  summary_content: NullableJson;
+  summary_submitted_at: Timestamp | null;
+  summary_submitted_by: string | null;
+  summary_writer_user_id: string | null;
+  summary_reviewed_at: Timestamp | null;
+  summary_reviewed_by: string | null;
+  summary_review_comment: string | null;
+  summary_customised: string | null;
+  summary_customised_by: string | null;
+  summary_delivered_at: Timestamp | null;
+  summary_delivered_to: NullableJson;
+  follow_up_due_at: Timestamp;
+  follow_up_chased_at: Timestamp | null;
+  follow_up_done_at: Timestamp | null;
+  follow_up_by: string | null;
+  follow_up_reached: boolean | null;
+  follow_up_notes: string | null;
+  group_summary_due_at: Timestamp;
+  group_summary_chased_at: Timestamp | null;
+  group_summary_submitted_at: Timestamp | null;
+  group_summary_by: string | null;
+  group_summary: string | null;
+  group_summary_lessons: string | null;
+  meeting_starts_at: Timestamp | null;
+  meeting_ends_at: Timestamp | null;
+  meeting_location: string | null;
+  meeting_attendees: NullableJson;
+  meeting_bookings: Generated<number>;
+  meeting_scheduled_by: string | null;
+  minutes: string | null;
+  minutes_decisions: NullableJson;
+  minutes_recorded_at: Timestamp | null;
+  minutes_recorded_by: string | null;
+  archived_at: Timestamp | null;
+  superseded_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
 export type Contact = Selectable<ContactsTable>;
 export type NewContact = Insertable<ContactsTable>;
 export type Site = Selectable<SitesTable>;

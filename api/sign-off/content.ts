@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HIGH_RISK_OPERATIONS } from '../../workflows/rules/high-risk';
 import type { DocumentKind } from '../../workflows/sign-off/definitions';
+import { incidentReportContent } from '../incident-close-out/content';
 import { INT4_MAX, isoInstantField, requiredText } from '../shared/schemas';
 
 // What a version of each kind of document holds, validated before it is submitted.
@@ -36,4 +37,5 @@ export const DOCUMENT_CONTENT: Record<DocumentKind, z.ZodType<Record<string, unk
   recovery_plan: freeContent,
   implementation_plan: freeContent,
   write_up: freeContent,
+  incident_report: incidentReportContent,
 };

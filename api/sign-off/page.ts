@@ -20,6 +20,7 @@ const KIND_TITLES: Record<DocumentDto['kind'], ReturnType<typeof text>> = {
   recovery_plan: text('Recovery plan', '恢复方案'),
   implementation_plan: text('Implementation plan', '实施方案'),
   write_up: text('Write-up', '案例总结'),
+  incident_report: text('Incident report', '事故解决服务报告'),
 };
 
 const asText = (value: unknown): string => (typeof value === 'string' ? value : '');
@@ -39,6 +40,14 @@ function contentFacts(content: Record<string, unknown>, locale: 'en' | 'zh-CN'):
   const parts = asList(content.parts ?? content.partsUsed) as { productCode?: string; quantity?: number; serial?: string | null }[];
   if (parts.length > 0) facts.push({ label: text('Parts', '备件'), value: parts.map((part) => `${part.productCode ?? ''} × ${part.quantity ?? 1}${part.serial ? ` (${part.serial})` : ''}`).join('\n') });
   if (content.workDone) facts.push({ label: text('Work done', '处理过程'), value: asText(content.workDone) });
+  // An incident report: the interruption and restoration times, what happened, what was done, the result and the cause.
+  if (typeof content.interruptedAt === 'string' && typeof content.restoredAt === 'string') {
+    facts.push({ label: text('Interrupted - restored (China time)', '中断时间 - 恢复时间（北京时间）'), value: `${formatChinaTime(new Date(content.interruptedAt), locale)} – ${formatChinaTime(new Date(content.restoredAt), locale)}` });
+  }
+  if (content.symptoms) facts.push({ label: text('What happened', '事故现象'), value: asText(content.symptoms) });
+  if (content.actions) facts.push({ label: text('What was done', '处理过程'), value: asText(content.actions) });
+  if (content.result) facts.push({ label: text('Result', '处理结果'), value: asText(content.result) });
+  if (content.cause) facts.push({ label: text('Cause', '原因'), value: asText(content.cause) });
   return facts;
 }
 

@@ -17,6 +17,7 @@ import * as goodsClaims from './2026-12-04T01-00-00_goods_claims';
 import * as rmaRepairProcess from './2026-12-04T02-00-00_rma_repair_process';
 import * as doaClaims from './2026-12-04T03-00-00_doa_claims';
 import * as incidents from './2026-12-05T00-00-00_incidents';
+import * as incidentCloseOut from './2026-12-05T01-00-00_incident_close_out';
 
 /**
  * Every migration, by name. Names are ISO dates so they sort in the order they must run.
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T02-00-00_rma_repair_process': rmaRepairProcess,
   '2026-12-04T03-00-00_doa_claims': doaClaims,
   '2026-12-05T00-00-00_incidents': incidents,
+  '2026-12-05T01-00-00_incident_close_out': incidentCloseOut,
 };

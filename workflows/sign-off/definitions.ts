@@ -4,11 +4,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ActorStamp } from '../shared/definitions';
 
-export const DOCUMENT_KINDS = ['repair_plan', 'service_report', 'fault_report', 'recovery_plan', 'implementation_plan', 'write_up'] as const;
+export const DOCUMENT_KINDS = ['repair_plan', 'service_report', 'fault_report', 'recovery_plan', 'implementation_plan', 'write_up', 'incident_report'] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 /** The steps a version goes through, in the order the document's sign-off lists them. */
-export const SIGN_OFF_STEPS = ['technical_review', 'manager_approval', 'rd_review', 'customer_signature'] as const;
+export const SIGN_OFF_STEPS = ['technical_review', 'manager_approval', 'rd_review', 'acceptance_test', 'customer_signature'] as const;
 export type SignOffStep = (typeof SIGN_OFF_STEPS)[number];
 
 /** What can be decided at a step: the first of each pair lets the version go on, the second sends it back to its author. */
@@ -16,16 +16,19 @@ export const STEP_DECISIONS = {
   technical_review: ['approved', 'rejected'],
   manager_approval: ['approved', 'rejected'],
   rd_review: ['approved', 'rejected'],
+  // A test of the version (e.g. a recovery plan tried before the customer confirms it): a failure sends it back to its author.
+  acceptance_test: ['passed', 'failed'],
   customer_signature: ['signed', 'objected'],
 } as const satisfies Record<SignOffStep, readonly [string, string]>;
 export type DocumentDecision = (typeof STEP_DECISIONS)[SignOffStep][number];
-export const DOCUMENT_DECISIONS = ['approved', 'rejected', 'signed', 'objected'] as const satisfies readonly DocumentDecision[];
+export const DOCUMENT_DECISIONS = ['approved', 'rejected', 'passed', 'failed', 'signed', 'objected'] as const satisfies readonly DocumentDecision[];
 
 /** Who may decide each step (users' roles; the customer acts through a signed link). */
 export const STEP_DECIDERS: Record<SignOffStep, readonly string[]> = {
   technical_review: ['senior_engineer', 'manager'],
   manager_approval: ['manager'],
   rd_review: ['rd_reviewer'],
+  acceptance_test: ['senior_engineer', 'manager'],
   customer_signature: ['customer'],
 };
 
