@@ -14,6 +14,9 @@ import { faultRepairLinkActions } from './fault-repair/link-actions';
 import { registerPartSwapRoutes } from './fault-repair/part-swaps';
 import { faultReportLinkActions, registerFaultReportLinkRoutes } from './fault-repair/report-link';
 import { registerFaultRepairRoutes } from './fault-repair/routes';
+import { rmaRepairLinkActions } from './rma-repair/link-actions';
+import { registerRmaRepairRoutes } from './rma-repair/routes';
+import { rmaRepairTasks } from './rma-repair/tasks';
 import { goodsClaimEvidenceListener } from './goods-claim/evidence-listener';
 import { goodsClaimLinkActions } from './goods-claim/link-actions';
 import { registerGoodsClaimRoutes } from './goods-claim/routes';
@@ -86,15 +89,17 @@ export function createApp(deps: AppDependencies): Express {
     registerSparePartRoutes(routes, processDeps);
     registerSignOffRoutes(routes, processDeps);
     registerFaultRepairRoutes(routes, { ...processDeps, logger: deps.logger });
+    registerRmaRepairRoutes(routes, { ...processDeps, logger: deps.logger });
     registerFaultReportLinkRoutes(routes, processDeps);
     registerPartSwapRoutes(routes, processDeps);
     registerGoodsClaimRoutes(routes, processDeps);
     evidenceListeners.push(goodsClaimEvidenceListener(processDeps));
     registerDoaClaimRoutes(routes, processDeps);
     registerDoaApplicationLinkRoutes(routes, processDeps);
-    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, doaClaimTasks] });
+    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, rmaRepairTasks, doaClaimTasks] });
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...doaClaimLinkActions(processDeps));
+    linkActions.push(...rmaRepairLinkActions(processDeps));
     linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps), ...faultRepairLinkActions(processDeps), ...faultReportLinkActions(processDeps));
     linkActions.push(...goodsClaimLinkActions(processDeps));
   }

@@ -78,9 +78,9 @@ async function rmaRow(trx: DbExecutor, caseId: string) {
 type RmaRow = Awaited<ReturnType<typeof rmaRow>>;
 type PartRow = RmaRow['parts'][number];
 
-function partOf(rma: RmaRow, line: number): PartRow {
+function partOf(rma: RmaRow, line: number, field = 'line'): PartRow {
   const part = rma.parts.find((candidate) => candidate.line === line);
-  if (!part) throw ruleViolation(`RMA ${rma.case_number} has no part line ${line} (it has ${rma.parts.length})`, 'line');
+  if (!part) throw ruleViolation(`RMA ${rma.case_number} has no part line ${line} (it has ${rma.parts.length})`, field);
   return part;
 }
 
@@ -222,7 +222,7 @@ export function createRmaRepairActivities({ db, clock, links, calendar, returnAd
         const partStatuses = new Map<number, RmaPartStatus>();
         const writes: StepWrite[] = [];
         const checked = receipt.parts.map((received, index) => {
-          const part = partOf(rma, received.line);
+          const part = partOf(rma, received.line, `parts.${index}.line`);
           if (part.status !== 'awaiting_receipt') {
             throw ruleViolation(`part line ${part.line} (${part.device_serial}) is not awaited: it is ${part.status.replace('_', ' ')}`, `parts.${index}.line`);
           }
@@ -380,7 +380,7 @@ export function createRmaRepairActivities({ db, clock, links, calendar, returnAd
         if (await alreadyRecorded(trx, rma, 'shipped')) return { writes: [], result: { late: rma.shipped_late ?? false, deliveryChaseAt: rma.delivery_chase_at?.toISOString() ?? deliveryChaseAt } };
         const newSerials = new Map<number, string>();
         shipment.replacements.forEach((replacement, index) => {
-          const part = partOf(rma, replacement.line);
+          const part = partOf(rma, replacement.line, `replacements.${index}.line`);
           if (part.outcome !== 'replaced') throw ruleViolation(`part line ${part.line} (${part.device_serial}) was ${part.outcome ?? 'not repaired'}, not replaced: it ships back with its own serial`, `replacements.${index}.line`);
           if (replacement.newSerial === part.device_serial) throw ruleViolation(`the new serial of line ${part.line} is the failed part's own`, `replacements.${index}.newSerial`);
           newSerials.set(part.line, replacement.newSerial);

@@ -4,6 +4,7 @@ import type { Db } from '../../db';
 import type { CaseKind } from '../../db/schema';
 import { doaClaimProcess } from '../doa-claim/registration';
 import { faultRepairProcess } from '../fault-repair/registration';
+import { rmaRepairProcess } from '../rma-repair/registration';
 import { goodsClaimProcess } from '../goods-claim/registration';
 import { sparePartProcess } from '../spare-part/registration';
 import { startCaseWorkflow, type CaseProcess, type CaseRowForStart, type StartOutcome } from './case-processes';
@@ -15,6 +16,7 @@ import { startCaseWorkflow, type CaseProcess, type CaseRowForStart, type StartOu
 export const CASE_PROCESSES: Partial<Record<CaseKind, CaseProcess>> = {
   spare_part: sparePartProcess,
   fault_repair: faultRepairProcess,
+  rma_repair: rmaRepairProcess,
   goods_claim: goodsClaimProcess,
   doa_claim: doaClaimProcess,
 };
