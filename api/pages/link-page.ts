@@ -21,8 +21,11 @@ export const isLocale = (value: unknown): value is Locale => typeof value === 's
 export interface PageField {
   name: string;
   label: Text;
-  /** `choice`: radio buttons (e.g. sign / object); `textarea`: several lines. */
-  kind: 'text' | 'textarea' | 'choice';
+  /**
+   * `choice`: radio buttons (e.g. sign / object); `textarea`: several lines; `date`: a date picker
+   * (YYYY-MM-DD); `datetime`: a date and time picker whose value (YYYY-MM-DDTHH:mm) is China time.
+   */
+  kind: 'text' | 'textarea' | 'choice' | 'date' | 'datetime';
   /** An empty optional field is left out of the body, so the action's schema applies its default. */
   required: boolean;
   maxLength?: number;
