@@ -20,6 +20,7 @@ import { rmaRepairTasks } from './rma-repair/tasks';
 import { goodsClaimEvidenceListener } from './goods-claim/evidence-listener';
 import { goodsClaimLinkActions } from './goods-claim/link-actions';
 import { registerGoodsClaimRoutes } from './goods-claim/routes';
+import { goodsClaimTasks } from './goods-claim/tasks';
 import { doaClaimLinkActions, registerDoaApplicationLinkRoutes } from './doa-claim/link-actions';
 import { registerDoaClaimRoutes } from './doa-claim/routes';
 import { doaClaimTasks } from './doa-claim/tasks';
@@ -96,7 +97,7 @@ export function createApp(deps: AppDependencies): Express {
     evidenceListeners.push(goodsClaimEvidenceListener(processDeps));
     registerDoaClaimRoutes(routes, processDeps);
     registerDoaApplicationLinkRoutes(routes, processDeps);
-    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, rmaRepairTasks, doaClaimTasks] });
+    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, rmaRepairTasks, doaClaimTasks, goodsClaimTasks] });
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...doaClaimLinkActions(processDeps));
     linkActions.push(...rmaRepairLinkActions(processDeps));

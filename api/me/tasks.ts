@@ -30,6 +30,7 @@ export const TASK_KINDS = [
   'assess_doa_claim',
   'approve_doa_replacement',
   'ship_doa_replacement',
+  'resolve_goods_claim',
 ] as const;
 
 export const taskSchema = z

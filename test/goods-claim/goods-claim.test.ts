@@ -186,6 +186,39 @@ describe('goods claims (window, evidence requested, chase, completion, credit, l
     expect(held.evidence.missing).toContain('packing list number');
   }, 60_000);
 
+  test('a claim completed by the desk waits in its task list and is resolved with a replacement shipped; a held one cannot be resolved', async () => {
+    await company.addDevice('GC-SN-REPL');
+    const claimedAt = await virtualNow();
+    const response = await register({
+      kind: 'wrong_missing_extra',
+      arrivedOn: addCalendarDays(shanghaiDate(Date.parse(claimedAt)), -3),
+      claimedAt,
+      deviceSerials: ['GC-SN-REPL'],
+      identifiers: { contractAndOrderNumber: 'SC-2026-201 / PO-9', packingListNumber: 'PL-9', boxNumber: 'BOX-1', materialCode: '02310QFX', quantity: 1 },
+      description: 'A 40G optical module arrived instead of the ordered 100G one',
+    });
+    expect(response.status).toBe(201);
+    const number: string = response.body.claimNumber;
+    const held = await eventually(() => get(number), (b) => b.status === 'evidence_requested');
+    expect(held.evidence.missing).toEqual(['goods-problem application form', 'clear photos of all six sides of the inner and outer packaging', 'clear photo of the original factory seal label']);
+    const early = await request(h.app).post(`/goods-claims/${number}/resolution`).set(as('service_desk')).send({ outcome: 'refusal', reason: 'Not our goods' });
+    expect(early.status).toBe(409);
+    expect(early.body.error.message).toContain('waits for the evidence the rules require');
+
+    for (const item of held.evidence.missing as string[]) await upload(number, item);
+    await eventually(() => get(number), (b) => b.status === 'resolution');
+    const tasks = await request(h.app).get('/me/tasks').set(as('service_desk'));
+    expect(tasks.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'resolve_goods_claim', caseNumber: number, href: `/goods-claims/${number}` })]));
+
+    const shipped = await request(h.app).post(`/goods-claims/${number}/resolution`).set(as('manager')).send({ outcome: 'replacement', carrier: 'SF Express', trackingNumber: 'SF1234567890' });
+    expect(shipped.status).toBe(200);
+    expect(shipped.body).toMatchObject({ status: 'replacement_shipped', decision: { outcome: 'replacement', carrier: 'SF Express', trackingNumber: 'SF1234567890', role: 'manager', invoiceLine: null } });
+    const [outcome] = await eventually(() => mailsTo(h.smtp, CONTACT_EMAIL, `[${number}] The outcome of your goods claim`), (mails) => mails.length === 1);
+    expect(outcome!.text).toContain('SF1234567890');
+    const afterwards = await request(h.app).get('/me/tasks').set(as('service_desk'));
+    expect(JSON.stringify(afterwards.body)).not.toContain(number);
+  }, 60_000);
+
   test('a claim still incomplete at the end of its window lapses and the customer is told what was missing', async () => {
     await company.addDevice('GC-SN-030');
     const claimedAt = await virtualNow();
