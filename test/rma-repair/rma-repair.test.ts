@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import request from 'supertest';
+import { sparePartWorkflowId } from '../../workflows/spare-part/definitions';
 import { rmaRepairWorkflowId, type RmaRepairState } from '../../workflows/rma-repair/definitions';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
@@ -12,6 +16,15 @@ const START_TIME = '2026-11-16T01:00:00Z';
 const CONTACT = 'lilei@cmcc.test';
 const HOUR = 3_600_000;
 const after = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+
+/** Saved with SAVE_WORKFLOW_HISTORIES=1, replayed by replay.test.ts. */
+const HISTORIES_DIR = path.join(__dirname, 'histories');
+async function saveHistory(h: ProcessHarness, workflowId: string, file: string): Promise<void> {
+  if (process.env.SAVE_WORKFLOW_HISTORIES !== '1') return;
+  fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+  const history = await h.env.client.workflow.getHandle(workflowId).fetchHistory();
+  fs.writeFileSync(path.join(HISTORIES_DIR, file), temporal.api.history.v1.History.encode(history).finish());
+}
 
 describe('RMA repair', () => {
   let h: ProcessHarness;
@@ -151,6 +164,7 @@ describe('RMA repair', () => {
     const keys = outbox.map((row) => row.idempotency_key.slice(`rma-repair/${number}/`.length)).sort();
     expect(keys).toEqual(['opened', 'received', expect.stringMatching(/^right-part-requested\/2\/\d+$/), 'shipped']);
     expect(outbox.every((row) => row.recipient === CONTACT)).toBe(true);
+    await saveHistory(h, rmaRepairWorkflowId(number), 'rma-repair-desk-closed.binpb');
   });
 
   test('shipped back late: the managers are warned at 75 % of the promise and told once when it is missed; the shipment is marked late', async () => {
@@ -237,6 +251,7 @@ describe('RMA repair', () => {
     expect(await h.database.db.selectFrom('email_outbox').select('idempotency_key').where('idempotency_key', 'like', `rma-repair/${number}/%`).execute()).toEqual([]);
     expect(rmaMails(number)).toEqual([]);
     expect((await h.database.db.selectFrom('cases').select(['status', 'closed_at']).where('number', '=', number).executeTakeFirstOrThrow()).status).toBe('restocked');
+    await saveHistory(h, sparePartWorkflowId(loanNumber), 'spare-part-returned-internal-rma.binpb');
   });
 
   test('bad input is refused naming the field', async () => {
