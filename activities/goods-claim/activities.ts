@@ -171,9 +171,10 @@ export function createGoodsClaimActivities({ db, links, calendar, emailsQueued, 
     },
 
     /** The desk or the customer records identifiers (packing list, box, material code, ...); the claim is checked again with them. */
-    async recordGoodsClaimIdentifiers(input: { caseId: string; change: IdentifiersInput }): Promise<EvidenceCheck> {
+    async recordGoodsClaimIdentifiers(input: { caseId: string; change: IdentifiersInput; sequence: number }): Promise<EvidenceCheck> {
       const { change } = input;
-      const key = `identifiers/${change.at}`;
+      // The workflow numbers the changes: a retried attempt writes its audit entry once, two changes in the same millisecond both.
+      const key = `identifiers/${input.sequence}`;
       return caseStep(input.caseId, { step: 'identifiers recorded', actorRole: change.role, key }, async (row, trx) => {
         const identifiers: ClaimIdentifiers = { ...identifiersOf(row.identifiers), ...identifiersOf(change.identifiers) };
         const recorded = [

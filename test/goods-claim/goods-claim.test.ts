@@ -131,9 +131,19 @@ describe('goods claims (window, evidence requested, chase, completion, credit, l
     expect(labels.evidence.missing).toEqual(['material code']);
     expect(labels.evidence.files.find((file: { item: string }) => file.item === 'tilt/shock labels')).toMatchObject({ uploadedBy: 'Li Lei', uploadedByRole: 'customer' });
 
-    const completed = await request(h.app).post(claimPage).send({ materialCode: 'NE40E-LPU-02' });
+    // The customer sends the page's form as a browser does: the recorded numbers come back prefilled, the material code is added.
+    const formPage = await request(h.app).get(`${claimPage}?lang=en`).set('Accept', 'text/html');
+    expect(formPage.text).toContain('value="PL-7781"');
+    const nonce = /name="_nonce" value="([^"]+)"/.exec(formPage.text)?.[1];
+    const cookie = (formPage.headers['set-cookie'] as unknown as string[] | undefined)?.map((line) => line.split(';')[0]).join('; ');
+    const completed = await request(h.app)
+      .post(claimPage)
+      .set('Cookie', cookie!)
+      .type('form')
+      .send({ _nonce: nonce!, _lang: 'en', packingListNumber: 'PL-7781', boxNumber: 'BOX-3', materialCode: 'NE40E-LPU-02', quantity: '2', contractAndOrderNumber: '' });
     expect(completed.status).toBe(200);
-    expect(completed.body).toMatchObject({ claimNumber: number, status: 'resolution', missing: [] });
+    expect(completed.text).toContain(`claim ${number} is complete and goes to review`);
+    expect((await get(number)).status).toBe('resolution');
     const complete = await get(number);
     expect(complete.identifiers).toMatchObject({ packingListNumber: 'PL-7781', boxNumber: 'BOX-3', quantity: 2, materialCode: 'NE40E-LPU-02' });
     expect(complete.evidence.required.every((r: { provided: boolean }) => r.provided)).toBe(true);

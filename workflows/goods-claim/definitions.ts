@@ -68,6 +68,8 @@ export interface GoodsClaimState {
   lapsedAt: string | null;
   /** Evidence-arrived signals received, and how many of them a check has covered. */
   evidenceSignals: number;
+  /** Identifier changes recorded: each one's number keys its audit entry. */
+  identifierChanges?: number;
 }
 
 export interface IdentifiersInput extends ActorStamp {

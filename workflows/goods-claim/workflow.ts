@@ -48,6 +48,7 @@ export async function goodsClaimWorkflow(input: GoodsClaimInput): Promise<GoodsC
     chasedAt: null,
     lapsedAt: null,
     evidenceSignals: 0,
+    identifierChanges: 0,
   };
   const steps = createCaseSteps({ state, subject: `goods claim ${claimNumber}`, statusWords: STATUS_WORDS, serialized: true });
   const stepUpdate = <Arg>(definition: UpdateDefinition<GoodsClaimState, [Arg]>, rule: StepRule<GoodsClaimStatus>, step: (arg: Arg) => Promise<GoodsClaimStatus>): void =>
@@ -66,7 +67,12 @@ export async function goodsClaimWorkflow(input: GoodsClaimInput): Promise<GoodsC
     state.evidenceSignals += 1;
   });
 
-  stepUpdate(provideGoodsClaimIdentifiersUpdate, GOODS_CLAIM_STEPS.provideIdentifiers, async (change) => apply(await activities.recordGoodsClaimIdentifiers({ caseId, change })));
+  stepUpdate(provideGoodsClaimIdentifiersUpdate, GOODS_CLAIM_STEPS.provideIdentifiers, async (change) => {
+    const sequence = (state.identifierChanges ?? 0) + 1;
+    const status = apply(await activities.recordGoodsClaimIdentifiers({ caseId, change, sequence }));
+    state.identifierChanges = sequence;
+    return status;
+  });
 
   stepUpdate(resolveGoodsClaimUpdate, GOODS_CLAIM_STEPS.resolve, async (resolution) => activities.resolveGoodsClaim({ caseId, resolution }));
 
