@@ -732,7 +732,6 @@ export interface IncidentCloseOutsTable {
   interrupted_at: Timestamp;
   restored_at: Timestamp;
   contact_id: string;
-  coordinator_user_id: string | null;
   incident_report_document_id: string;
   incident_report_signed_version: number | null;
   incident_report_signed_at: Timestamp | null;

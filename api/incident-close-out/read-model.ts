@@ -53,7 +53,6 @@ export const incidentCloseOutSchema = z
     }),
     followUp: deadline.extend({ doneAt: z.string().nullable(), by: z.string().nullable(), reached: z.boolean().nullable(), notes: z.string().nullable() }),
     groupSummary: deadline.extend({ submittedAt: z.string().nullable(), by: z.string().nullable(), summary: z.string().nullable(), lessons: z.string().nullable() }),
-    coordinatorUserId: z.uuid().nullable(),
     meeting: z
       .object({
         startsAt: z.string(),
@@ -161,7 +160,6 @@ export async function loadIncidentCloseOut(db: Db, caseId: string): Promise<Inci
       summary: row.group_summary,
       lessons: row.group_summary_lessons,
     },
-    coordinatorUserId: row.coordinator_user_id,
     meeting:
       row.meeting_starts_at && row.meeting_ends_at
         ? { startsAt: iso(row.meeting_starts_at)!, endsAt: iso(row.meeting_ends_at)!, location: row.meeting_location ?? '', attendees, bookings: row.meeting_bookings, scheduledBy: row.meeting_scheduled_by }

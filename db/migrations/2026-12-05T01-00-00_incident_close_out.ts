@@ -27,9 +27,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('status', 'text', (col) => col.notNull().check(sql`status in ('reporting', 'review_meeting', 'archived', 'superseded')`))
     .addColumn('interrupted_at', 'timestamptz', (col) => col.notNull())
     .addColumn('restored_at', 'timestamptz', (col) => col.notNull())
-    // Who signs the incident report for the customer, and who writes for the expert group (as the round started).
+    // Who signs the incident report for the customer (the incident's contact as the round started).
     .addColumn('contact_id', 'uuid', (col) => col.notNull().references('contacts.id'))
-    .addColumn('coordinator_user_id', 'uuid', (col) => col.references('users.id'))
     .addColumn('incident_report_document_id', 'uuid', (col) => col.notNull().references('documents.id'))
     .addColumn('incident_report_signed_version', 'integer')
     .addColumn('incident_report_signed_at', 'timestamptz')
