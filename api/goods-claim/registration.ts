@@ -68,6 +68,7 @@ async function checkRegistration(deps: GoodsClaimDependencies, body: GoodsClaimR
   const serials = [...new Set(body.deviceSerials)];
   const devices = await deps.db.selectFrom('devices').select(['id', 'serial', 'customer_id', 'sold_by']).where('serial', 'in', serials).execute();
   for (const [index, serial] of body.deviceSerials.entries()) {
+    if (body.deviceSerials.indexOf(serial) !== index) throw ApiError.validation([{ in: 'body', field: `deviceSerials.${index}`, message: `lists ${serial} a second time` }]);
     const device = devices.find((d) => d.serial === serial);
     if (!device || device.customer_id !== customer.id) {
       throw ApiError.validation([{ in: 'body', field: `deviceSerials.${index}`, message: `no device ${serial} in this customer's installed base` }]);

@@ -289,6 +289,7 @@ describe('goods claims (window, evidence requested, chase, completion, credit, l
     expect(await fieldOf({ ...valid, deviceSerials: [] })).toEqual({ status: 400, fields: ['deviceSerials'] });
     expect(await fieldOf({ ...valid, identifiers: { quantity: 0 } })).toEqual({ status: 400, fields: ['identifiers.quantity'] });
     expect(await fieldOf({ ...valid, deviceSerials: ['GC-SN-BAD', 'NOT-OURS'] })).toEqual({ status: 400, fields: ['deviceSerials.1'] });
+    expect(await fieldOf({ ...valid, deviceSerials: ['GC-SN-BAD', 'GC-SN-BAD'] })).toEqual({ status: 400, fields: ['deviceSerials.1'] });
     expect(await fieldOf({ ...valid, carriedByUs: undefined })).toEqual({ status: 400, fields: ['carriedByUs'] });
     expect(await fieldOf({ ...valid, carriedByUs: false })).toEqual({ status: 422, fields: ['carriedByUs'] });
     expect(await fieldOf({ ...valid, arrivedOn: addCalendarDays(today, 1) })).toEqual({ status: 400, fields: ['arrivedOn'] });
