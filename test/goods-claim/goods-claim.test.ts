@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import sharp from 'sharp';
+import pino from 'pino';
 import request from 'supertest';
+import { goodsClaimProcess } from '../../api/goods-claim/registration';
+import { startMissingProcesses } from '../../api/shared/process-starts';
+import { insertCase } from '../../db/repositories/cases';
+import { claimWindow } from '../../workflows/rules/goods';
 import { addCalendarDays, shanghaiDate } from '../../workflows/rules/time';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
@@ -229,6 +234,31 @@ describe('goods claims (window, evidence requested, chase, completion, credit, l
     expect(JSON.stringify(afterwards.body)).not.toContain(number);
   }, 60_000);
 
+  test('a claim committed without its workflow (the start failed) is started by the worker round with its recorded window', async () => {
+    const db = h.database.db;
+    const device = await company.addDevice('GC-SN-ORPHAN');
+    const number = 'GC-2026-900001';
+    const claimedAt = await virtualNow();
+    const window = claimWindow('transport_damage', addCalendarDays(shanghaiDate(Date.parse(claimedAt)), -2), claimedAt);
+    await db.transaction().execute(async (trx) => {
+      const caseId = await insertCase(trx, { kind: 'goods_claim', number, status: 'registered', customerId: company.customerId, deviceId: device.id, workflowId: `goods/${number}`, at: new Date(Date.now() - 60_000) });
+      await trx
+        .insertInto('goods_claims')
+        .values({
+          case_id: caseId, claim_number: number, customer_id: company.customerId, contact_id: company.contactId, kind: 'transport_damage', status: 'registered',
+          arrived_on: window.arrivedOn, claimed_at: claimedAt, window_last_day: window.lastDay, window_deadline_at: window.deadlineAt, day_of_claim: window.dayOfClaim,
+          carried_by_us: true, device_serials: ['GC-SN-ORPHAN'], identifiers: '{}', description: 'd', registered_by: 'test', registered_by_role: 'service_desk',
+        })
+        .execute();
+    });
+    const report = await startMissingProcesses(db, h.env.client, { taskQueue: h.taskQueue, logger: pino({ level: 'silent' }), graceMs: 0, processes: { goods_claim: goodsClaimProcess } });
+    expect(report.started).toEqual([number]);
+    await eventually(() => get(number), (b) => b.status === 'evidence_requested');
+    const state = await h.env.client.workflow.getHandle(`goods/${number}`).query<{ deadlineAt: string }>('goodsClaimState');
+    expect(Date.parse(state.deadlineAt)).toBe(Date.parse(window.deadlineAt));
+    await eventually(() => mailsTo(h.smtp, CONTACT_EMAIL, `[${number}] Goods claim: evidence needed`), (mails) => mails.length === 1);
+  }, 60_000);
+
   test('a claim still incomplete at the end of its window lapses and the customer is told what was missing', async () => {
     await company.addDevice('GC-SN-030');
     const claimedAt = await virtualNow();
@@ -294,6 +324,9 @@ describe('goods claims (window, evidence requested, chase, completion, credit, l
     expect(await fieldOf({ ...valid, carriedByUs: false })).toEqual({ status: 422, fields: ['carriedByUs'] });
     expect(await fieldOf({ ...valid, arrivedOn: addCalendarDays(today, 1) })).toEqual({ status: 400, fields: ['arrivedOn'] });
 
+    const other = await seedServiceCompany(h.database.db, { roles: [], customer: { code: 'CU-OTHER', name: 'Other customer' }, contact: { email: 'other@customer.test' }, product: { code: 'P-OTHER' } });
+    expect((await request(h.app).get(`/goods-claims?customerId=${other.customerId}`).set(as('manager'))).body).toMatchObject({ items: [], total: 0 });
+    expect((await request(h.app).get(`/goods-claims?customerId=${company.customerId}&status=lapsed`).set(as('manager'))).body.total).toBeGreaterThanOrEqual(1);
     const listed = await request(h.app).get('/goods-claims?kind=transport_damage&status=credited').set(as('manager'));
     expect(listed.status).toBe(200);
     expect(listed.body.items.map((claim: { status: string; kind: string }) => [claim.kind, claim.status])).toEqual([['transport_damage', 'credited']]);
