@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import request from 'supertest';
 import { sparePartWorkflowId } from '../../workflows/spare-part/definitions';
 import { rmaRepairWorkflowId, type RmaRepairState } from '../../workflows/rma-repair/definitions';
+import { pngImage } from '../support/evidence';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 import { applyForSparePart } from '../support/spare-part';
@@ -66,6 +67,14 @@ describe('RMA repair', () => {
     expect(instructions!.text).toContain('fieldops RMA centre');
     expect(instructions!.text).toContain(`Write the RMA number ${number} on the parcel`);
     expect(instructions!.text).toContain('RMA-B1: Does not power on');
+    const tasks = await request(h.app).get('/me/tasks').set(as('service_desk'));
+    expect(tasks.body.items).toContainEqual(expect.objectContaining({ kind: 'receive_rma_parts', process: 'rma_repair', caseNumber: number, href: `/rma-repairs/${number}` }));
+
+    // The desk keeps a photo of what the customer described; the RMA lists it.
+    const uploaded = await request(h.app).post(`/cases/${number}/evidence`).set(as('service_desk')).field('item', 'photo of the failed part').attach('files', await pngImage(90, 64), 'port3.png');
+    expect(uploaded.status).toBe(201);
+    const evidenceId: string = uploaded.body.files[0].id;
+    expect((await get(number)).evidence).toEqual([{ id: evidenceId, fileName: 'port3.png', sniffedType: 'image/png', url: `/evidence/${evidenceId}` }]);
 
     // The first parcel: line 1 matches, line 2 carries another serial.
     const firstParcelAt = await virtualNow();
@@ -151,6 +160,7 @@ describe('RMA repair', () => {
     expect(closed.timeline.map((event: { action: string }) => event.action)).toEqual([
       'rma_repair.opened',
       'rma_repair.return_instructions_sent',
+      'evidence.uploaded',
       'rma_repair.received_with_discrepancy',
       'rma_repair.right_part_requested',
       'rma_repair.received',
@@ -173,7 +183,18 @@ describe('RMA repair', () => {
     expect(opened.status).toBe(201);
     const number: string = opened.body.caseNumber;
     const receivedAt = await virtualNow();
-    expect((await request(h.app).post(`/rma-repairs/${number}/receipt`).set(as('service_desk')).send({ receivedAt, parts: [{ line: 1, receivedSerial: 'RMA-LATE' }] })).status).toBe(200);
+    // The label shows another serial; the desk checks the chassis and accepts the part as the one sent for repair.
+    expect((await request(h.app).post(`/rma-repairs/${number}/receipt`).set(as('service_desk')).send({ receivedAt, parts: [{ line: 1, receivedSerial: 'RMA-LATE-LABEL' }] })).body.status).toBe('discrepancy');
+    expect((await request(h.app).get('/me/tasks').set(as('service_desk'))).body.items).toContainEqual(expect.objectContaining({ kind: 'resolve_rma_discrepancy', caseNumber: number }));
+    const accepted = await request(h.app)
+      .post(`/rma-repairs/${number}/discrepancy-resolution`)
+      .set(as('service_desk'))
+      .send({ line: 1, resolution: 'accept_as_received', comment: 'Relabelled by the customer; chassis serial is RMA-LATE' });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.status).toBe('in_repair');
+    expect(accepted.body.parts[0]).toMatchObject({ status: 'received', receipt: { receivedSerial: 'RMA-LATE-LABEL', serialMatches: false }, discrepancy: { resolution: 'accept_as_received' } });
+    // The clock runs from the part's arrival, not from the desk's decision.
+    expect(accepted.body.shipBack).toMatchObject({ clockStartedAt: receivedAt, dueAt: after(receivedAt, 24 * HOUR) });
     expect((await request(h.app).post(`/rma-repairs/${number}/outcome`).set(as('engineer')).send({ line: 1, outcome: 'repaired', note: 'New fan tray' })).status).toBe(200);
     const dueAt = after(receivedAt, 24 * HOUR);
 
