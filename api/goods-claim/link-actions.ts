@@ -44,10 +44,8 @@ async function claimOfLink(db: Db, caseId: string) {
   return row;
 }
 
-/** The missing items as one line per item in each language. */
-function missingText(missing: readonly string[]): Text {
-  return text(missing.map((item) => `• ${provisionOf(item).label.en}`).join('\n'), missing.map((item) => `• ${provisionOf(item).label['zh-CN']}`).join('\n'));
-}
+/** A missing item as a note of its own, in each language. */
+const missingNote = (item: string): Text => text(`• ${provisionOf(item).label.en}`, `• ${provisionOf(item).label['zh-CN']}`);
 
 /** Goods claims' customer link: the claim's page, where the customer adds the identifiers and files still missing. Registered in api/app.ts. */
 export function goodsClaimLinkActions(deps: GoodsClaimDependencies): LinkAction[] {
@@ -119,7 +117,7 @@ function claimPage(deps: GoodsClaimDependencies): LinkPage {
           `您的${KIND_WORDS[claim.kind]['zh-CN']}申报 ${claim.claim_number} 还需要以下资料。请在此填写编号信息并上传文件，资料齐全后即进入处理。`,
         ),
         facts,
-        notes: missing.length > 0 ? [text('Still missing:', '尚缺资料：'), missingText(missing)] : [],
+        notes: missing.length > 0 ? [text('Still missing:', '尚缺资料：'), ...missing.map(missingNote)] : [],
         values,
         // The upload widget offers the kind's file evidence, what is still missing first.
         evidence: {

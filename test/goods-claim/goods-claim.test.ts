@@ -124,6 +124,7 @@ describe('goods claims (window, evidence requested, chase, completion, credit, l
     expect(page.status).toBe(200);
     expect(page.text).toContain(number);
     expect(page.text).toContain('• material code');
+    expect((await request(h.app).get(`${claimPage}?lang=zh-CN`).set('Accept', 'text/html')).text).toContain('• 倾斜/振动标签');
     expect(page.text.indexOf('value="tilt/shock labels"')).toBeGreaterThan(-1);
     expect(page.text.indexOf('value="tilt/shock labels"')).toBeLessThan(page.text.indexOf('value="goods-problem application form"'));
 
