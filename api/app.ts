@@ -32,6 +32,8 @@ import { registerLinkRoutes, type LinkAction } from './routes/links';
 import { registerMasterDataRoutes } from './routes/master-data';
 import { registerRulesRoutes } from './routes/rules';
 import { faultRepairTasks } from './fault-repair/tasks';
+import { registerIncidentCloseOutRoutes } from './incident-close-out/routes';
+import { incidentCloseOutTasks } from './incident-close-out/tasks';
 import { registerMyTaskRoutes } from './me/routes';
 import { documentTasks, sparePartTasks } from './me/tasks';
 import { signOffLinkActions } from './sign-off/link-actions';
@@ -90,6 +92,7 @@ export function createApp(deps: AppDependencies): Express {
     registerSparePartRoutes(routes, processDeps);
     registerSignOffRoutes(routes, processDeps);
     registerFaultRepairRoutes(routes, { ...processDeps, logger: deps.logger });
+    registerIncidentCloseOutRoutes(routes, processDeps);
     registerRmaRepairRoutes(routes, { ...processDeps, logger: deps.logger });
     registerFaultReportLinkRoutes(routes, processDeps);
     registerPartSwapRoutes(routes, processDeps);
@@ -97,7 +100,7 @@ export function createApp(deps: AppDependencies): Express {
     evidenceListeners.push(goodsClaimEvidenceListener(processDeps));
     registerDoaClaimRoutes(routes, processDeps);
     registerDoaApplicationLinkRoutes(routes, processDeps);
-    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, rmaRepairTasks, doaClaimTasks, goodsClaimTasks] });
+    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, rmaRepairTasks, doaClaimTasks, goodsClaimTasks, incidentCloseOutTasks] });
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...doaClaimLinkActions(processDeps));
     linkActions.push(...rmaRepairLinkActions(processDeps));

@@ -6,3 +6,4 @@ export { faultRepairWorkflow } from './fault-repair/workflow';
 export { goodsClaimWorkflow } from './goods-claim/workflow';
 export { rmaRepairWorkflow } from './rma-repair/workflow';
 export { doaClaimWorkflow } from './doa-claim/workflow';
+export { incidentCloseOutWorkflow } from './incident-close-out/workflow';

@@ -271,16 +271,16 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
     },
 
     /** A version of the emergency-recovery summary report, for the manager's review. */
-    async recordIncidentSummaryReport(input: RoundRef & { stamp: ActorStamp; userId: string | null; version: number; content: SummaryReportContent }): Promise<void> {
+    async recordIncidentSummaryReport(input: RoundRef & { stamp: ActorStamp; at: string; userId: string | null; version: number; content: SummaryReportContent }): Promise<void> {
       const { stamp } = input;
       const key = `summary-report/v${input.version}`;
       await roundStep(input, `summary report v${input.version}`, stamp.role, key, async (row, trx) => ({
         writes: [
-          roundUpdate(trx, input, stamp.at, {
+          roundUpdate(trx, input, input.at, {
             summary_state: 'submitted',
             summary_version: input.version,
             summary_content: JSON.stringify(input.content),
-            summary_submitted_at: new Date(stamp.at),
+            summary_submitted_at: new Date(input.at),
             summary_submitted_by: stamp.actor,
             summary_writer_user_id: input.userId,
             summary_reviewed_at: null,
@@ -294,14 +294,14 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
     },
 
     /** The manager's review of a version: approved, or sent back to its writer with a comment. */
-    async recordIncidentSummaryReportReview(input: RoundRef & { stamp: ActorStamp; version: number; decision: 'approved' | 'returned'; comment: string | null }): Promise<void> {
+    async recordIncidentSummaryReportReview(input: RoundRef & { stamp: ActorStamp; at: string; version: number; decision: 'approved' | 'returned'; comment: string | null }): Promise<void> {
       const { stamp } = input;
       const key = `summary-report/v${input.version}/review`;
       await roundStep(input, `summary report v${input.version} ${input.decision}`, stamp.role, key, async (row, trx) => {
         const writer = input.decision === 'returned' ? await activeUser(trx, row.summary_writer_user_id) : undefined;
         return {
           writes: [
-            roundUpdate(trx, input, stamp.at, { summary_state: input.decision, summary_reviewed_at: new Date(stamp.at), summary_reviewed_by: stamp.actor, summary_review_comment: input.comment }),
+            roundUpdate(trx, input, input.at, { summary_state: input.decision, summary_reviewed_at: new Date(input.at), summary_reviewed_by: stamp.actor, summary_review_comment: input.comment }),
             audit(trx, row, input.round, key, { ...stamp, action: `incident.summary_report_${input.decision}`, comment: input.comment, data: { version: input.version } }),
           ],
           emails: writer
@@ -322,7 +322,7 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
      * The manager's customised report, delivered to the customer's supervisors (contacts with the role
      * supervisor); with none on record it goes to the case's contact and the desk is told.
      */
-    async deliverIncidentSummaryReport(input: RoundRef & { stamp: ActorStamp; version: number; customised: CustomisedSummaryReport; dueAt: string | null }): Promise<{ deliveredTo: SummaryRecipient[] }> {
+    async deliverIncidentSummaryReport(input: RoundRef & { stamp: ActorStamp; at: string; version: number; customised: CustomisedSummaryReport; dueAt: string | null }): Promise<{ deliveredTo: SummaryRecipient[] }> {
       const { stamp } = input;
       const key = 'summary-report/delivered';
       return roundStep(input, 'summary report customised and delivered', stamp.role, key, async (loaded, trx) => {
@@ -340,7 +340,7 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
             ? supervisors.map((contact) => ({ contactId: contact.id, name: contact.name, email: contact.email, role: contact.role, locale: contact.locale }))
             : [{ contactId: row.incident_contact_id, name: row.contact_name, email: row.contact_email, role: 'case_contact', locale: row.contact_locale }];
         const deliveredTo: SummaryRecipient[] = recipients.map(({ contactId, name, email, role }) => ({ contactId, name, email, role }));
-        const late = input.dueAt !== null && Date.parse(stamp.at) > Date.parse(input.dueAt);
+        const late = input.dueAt !== null && Date.parse(input.at) > Date.parse(input.dueAt);
         const emails: StepEmail[] = recipients.map((recipient) => ({
           key: `r${input.round}/${key}/${recipient.contactId}`,
           content: {
@@ -360,11 +360,11 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
         }
         return {
           writes: [
-            roundUpdate(trx, input, stamp.at, {
+            roundUpdate(trx, input, input.at, {
               summary_state: 'delivered',
               summary_customised: input.customised.text,
               summary_customised_by: stamp.actor,
-              summary_delivered_at: new Date(stamp.at),
+              summary_delivered_at: new Date(input.at),
               summary_delivered_to: JSON.stringify(deliveredTo),
             }),
             audit(trx, row, input.round, key, {
@@ -380,12 +380,12 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
     },
 
     /** The desk's follow-up with the customer (within 2 days of restoration). */
-    async recordIncidentFollowUp(input: RoundRef & { stamp: ActorStamp; reached: boolean; notes: string | null; dueAt: string | null }): Promise<void> {
+    async recordIncidentFollowUp(input: RoundRef & { stamp: ActorStamp; at: string; reached: boolean; notes: string | null; dueAt: string | null }): Promise<void> {
       const { stamp } = input;
-      const late = input.dueAt !== null && Date.parse(stamp.at) > Date.parse(input.dueAt);
+      const late = input.dueAt !== null && Date.parse(input.at) > Date.parse(input.dueAt);
       await roundStep(input, 'follow-up', stamp.role, 'follow-up', async (row, trx) => ({
         writes: [
-          roundUpdate(trx, input, stamp.at, { follow_up_done_at: new Date(stamp.at), follow_up_by: stamp.actor, follow_up_reached: input.reached, follow_up_notes: input.notes }),
+          roundUpdate(trx, input, input.at, { follow_up_done_at: new Date(input.at), follow_up_by: stamp.actor, follow_up_reached: input.reached, follow_up_notes: input.notes }),
           audit(trx, row, input.round, 'follow-up', { ...stamp, action: 'incident.follow_up', comment: input.notes, data: { reached: input.reached, dueAt: input.dueAt, late } }),
         ],
         result: undefined,
@@ -393,12 +393,12 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
     },
 
     /** The expert group's written summary (within a week of restoration). */
-    async recordIncidentGroupSummary(input: RoundRef & { stamp: ActorStamp; summary: string; lessons: string; dueAt: string | null }): Promise<void> {
+    async recordIncidentGroupSummary(input: RoundRef & { stamp: ActorStamp; at: string; summary: string; lessons: string; dueAt: string | null }): Promise<void> {
       const { stamp } = input;
-      const late = input.dueAt !== null && Date.parse(stamp.at) > Date.parse(input.dueAt);
+      const late = input.dueAt !== null && Date.parse(input.at) > Date.parse(input.dueAt);
       await roundStep(input, 'group summary', stamp.role, 'group-summary', async (row, trx) => ({
         writes: [
-          roundUpdate(trx, input, stamp.at, { group_summary_submitted_at: new Date(stamp.at), group_summary_by: stamp.actor, group_summary: input.summary, group_summary_lessons: input.lessons }),
+          roundUpdate(trx, input, input.at, { group_summary_submitted_at: new Date(input.at), group_summary_by: stamp.actor, group_summary: input.summary, group_summary_lessons: input.lessons }),
           audit(trx, row, input.round, 'group-summary', { ...stamp, action: 'incident.group_summary', comment: input.summary, data: { lessons: input.lessons, dueAt: input.dueAt, late } }),
         ],
         result: undefined,
@@ -409,14 +409,14 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
      * The review meeting booked (`booking` 1) or rebooked (2, ...): each attendee is emailed with an
      * iCalendar invitation; a rebooking updates the same calendar entry (same UID, higher SEQUENCE).
      */
-    async scheduleIncidentReviewMeeting(input: RoundRef & { stamp: ActorStamp; booking: number; startsAt: string; endsAt: string; location: string; attendees: ReviewMeetingAttendee[] }): Promise<void> {
+    async scheduleIncidentReviewMeeting(input: RoundRef & { stamp: ActorStamp; at: string; booking: number; startsAt: string; endsAt: string; location: string; attendees: ReviewMeetingAttendee[] }): Promise<void> {
       const { stamp } = input;
       const key = `review-meeting/${input.booking}`;
       await roundStep(input, `review meeting booked (${input.booking})`, stamp.role, key, async (row, trx) => {
         const attendeeList = input.attendees.map((attendee) => `${attendee.name} <${attendee.email}>`).join(', ');
         return {
           writes: [
-            roundUpdate(trx, input, stamp.at, {
+            roundUpdate(trx, input, input.at, {
               meeting_starts_at: new Date(input.startsAt),
               meeting_ends_at: new Date(input.endsAt),
               meeting_location: input.location,
@@ -452,11 +452,11 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
     },
 
     /** The review meeting's minutes. */
-    async recordIncidentReviewMinutes(input: RoundRef & { stamp: ActorStamp; minutes: string; decisions: string[] }): Promise<void> {
+    async recordIncidentReviewMinutes(input: RoundRef & { stamp: ActorStamp; at: string; minutes: string; decisions: string[] }): Promise<void> {
       const { stamp } = input;
       await roundStep(input, 'review meeting minutes', stamp.role, 'minutes', async (row, trx) => ({
         writes: [
-          roundUpdate(trx, input, stamp.at, { minutes: input.minutes, minutes_decisions: JSON.stringify(input.decisions), minutes_recorded_at: new Date(stamp.at), minutes_recorded_by: stamp.actor }),
+          roundUpdate(trx, input, input.at, { minutes: input.minutes, minutes_decisions: JSON.stringify(input.decisions), minutes_recorded_at: new Date(input.at), minutes_recorded_by: stamp.actor }),
           audit(trx, row, input.round, 'minutes', { ...stamp, action: 'incident.review_minutes', comment: input.minutes, data: { decisions: input.decisions } }),
         ],
         result: undefined,

@@ -30,6 +30,14 @@ export const TASK_KINDS = [
   'assess_doa_claim',
   'approve_doa_replacement',
   'ship_doa_replacement',
+  'write_incident_report',
+  'write_incident_summary',
+  'review_incident_summary',
+  'customise_incident_summary',
+  'incident_follow_up',
+  'write_group_summary',
+  'schedule_review_meeting',
+  'record_review_minutes',
   'resolve_goods_claim',
 ] as const;
 

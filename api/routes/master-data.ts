@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../db';
 import {
+  CONTACT_ROLES,
   CUSTOMER_CLASSES,
   LOCALES,
   PRODUCT_LINES,
@@ -83,6 +84,7 @@ const contactSchema = z
     email: z.email(),
     phone: z.string().nullable(),
     locale: z.enum(LOCALES),
+    role: z.enum(CONTACT_ROLES).meta({ description: "supervisor: receives an incident's emergency-recovery summary report" }),
     createdAt: timestamp,
   })
   .meta({ id: 'Contact' });
@@ -92,6 +94,7 @@ const newContactSchema = z.object({
   email: z.email(),
   phone: optionalNote(40),
   locale: z.enum(LOCALES).default('zh-CN'),
+  role: z.enum(CONTACT_ROLES).default('operations'),
 });
 const toContactDto = (row: Contact): z.input<typeof contactSchema> => ({
   id: row.id,
@@ -100,6 +103,7 @@ const toContactDto = (row: Contact): z.input<typeof contactSchema> => ({
   email: row.email,
   phone: row.phone,
   locale: row.locale,
+  role: row.role,
   createdAt: row.created_at,
 });
 
@@ -299,10 +303,19 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
         return toContactDto(
           await db
             .insertInto('contacts')
-            .values({ customer_id: body.customerId, name: body.name, email: body.email.toLowerCase(), phone: body.phone, locale: body.locale })
+            .values({ customer_id: body.customerId, name: body.name, email: body.email.toLowerCase(), phone: body.phone, locale: body.locale, role: body.role })
             .returningAll()
             .executeTakeFirstOrThrow(),
         );
+      },
+    })
+    .add({
+      method: 'patch', path: '/contacts/:id', tag: 'Master data', summary: "Change a contact's role (supervisor: receives incidents' summary reports)", access: { roles: MASTER_DATA_EDITORS },
+      params: idParamsSchema, body: z.object({ role: z.enum(CONTACT_ROLES) }), response: { schema: contactSchema }, errors: [404],
+      handler: async ({ params, body }) => {
+        const row = await db.updateTable('contacts').set({ role: body.role }).where('id', '=', params.id).returningAll().executeTakeFirst();
+        if (!row) throw ApiError.notFound('contact', params.id);
+        return toContactDto(row);
       },
     })
 
@@ -374,7 +387,7 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
 
   const masterData = { tag: 'Master data', roles: ANY_USER };
   addReadRoutes(routes, db, { ...masterData, table: 'customers', path: '/customers', noun: 'customer', listSummary: 'List customers', schema: customerSchema, toDto: toCustomerDto, orderBy: 'code' });
-  addReadRoutes(routes, db, { ...masterData, table: 'contacts', path: '/contacts', noun: 'contact', listSummary: 'List contacts, optionally of one customer', schema: contactSchema, toDto: toContactDto, orderBy: 'name', filters: { customerId: 'customer_id' } });
+  addReadRoutes(routes, db, { ...masterData, table: 'contacts', path: '/contacts', noun: 'contact', listSummary: 'List contacts, optionally of one customer or one role', schema: contactSchema, toDto: toContactDto, orderBy: 'name', filters: { customerId: 'customer_id', role: 'role' } });
   addReadRoutes(routes, db, { ...masterData, table: 'sites', path: '/sites', noun: 'site', listSummary: 'List sites, optionally of one customer', schema: siteSchema, toDto: toSiteDto, orderBy: 'name', filters: { customerId: 'customer_id' } });
   addReadRoutes(routes, db, { ...masterData, table: 'products', path: '/products', noun: 'product', listSummary: 'List products', schema: productSchema, toDto: toProductDto, orderBy: 'code' });
   addReadRoutes(routes, db, { ...masterData, table: 'devices', path: '/devices', noun: 'device', listSummary: 'List devices, optionally of one customer or by serial', schema: deviceSchema, toDto: toDeviceDto, orderBy: 'serial', filters: { customerId: 'customer_id', serial: 'serial' } });

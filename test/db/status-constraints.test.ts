@@ -1,5 +1,8 @@
 import { sql } from 'kysely';
 import { DOA_CLAIM_STATUSES } from '../../workflows/doa-claim/definitions';
+import { INCIDENT_CLOSE_OUT_STATUSES, SUMMARY_REPORT_STATES } from '../../workflows/incident-close-out/definitions';
+import { DOCUMENT_KINDS } from '../../workflows/sign-off/definitions';
+import { CONTACT_ROLES } from '../../db/schema';
 import { GOODS_CLAIM_KINDS, GOODS_CLAIM_STATUSES } from '../../workflows/goods-claim/definitions';
 import { INCIDENT_STATUSES } from '../../workflows/incident/definitions';
 import { SPARE_PART_OPEN_STATUSES, SPARE_PART_STATUSES } from '../../workflows/spare-part/definitions';
@@ -81,5 +84,20 @@ describe('status lists in the database match the ones declared in code', () => {
       where t.relname = 'incidents' and c.contype = 'c' and c.conname = 'incidents_status_check'`.execute(database.db);
     expect(rows).toHaveLength(1);
     expect(quotedValues(rows[0]!.definition)).toEqual([...INCIDENT_STATUSES].sort());
+  });
+
+  test('incident_close_outs.status and .summary_state, contacts.role and documents.kind: the CHECKs allow exactly INCIDENT_CLOSE_OUT_STATUSES, SUMMARY_REPORT_STATES, CONTACT_ROLES and DOCUMENT_KINDS', async () => {
+    const check = async (table: string, name: string) => {
+      const { rows } = await sql<{ definition: string }>`
+        select pg_get_constraintdef(c.oid) as definition
+        from pg_constraint c join pg_class t on t.oid = c.conrelid
+        where t.relname = ${table} and c.contype = 'c' and c.conname = ${name}`.execute(database.db);
+      expect(rows).toHaveLength(1);
+      return quotedValues(rows[0]!.definition);
+    };
+    expect(await check('incident_close_outs', 'incident_close_outs_status_check')).toEqual([...INCIDENT_CLOSE_OUT_STATUSES].sort());
+    expect(await check('incident_close_outs', 'incident_close_outs_summary_state_check')).toEqual([...SUMMARY_REPORT_STATES].sort());
+    expect(await check('contacts', 'contacts_role_check')).toEqual([...CONTACT_ROLES].sort());
+    expect(await check('documents', 'documents_kind_check')).toEqual([...DOCUMENT_KINDS].sort());
   });
 });

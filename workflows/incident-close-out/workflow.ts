@@ -105,7 +105,7 @@ export async function incidentCloseOutWorkflow(input: IncidentCloseOutInput): Pr
     async (arg) => {
       summaryOpenForWriting();
       const version = state.summaryReport.version + 1;
-      await activities.recordIncidentSummaryReport({ ...closeOut, stamp: arg, userId: arg.userId, version, content: arg.content });
+      await activities.recordIncidentSummaryReport({ ...closeOut, stamp: arg, at: now(), userId: arg.userId, version, content: arg.content });
       state.summaryReport.version = version;
       state.summaryReport.state = 'submitted';
       return state.status;
@@ -123,7 +123,7 @@ export async function incidentCloseOutWorkflow(input: IncidentCloseOutInput): Pr
     INCIDENT_CLOSE_OUT_STEPS.reviewSummaryReport,
     async (arg) => {
       summaryInReview();
-      await activities.recordIncidentSummaryReportReview({ ...closeOut, stamp: arg, version: state.summaryReport.version, decision: arg.decision, comment: arg.comment });
+      await activities.recordIncidentSummaryReportReview({ ...closeOut, stamp: arg, at: now(), version: state.summaryReport.version, decision: arg.decision, comment: arg.comment });
       state.summaryReport.state = arg.decision;
       return state.status;
     },
@@ -140,9 +140,10 @@ export async function incidentCloseOutWorkflow(input: IncidentCloseOutInput): Pr
     INCIDENT_CLOSE_OUT_STEPS.customiseSummaryReport,
     async (arg) => {
       summaryApproved();
-      await activities.deliverIncidentSummaryReport({ ...closeOut, stamp: arg, version: state.summaryReport.version, customised: arg.customised, dueAt: state.summaryReport.dueAt });
+      const at = now();
+      await activities.deliverIncidentSummaryReport({ ...closeOut, stamp: arg, at, version: state.summaryReport.version, customised: arg.customised, dueAt: state.summaryReport.dueAt });
       state.summaryReport.state = 'delivered';
-      state.summaryReport.deliveredAt = arg.at;
+      state.summaryReport.deliveredAt = at;
       return state.status;
     },
     () => summaryApproved(),
@@ -156,8 +157,9 @@ export async function incidentCloseOutWorkflow(input: IncidentCloseOutInput): Pr
     INCIDENT_CLOSE_OUT_STEPS.recordFollowUp,
     async (arg) => {
       followUpOpen();
-      await activities.recordIncidentFollowUp({ ...closeOut, stamp: arg, reached: arg.reached, notes: arg.notes, dueAt: state.followUp.dueAt });
-      state.followUp.doneAt = arg.at;
+      const at = now();
+      await activities.recordIncidentFollowUp({ ...closeOut, stamp: arg, at, reached: arg.reached, notes: arg.notes, dueAt: state.followUp.dueAt });
+      state.followUp.doneAt = at;
       return state.status;
     },
     () => followUpOpen(),
@@ -171,8 +173,9 @@ export async function incidentCloseOutWorkflow(input: IncidentCloseOutInput): Pr
     INCIDENT_CLOSE_OUT_STEPS.submitGroupSummary,
     async (arg) => {
       groupSummaryOpen();
-      await activities.recordIncidentGroupSummary({ ...closeOut, stamp: arg, summary: arg.summary, lessons: arg.lessons, dueAt: state.groupSummary.dueAt });
-      state.groupSummary.submittedAt = arg.at;
+      const at = now();
+      await activities.recordIncidentGroupSummary({ ...closeOut, stamp: arg, at, summary: arg.summary, lessons: arg.lessons, dueAt: state.groupSummary.dueAt });
+      state.groupSummary.submittedAt = at;
       return state.status;
     },
     () => groupSummaryOpen(),
@@ -185,7 +188,7 @@ export async function incidentCloseOutWorkflow(input: IncidentCloseOutInput): Pr
   stepUpdate(scheduleIncidentReviewMeetingUpdate, INCIDENT_CLOSE_OUT_STEPS.scheduleReviewMeeting, async (arg) => {
     meetingOpen();
     const booking = state.meeting.bookings + 1;
-    await activities.scheduleIncidentReviewMeeting({ ...closeOut, stamp: arg, booking, startsAt: arg.startsAt, endsAt: arg.endsAt, location: arg.location, attendees: arg.attendees });
+    await activities.scheduleIncidentReviewMeeting({ ...closeOut, stamp: arg, at: now(), booking, startsAt: arg.startsAt, endsAt: arg.endsAt, location: arg.location, attendees: arg.attendees });
     state.meeting.bookings = booking;
     state.meeting.startsAt = arg.startsAt;
     state.meeting.endsAt = arg.endsAt;
@@ -202,8 +205,9 @@ export async function incidentCloseOutWorkflow(input: IncidentCloseOutInput): Pr
     INCIDENT_CLOSE_OUT_STEPS.recordMinutes,
     async (arg) => {
       meetingHeld();
-      await activities.recordIncidentReviewMinutes({ ...closeOut, stamp: arg, minutes: arg.minutes, decisions: arg.decisions });
-      state.meeting.minutesRecordedAt = arg.at;
+      const at = now();
+      await activities.recordIncidentReviewMinutes({ ...closeOut, stamp: arg, at, minutes: arg.minutes, decisions: arg.decisions });
+      state.meeting.minutesRecordedAt = at;
       return state.status;
     },
     () => meetingHeld(),
@@ -219,10 +223,13 @@ export async function incidentCloseOutWorkflow(input: IncidentCloseOutInput): Pr
       state.followUp.dueAt = started.deadlines.followUpDueAt;
       state.groupSummary.dueAt = started.deadlines.groupSummaryDueAt;
       state.incidentReport = { documentId: started.documentId, status: 'awaiting_version', version: 0 };
-      await startChild(signOffWorkflow, {
-        workflowId: signOffWorkflowId(started.documentId),
-        args: [{ documentId: started.documentId, caseId, kind: 'incident_report', steps: INCIDENT_REPORT_STEPS, parentWorkflowId: workflowInfo().workflowId }],
-      });
+      // Not tied to this workflow's cancellation: a superseded round withdraws its report through the sign-off (below).
+      await CancellationScope.nonCancellable(() =>
+        startChild(signOffWorkflow, {
+          workflowId: signOffWorkflowId(started.documentId),
+          args: [{ documentId: started.documentId, caseId, kind: 'incident_report', steps: INCIDENT_REPORT_STEPS, parentWorkflowId: workflowInfo().workflowId }],
+        }),
+      );
     });
     // A clock cancelled with the round ends quietly; the round's own cancellation is handled below.
     const quietOnCancel = (clock: Promise<void>) =>
