@@ -382,7 +382,10 @@ export function createRmaRepairActivities({ db, clock, links, calendar, returnAd
         shipment.replacements.forEach((replacement, index) => {
           const part = partOf(rma, replacement.line, `replacements.${index}.line`);
           if (part.outcome !== 'replaced') throw ruleViolation(`part line ${part.line} (${part.device_serial}) was ${part.outcome ?? 'not repaired'}, not replaced: it ships back with its own serial`, `replacements.${index}.line`);
-          if (replacement.newSerial === part.device_serial) throw ruleViolation(`the new serial of line ${part.line} is the failed part's own`, `replacements.${index}.newSerial`);
+          if (rma.parts.some((other) => other.device_serial === replacement.newSerial)) {
+            throw ruleViolation(`the new serial of line ${part.line} is a failed part of this RMA`, `replacements.${index}.newSerial`);
+          }
+          if ([...newSerials.values()].includes(replacement.newSerial)) throw ruleViolation(`serial ${replacement.newSerial} is given for two parts`, `replacements.${index}.newSerial`);
           newSerials.set(part.line, replacement.newSerial);
         });
         const missing = rma.parts.filter((part) => part.outcome === 'replaced' && !newSerials.has(part.line));

@@ -121,6 +121,11 @@ describe('RMA repair', () => {
     const missingSerial = await request(h.app).post(`/rma-repairs/${number}/shipment`).set(as('service_desk')).send({ carrier: 'SF Express', trackingNumber: 'SF1001' });
     expect(missingSerial.status).toBe(422);
     expect(missingSerial.body.error.details).toEqual({ field: 'replacements' });
+    const ownSerial = await request(h.app).post(`/rma-repairs/${number}/shipment`).set(as('service_desk')).send({ carrier: 'SF Express', trackingNumber: 'SF1001', replacements: [{ line: 2, newSerial: 'RMA-A1' }] });
+    expect(ownSerial.status).toBe(422);
+    expect(ownSerial.body.error.details).toEqual({ field: 'replacements.0.newSerial' });
+    const repairedLine = await request(h.app).post(`/rma-repairs/${number}/shipment`).set(as('service_desk')).send({ carrier: 'SF Express', trackingNumber: 'SF1001', replacements: [{ line: 1, newSerial: 'RMA-A1-NEW' }] });
+    expect(repairedLine.body.error.details).toEqual({ field: 'replacements.0.line' });
 
     await sleepUntil(h.env, after(secondParcelAt, 6 * HOUR));
     const shippedAt = await virtualNow();
