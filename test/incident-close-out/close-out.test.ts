@@ -4,7 +4,8 @@ import { temporal } from '@temporalio/proto';
 import request from 'supertest';
 import { seedServiceCompany, createContact, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
-import { eventually, mailsTo, sleepUntil } from '../support/probes';
+import { createUsers } from '../support/app';
+import { bearer, eventually, mailsTo, sleepUntil } from '../support/probes';
 import { DAY, HOUR, INCIDENT_REPORT, MINUTE, SUMMARY_REPORT, after, closeOutProbes, insertIncident, makeCoordinator, startCloseOut } from './support';
 
 // The incident close-out end to end (P2 "After restoration"), started as the incident core starts it
@@ -143,6 +144,10 @@ describe('incident close-out: incident report, summary report, follow-up, group 
     expect(followed.body.followUp).toMatchObject({ doneAt: expect.any(String), reached: true, late: false, by: 'service_desk user' });
     expect((await request(h.app).post(`/incidents/${number}/follow-up`).set(p.as('service_desk')).send({ reached: false })).status).toBe(409);
     expect((await request(h.app).post(`/incidents/${number}/group-summary`).set(p.as('service_desk')).send({ summary: 's', lessons: 'l' })).status).toBe(403);
+    const { senior_engineer: otherEngineer } = await createUsers(h.database.db, ['senior_engineer']);
+    const notCoordinator = await request(h.app).post(`/incidents/${number}/group-summary`).set(bearer(otherEngineer)).send({ summary: 's', lessons: 'l' });
+    expect(notCoordinator.status).toBe(403);
+    expect(notCoordinator.body.error.message).toContain('engineer user'); // the coordinator, by name
     const grouped = await request(h.app).post(`/incidents/${number}/group-summary`).set(p.as('engineer')).send({ summary: 'Isolated the card, then the standby took over', lessons: 'Keep a firmware baseline per product line' });
     expect(grouped.body.groupSummary).toMatchObject({ submittedAt: expect.any(String), summary: 'Isolated the card, then the standby took over', late: false });
 
@@ -209,6 +214,15 @@ describe('incident close-out: incident report, summary report, follow-up, group 
     expect((await request(h.app).post(`/incidents/${number}/follow-up`).set(p.as('service_desk')).send({ reached: true })).status).toBe(409);
     await saveHistory(h, handle.workflowId, 'incident-close-out-archived.binpb');
   }, 180_000);
+
+  test('the close-out steps are in the OpenAPI document with their roles and bodies', async () => {
+    const document = (await request(h.app).get('/openapi.json').expect(200)).body as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    for (const step of ['summary-report', 'summary-report/review', 'summary-report/customisation', 'follow-up', 'group-summary', 'review-meeting', 'review-meeting/minutes']) {
+      expect(document.paths[`/incidents/{caseNumber}/${step}`]?.post?.requestBody).toBeDefined();
+    }
+    expect(document.paths['/incidents/{caseNumber}/close-out']?.get).toBeDefined();
+    expect(document.paths['/contacts/{id}']?.patch).toBeDefined();
+  });
 
   test('the summary report customised late: the writer chased at 09:00 of the due day, the managers told once at the deadline; no supervisor on record: the case contact gets it and the desk is told; the follow-up chased at its deadline', async () => {
     const other = await seedServiceCompany(h.database.db, { roles: [], customer: { code: 'CT-BJ', name: 'Beijing Telecom' }, product: { code: 'OCEANSTOR-5500' }, contact: { name: 'Zhao Lei', email: 'zhaolei@ct.test', locale: 'en' } });

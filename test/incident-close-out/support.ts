@@ -30,9 +30,10 @@ export function closeOutProbes(h: ProcessHarness) {
       const [mail] = await eventually(() => mailsTo(h.smtp, contactEmail, `Please sign: ${title} (version ${version})`), (mails) => mails.length === 1);
       return linkPathIn(mail!)!;
     },
+    /** The caller's tasks of the incident from the close-out and its documents (the incident core's own tasks left out). */
     async tasksOf(role: StaffRole, number: string): Promise<{ kind: string; caseNumber: string; dueAt: string | null }[]> {
-      const body = (await request(h.app).get('/me/tasks').set(as(role)).expect(200)).body as { items: { kind: string; caseNumber: string; dueAt: string | null }[] };
-      return body.items.filter((task) => task.caseNumber === number);
+      const body = (await request(h.app).get('/me/tasks').set(as(role)).expect(200)).body as { items: { kind: string; process: string; caseNumber: string; dueAt: string | null }[] };
+      return body.items.filter((task) => task.caseNumber === number && task.process !== 'incident');
     },
   };
 }
