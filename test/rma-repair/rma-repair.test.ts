@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import request from 'supertest';
+import { startCaseWorkflow } from '../../api/shared/case-processes';
+import { insertCase, nextCaseNumber } from '../../db/repositories/cases';
+import { insertRmaRepairCase } from '../../db/repositories/rma-repairs';
 import { sparePartWorkflowId } from '../../workflows/spare-part/definitions';
 import { rmaRepairWorkflowId, type RmaRepairState } from '../../workflows/rma-repair/definitions';
 import { pngImage } from '../support/evidence';
@@ -278,6 +281,47 @@ describe('RMA repair', () => {
     expect(rmaMails(number)).toEqual([]);
     expect((await h.database.db.selectFrom('cases').select(['status', 'closed_at']).where('number', '=', number).executeTakeFirstOrThrow()).status).toBe('restocked');
     await saveHistory(h, sparePartWorkflowId(loanNumber), 'spare-part-returned-internal-rma.binpb');
+  });
+
+  test('an RMA from a converted DOA claim: opened once per claim through insertRmaRepairCase (a retried step gets the same RMA), linked to the claim, through to the delivery the desk records', async () => {
+    const db = h.database.db;
+    const device = await company.addDevice('RMA-DOA1');
+    const openedAt = new Date(await virtualNow());
+    const claimCaseId = await insertCase(db, { kind: 'doa_claim', number: 'DOA-2026-900001', status: 'conversion_offered', customerId: company.customerId, deviceId: device.id, workflowId: 'doa/DOA-2026-900001', at: openedAt });
+    const convert = async () =>
+      db.transaction().execute(async (trx) =>
+        insertRmaRepairCase(trx, await nextCaseNumber(db, 'RMA', 2026), {
+          origin: 'doa_conversion',
+          customerId: company.customerId,
+          contactId: company.contactId,
+          originCaseId: claimCaseId,
+          parts: [{ deviceId: device.id, faultDescription: 'Fails 60 h after first power-on' }],
+          openedBy: 'Li Lei',
+          openedByRole: 'customer',
+          openedAt,
+        }),
+      );
+    const first = await convert();
+    expect(await convert()).toEqual(first);
+    expect(first.workflowId).toBe(rmaRepairWorkflowId(first.caseNumber));
+    expect(await startCaseWorkflow(h.env.client, { taskQueue: h.taskQueue, workflowType: 'rmaRepairWorkflow', workflowId: first.workflowId, input: { caseId: first.caseId, caseNumber: first.caseNumber } })).toBe('started');
+    const number = first.caseNumber;
+
+    const rma = await get(number);
+    expect(rma).toMatchObject({ status: 'awaiting_return', origin: 'doa_conversion', internal: false, originCase: { id: claimCaseId, kind: 'doa_claim', number: 'DOA-2026-900001' }, opened: { by: 'Li Lei', role: 'customer' } });
+    const listed = await request(h.app).get('/rma-repairs').query({ origin: 'doa_conversion' }).set(as('manager'));
+    expect(listed.body.items.map((item: { caseNumber: string }) => item.caseNumber)).toEqual([number]);
+    await eventually(() => mailsTo(h.smtp, CONTACT, `[${number}] RMA repair opened`), (mails) => mails.length === 1);
+
+    const receivedAt = await virtualNow();
+    expect((await request(h.app).post(`/rma-repairs/${number}/receipt`).set(as('service_desk')).send({ receivedAt, parts: [{ line: 1, receivedSerial: 'RMA-DOA1' }] })).body.status).toBe('in_repair');
+    expect((await request(h.app).post(`/rma-repairs/${number}/outcome`).set(as('engineer')).send({ line: 1, outcome: 'repaired', note: 'Reseated the DIMMs' })).body.status).toBe('awaiting_shipment');
+    expect((await request(h.app).post(`/rma-repairs/${number}/shipment`).set(as('service_desk')).send({ carrier: 'SF Express', trackingNumber: 'SF2002', shippedAt: after(receivedAt, HOUR) })).body.status).toBe('shipped');
+    const delivered = await request(h.app).post(`/rma-repairs/${number}/delivery-confirmation`).set(as('service_desk')).send({ note: "Carrier's proof of delivery signed by Li Lei" });
+    expect(delivered.status).toBe(200);
+    expect(delivered.body).toMatchObject({ status: 'closed', delivery: { confirmedBy: 'service_desk user (service_desk)', note: "Carrier's proof of delivery signed by Li Lei" } });
+    expect((await h.env.client.workflow.getHandle(first.workflowId).result()).status).toBe('closed');
+    expect(await db.selectFrom('rma_repairs').select('case_number').where('origin_case_id', '=', claimCaseId).execute()).toEqual([{ case_number: number }]);
   });
 
   test('bad input is refused naming the field', async () => {
