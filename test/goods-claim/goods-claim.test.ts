@@ -328,6 +328,14 @@ describe('goods claims (window, evidence requested, chase, completion, credit, l
     const other = await seedServiceCompany(h.database.db, { roles: [], customer: { code: 'CU-OTHER', name: 'Other customer' }, contact: { email: 'other@customer.test' }, product: { code: 'P-OTHER' } });
     expect((await request(h.app).get(`/goods-claims?customerId=${other.customerId}`).set(as('manager'))).body).toMatchObject({ items: [], total: 0 });
     expect((await request(h.app).get(`/goods-claims?customerId=${company.customerId}&status=lapsed`).set(as('manager'))).body.total).toBeGreaterThanOrEqual(1);
+    // Each step has its roles, and the document states every route.
+    const engineer = await request(h.app).post('/goods-claims').set(bearer(h.tokens.engineer)).send(valid);
+    expect(engineer.status).toBe(403);
+    const document = (await request(h.app).get('/openapi.json')).body;
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/goods-claims', '/goods-claims/{claimNumber}', '/goods-claims/{claimNumber}/identifiers', '/goods-claims/{claimNumber}/resolution']),
+    );
+    expect(document.paths['/goods-claims'].post.responses['422']).toBeDefined();
     const listed = await request(h.app).get('/goods-claims?kind=transport_damage&status=credited').set(as('manager'));
     expect(listed.status).toBe(200);
     expect(listed.body.items.map((claim: { status: string; kind: string }) => [claim.kind, claim.status])).toEqual([['transport_damage', 'credited']]);
