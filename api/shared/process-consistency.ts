@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../../db';
+import { INCIDENT_CLOSE_OUT_FINAL_STATUSES, incidentCloseOutWorkflowId } from '../../workflows/incident-close-out/definitions';
 
 /** An open case whose workflow cannot carry it any further. */
 export interface OrphanedCase {
@@ -92,16 +93,18 @@ export async function checkProcessConsistency(db: Db, temporal: Client, options:
     }
   });
 
-  // A case's own workflow, or a child of it with a row of its own (a document's sign-off).
+  // A case's own workflow, or a child of it with a row of its own (a document's sign-off, an incident's open close-out round).
   const runningIds = [...running.keys()];
-  const [caseRows, documentRows] =
+  const [caseRows, documentRows, closeOutRows] =
     runningIds.length === 0
-      ? [[], []]
+      ? [[], [], []]
       : await Promise.all([
           db.selectFrom('cases').select('workflow_id').where('workflow_id', 'in', runningIds).execute(),
           db.selectFrom('documents').select('workflow_id').where('workflow_id', 'in', runningIds).execute(),
+          db.selectFrom('incident_close_outs').select('case_number').where('status', 'not in', INCIDENT_CLOSE_OUT_FINAL_STATUSES).execute(),
         ]);
   const caseWorkflowIds = new Set([...caseRows, ...documentRows].map((row) => row.workflow_id));
+  for (const row of closeOutRows) caseWorkflowIds.add(incidentCloseOutWorkflowId(row.case_number));
   const workflowsWithoutCase = [...running.values()].filter((workflow) => !caseWorkflowIds.has(workflow.workflowId) && new Date(workflow.startedAt) < horizon);
 
   return {

@@ -239,6 +239,10 @@ describe('incident close-out: incident report, summary report, follow-up, group 
     expect(dueAt).toBe('2026-11-18T15:59:59.000Z');
     expect(chaseAt).toBe('2026-11-18T01:00:00.000Z');
 
+    // A running round is the incident's child with a row of its own, not a workflow without a case.
+    const consistency = await request(h.app).get('/admin/consistency').set(p.as('admin')).expect(200);
+    expect(consistency.body.workflowsWithoutCase.map((entry: { workflowId: string }) => entry.workflowId)).not.toContain(handle.workflowId);
+
     // No group, no writer yet: the chase goes to the desk.
     await sleepUntil(h.env, after(chaseAt, MINUTE));
     await eventually(() => mailsTo(h.smtp, DESK_EMAIL, `[${number}] 事故紧急恢复总结报告今日到期`), (mails) => mails.length === 1);
