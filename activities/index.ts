@@ -6,6 +6,7 @@ import { createDeadlineActivities } from './shared/deadlines';
 import { createEmailActivities } from './shared/email';
 import { createDoaClaimActivities } from './doa-claim/activities';
 import { createFaultRepairActivities } from './fault-repair/activities';
+import { createIncidentActivities } from './incident/activities';
 import { createIncidentCloseOutActivities } from './incident-close-out/activities';
 import { createGoodsClaimActivities } from './goods-claim/activities';
 import { createRmaRepairActivities } from './rma-repair/activities';
@@ -47,7 +48,7 @@ export function mergeActivities<Groups extends Record<string, unknown>[]>(...gro
 
 /** Every activity the worker registers, built from its dependencies. Workflows import only the type. */
 export function createActivities(deps: ActivityDependencies) {
-  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps), createSignOffActivities(deps), createFaultRepairActivities(deps), createRmaRepairActivities(deps), createDoaClaimActivities(deps), createGoodsClaimActivities(deps), createIncidentCloseOutActivities(deps));
+  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps), createSignOffActivities(deps), createFaultRepairActivities(deps), createRmaRepairActivities(deps), createDoaClaimActivities(deps), createGoodsClaimActivities(deps), createIncidentActivities(deps), createIncidentCloseOutActivities(deps));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

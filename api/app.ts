@@ -34,6 +34,8 @@ import { registerRulesRoutes } from './routes/rules';
 import { faultRepairTasks } from './fault-repair/tasks';
 import { registerIncidentCloseOutRoutes } from './incident-close-out/routes';
 import { incidentCloseOutTasks } from './incident-close-out/tasks';
+import { registerIncidentRoutes } from './incident/routes';
+import { incidentTasks } from './incident/tasks';
 import { registerMyTaskRoutes } from './me/routes';
 import { documentTasks, sparePartTasks } from './me/tasks';
 import { signOffLinkActions } from './sign-off/link-actions';
@@ -92,6 +94,7 @@ export function createApp(deps: AppDependencies): Express {
     registerSparePartRoutes(routes, processDeps);
     registerSignOffRoutes(routes, processDeps);
     registerFaultRepairRoutes(routes, { ...processDeps, logger: deps.logger });
+    registerIncidentRoutes(routes, { ...processDeps, logger: deps.logger });
     registerIncidentCloseOutRoutes(routes, processDeps);
     registerRmaRepairRoutes(routes, { ...processDeps, logger: deps.logger });
     registerFaultReportLinkRoutes(routes, processDeps);
@@ -100,7 +103,7 @@ export function createApp(deps: AppDependencies): Express {
     evidenceListeners.push(goodsClaimEvidenceListener(processDeps));
     registerDoaClaimRoutes(routes, processDeps);
     registerDoaApplicationLinkRoutes(routes, processDeps);
-    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, rmaRepairTasks, doaClaimTasks, goodsClaimTasks, incidentCloseOutTasks] });
+    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, rmaRepairTasks, doaClaimTasks, goodsClaimTasks, incidentTasks, incidentCloseOutTasks] });
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...doaClaimLinkActions(processDeps));
     linkActions.push(...rmaRepairLinkActions(processDeps));

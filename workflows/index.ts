@@ -6,4 +6,5 @@ export { faultRepairWorkflow } from './fault-repair/workflow';
 export { goodsClaimWorkflow } from './goods-claim/workflow';
 export { rmaRepairWorkflow } from './rma-repair/workflow';
 export { doaClaimWorkflow } from './doa-claim/workflow';
+export { incidentWorkflow } from './incident/workflow';
 export { incidentCloseOutWorkflow } from './incident-close-out/workflow';

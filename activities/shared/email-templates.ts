@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Locale } from '../../db/schema';
 import { doaClaimEmailTemplates } from '../doa-claim/email-templates';
 import { faultRepairEmailTemplates } from '../fault-repair/email-templates';
+import { incidentEmailTemplates } from '../incident/email-templates';
 import { incidentCloseOutEmailTemplates } from '../incident-close-out/email-templates';
 import { goodsClaimEmailTemplates } from '../goods-claim/email-templates';
 import { rmaRepairEmailTemplates } from '../rma-repair/email-templates';
@@ -32,6 +33,7 @@ function withSignature(locale: Locale, rendered: RenderedText): RenderedText {
 export const emailTemplates = {
   ...signOffEmailTemplates,
   ...faultRepairEmailTemplates,
+  ...incidentEmailTemplates,
   ...incidentCloseOutEmailTemplates,
   ...goodsClaimEmailTemplates,
   ...rmaRepairEmailTemplates,

@@ -5,6 +5,7 @@ const STEP_NAMES: Record<SignOffStep, { en: string; 'zh-CN': string }> = {
   technical_review: { en: 'technical review', 'zh-CN': '技术评审' },
   manager_approval: { en: 'manager approval', 'zh-CN': '经理审批' },
   rd_review: { en: 'R&D review', 'zh-CN': '研发评审' },
+  acceptance_test: { en: 'test', 'zh-CN': '测试验证' },
   customer_signature: { en: 'customer signature', 'zh-CN': '客户签字确认' },
 };
 

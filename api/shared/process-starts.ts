@@ -6,6 +6,7 @@ import { doaClaimProcess } from '../doa-claim/registration';
 import { faultRepairProcess } from '../fault-repair/registration';
 import { rmaRepairProcess } from '../rma-repair/registration';
 import { goodsClaimProcess } from '../goods-claim/registration';
+import { incidentProcess } from '../incident/registration';
 import { sparePartProcess } from '../spare-part/registration';
 import { startCaseWorkflow, type CaseProcess, type CaseRowForStart, type StartOutcome } from './case-processes';
 
@@ -18,6 +19,7 @@ export const CASE_PROCESSES: Partial<Record<CaseKind, CaseProcess>> = {
   fault_repair: faultRepairProcess,
   rma_repair: rmaRepairProcess,
   goods_claim: goodsClaimProcess,
+  incident: incidentProcess,
   doa_claim: doaClaimProcess,
 };
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../../db';
 import type { DocumentDecisionsTable } from '../../db/schema';
 import {
+  DOCUMENT_DECISIONS,
   DOCUMENT_KINDS,
   SIGN_OFF_STATUSES,
   SIGN_OFF_STEPS,
@@ -21,7 +22,7 @@ const decisionSchema = z.object({
     .optional()
     .meta({ description: "A manager's approval: the high-risk operations of the version it authorises, by name" }),
   step: z.enum([...SIGN_OFF_STEPS, 'withdrawal', 'reopening']),
-  decision: z.enum(['approved', 'rejected', 'signed', 'objected', 'withdrawn', 'reopened']),
+  decision: z.enum([...DOCUMENT_DECISIONS, 'withdrawn', 'reopened']),
   comment: z.string().nullable(),
   by: z.string(),
   role: z.string(),

@@ -62,10 +62,10 @@ export function registerSignOffRoutes(routes: ApiRoutes, deps: SignOffDependenci
       body: z
         .object({
           version: z.number().int().min(1).max(10_000).meta({ description: 'The version decided: a superseded one is refused (409 naming the current one)' }),
-          decision: z.enum(['approved', 'rejected']),
+          decision: z.enum(['approved', 'rejected', 'passed', 'failed']).meta({ description: 'approved/rejected for a review or approval; passed/failed for a test step' }),
           comment: optionalNote(4000),
         })
-        .refine((body) => body.decision === 'approved' || (body.comment ?? '').trim() !== '', { message: 'a rejection needs a comment for the author', path: ['comment'] }),
+        .refine((body) => body.decision === 'approved' || body.decision === 'passed' || (body.comment ?? '').trim() !== '', { message: 'a rejection or a failed test needs a comment for the author', path: ['comment'] }),
       response: { schema: documentSchema }, errors: [403, 404, 409, 422],
       handler: async ({ params, body, actor }) => {
         const document = await loadDocument(deps.db, params.documentId);

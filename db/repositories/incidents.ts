@@ -1,5 +1,5 @@
 import { auditEventInsert } from '../../activities/shared/audit';
-import { gradeIncident, type CustomerClass, type IncidentLevel, type PriorOccurrence, type ProductFamily } from '../../workflows/rules/grading';
+import { gradeIncident, type IncidentLevel, type PriorOccurrence } from '../../workflows/rules/grading';
 import { symptomCode, incidentWorkflowId, type IncidentOrigin } from '../../workflows/incident/definitions';
 import type { DbExecutor } from '../index';
 import { insertCase } from './cases';
@@ -89,7 +89,7 @@ export async function loadIncidentHistory(db: DbExecutor, customerId: string, ex
 export async function loadIncidentSubject(db: DbExecutor, input: { customerId: string; productId: string | null }) {
   const customer = await db.selectFrom('customers').select(['customer_class']).where('id', '=', input.customerId).executeTakeFirstOrThrow();
   const product = input.productId ? await db.selectFrom('products').select(['product_line']).where('id', '=', input.productId).executeTakeFirst() : undefined;
-  return { customerClass: customer.customer_class as CustomerClass, productFamily: (product?.product_line ?? null) as ProductFamily | null };
+  return { customerClass: customer.customer_class, productFamily: (product?.product_line ?? null) };
 }
 
 /**

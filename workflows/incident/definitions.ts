@@ -109,7 +109,6 @@ export interface ExpertGroupInput extends ActorStamp {
 }
 
 export interface RecoveryPlanStartInput extends ActorStamp {
-  documentId: string;
   title: string;
   testRequired: boolean;
 }
