@@ -224,7 +224,7 @@ describe('incident close-out: incident report, summary report, follow-up, group 
     expect(document.paths['/contacts/{id}']?.patch).toBeDefined();
   });
 
-  test('the summary report customised late: the writer chased at 09:00 of the due day, the managers told once at the deadline; no supervisor on record: the case contact gets it and the desk is told; the follow-up chased at its deadline', async () => {
+  test('the summary report customised late: the writer chased at 09:00 of the due day, the managers told once at the deadline; no supervisor on record: the case contact gets it and the desk is told; the follow-up and the group summary chased at their deadlines', async () => {
     const other = await seedServiceCompany(h.database.db, { roles: [], customer: { code: 'CT-BJ', name: 'Beijing Telecom' }, product: { code: 'OCEANSTOR-5500' }, contact: { name: 'Zhao Lei', email: 'zhaolei@ct.test', locale: 'en' } });
     await createContact(h.database.db, other.customerId, { name: 'Qian Jun', email: 'qianjun@ct.test', role: 'technical' });
     // Restored on Tuesday 17 at 10:00 China time.
@@ -272,6 +272,12 @@ describe('incident close-out: incident report, summary report, follow-up, group 
     const chased = await eventually(() => p.get(number), (b) => b.followUp.chasedAt !== null);
     expect(chased.followUp).toMatchObject({ late: true, doneAt: null });
     expect(mailsTo(h.smtp, MANAGER_EMAIL, `[${number}] 事故紧急恢复总结报告逾期`)).toHaveLength(1);
+
+    // The group summary not in a week after restoration: the group has no coordinator, so the managers (who form it) are chased.
+    await sleepUntil(h.env, after(restoredAt, 7 * DAY + MINUTE));
+    await eventually(() => mailsTo(h.smtp, MANAGER_EMAIL, `[${number}] 紧急事故处理小组总结到期`), (mails) => mails.length === 1);
+    expect((await eventually(() => p.get(number), (b) => b.groupSummary.chasedAt !== null)).groupSummary).toMatchObject({ late: true, submittedAt: null });
+    expect(mailsTo(h.smtp, MANAGER_EMAIL, `[${number}] 事故紧急恢复总结报告逾期`)).toHaveLength(1);
     await handle.cancel();
     await handle.result();
   }, 180_000);
@@ -302,13 +308,16 @@ describe('incident close-out: incident report, summary report, follow-up, group 
     expect(mailsTo(h.smtp, MANAGER_EMAIL, `[${number}]`)).toHaveLength(0);
     expect(mailsTo(h.smtp, ENGINEER_EMAIL, `[${number}]`)).toHaveLength(0);
 
-    // Restored again: round 2 under the same workflow id, with its own report and deadlines.
+    // Restored again on Friday 2026-12-04 16:00 China time: round 2 under the same workflow id, with its
+    // own report and deadlines (1 working day after a Friday: the end of Monday).
+    await sleepUntil(h.env, '2026-12-04T08:00:00Z');
     const restoredAgain = await p.virtualNow();
     const round2 = await startCloseOut(h, { caseId, caseNumber: number, restoredAt: restoredAgain, interruptedAt, round: 2 });
     const second = await eventually(() => p.get(number), (b) => b.round === 2);
     expect(second).toMatchObject({ status: 'reporting', restoredAt: restoredAgain, incidentReport: { status: 'awaiting_version' }, previousRounds: [{ round: 1, status: 'superseded' }] });
     expect(second.incidentReport.documentId).not.toBe(reportId);
     expect(second.followUp.dueAt).toBe(after(restoredAgain, 2 * DAY));
+    expect(second.summaryReport).toMatchObject({ dueAt: '2026-12-07T15:59:59.000Z', chaseAt: '2026-12-07T01:00:00.000Z' });
     await round2.cancel();
     expect(await round2.result()).toEqual({ archivedAt: null });
   }, 180_000);
