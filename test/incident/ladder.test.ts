@@ -3,7 +3,7 @@ import { incidentWorkflowId } from '../../workflows/incident/definitions';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 import { eventually, mailsAbout, mailsTo, pause, sleepUntil } from '../support/probes';
-import { CHIEF_EMAIL, CONTACT_EMAIL, DIRECTOR_EMAIL, HOUR, MANAGER_EMAIL, MINUTE, SENIOR_EMAIL, VENDOR_EMAIL, after, incidentProbes, saveHistory, seedIncidentPeople, type IncidentPeople } from './support';
+import { CHIEF_EMAIL, CONTACT_EMAIL, DIRECTOR_EMAIL, HOUR, MANAGER_EMAIL, MINUTE, SENIOR_EMAIL, VENDOR_EMAIL, after, incidentProbes, saveHistory, seedIncidentPeople } from './support';
 
 // The escalation ladder by time alone, end to end: real worker, the test server with time skipping,
 // PostgreSQL, SMTP, the chinese-workday calendar. The virtual clock starts on Friday 2026-11-27
@@ -14,14 +14,13 @@ const START_TIME = '2026-11-27T01:00:00.000Z';
 describe('incident escalation ladder', () => {
   let h: ProcessHarness;
   let company: ServiceCompany<never>;
-  let people: IncidentPeople;
   let p: ReturnType<typeof incidentProbes>;
 
   beforeAll(async () => {
     h = await startProcessHarness({ startTime: START_TIME });
     await h.startWorker();
     company = await seedServiceCompany(h.database.db, { roles: [] });
-    people = await seedIncidentPeople(h);
+    await seedIncidentPeople(h);
     p = incidentProbes(h);
   }, 60_000);
   afterAll(() => h?.close());
@@ -59,7 +58,7 @@ describe('incident escalation ladder', () => {
     const arrivedAt = await p.virtualNow();
     const arrival = await request(h.app).post(`/incidents/${number}/arrival`).set(p.as('engineer')).send({ arrivedAt });
     expect(arrival.status).toBe(200);
-    incident = await p.until(number, (b) => b.ladder.nextEscalationAt === after(arrivedAt, 4 * HOUR));
+    await p.until(number, (b) => b.ladder.nextEscalationAt === after(arrivedAt, 4 * HOUR));
     await sleepUntil(h.env, after(arrivedAt, 4 * HOUR + MINUTE));
     incident = await p.until(number, (b) => b.ladder.level === 3 && b.ladder.nextEscalationAt !== null);
     // Chief engineer informed at level 3.
