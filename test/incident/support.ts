@@ -62,8 +62,7 @@ export function incidentProbes(h: ProcessHarness) {
     get,
     virtualNow: async () => new Date(await h.env.currentTimeMs()).toISOString(),
     /** Waits until the incident's workflow has recorded what `accept` looks for. */
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a response body, probed loosely like every process test does
-    until: (number: string, accept: (body: Record<string, any>) => boolean) => eventually(() => get(number), accept),
+    until: (number: string, accept: (body: Awaited<ReturnType<typeof get>>) => boolean) => eventually(() => get(number), accept),
     /** An emergency notice from the desk on `serial` (a device of the company), reported now on the virtual clock. */
     async notice(company: ServiceCompany<never>, serial: string, symptom: string, extra: Record<string, unknown> = {}) {
       const now = new Date(await h.env.currentTimeMs()).toISOString();
