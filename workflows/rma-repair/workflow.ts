@@ -67,6 +67,15 @@ export async function rmaRepairWorkflow(input: RmaRepairInput): Promise<RmaRepai
   const stepUpdate = <Arg>(definition: UpdateDefinition<RmaRepairState, [Arg]>, rule: StepRule<RmaRepairStatus>, step: (arg: Arg) => Promise<RmaRepairStatus>): void =>
     steps.update(definition, rule, step, () => state);
 
+  // First in the queue, before any handler exists: a step sent with the start (delivered as soon as its
+  // handler is set) waits for the case to be read and is checked against it, not against the initial state.
+  const opening = steps.run(async () => {
+    const opened = await activities.openRmaRepair({ caseId });
+    state.internal = opened.internal;
+    state.status = opened.status;
+    state.shipBack = opened.shipBack;
+  });
+
   setHandler(rmaRepairStateQuery, () => state);
 
   stepUpdate(recordRmaReceiptUpdate, RMA_REPAIR_STEPS.recordReceipt, async (receipt: RmaReceiptInput) => {
@@ -96,13 +105,7 @@ export async function rmaRepairWorkflow(input: RmaRepairInput): Promise<RmaRepai
     return 'closed';
   });
 
-  // In the queue, so that a step sent right after the start waits for the case to be read and is checked against it.
-  await steps.run(async () => {
-    const opened = await activities.openRmaRepair({ caseId });
-    state.internal = opened.internal;
-    state.status = opened.status;
-    state.shipBack = opened.shipBack;
-  });
+  await opening;
 
   if (!state.internal) {
     await condition(() => state.shipBack !== null || isFinal());
