@@ -20,6 +20,7 @@ import { untilOr } from '../shared/step-queue';
 import { documentChangedSignal, signOffWorkflowId, withdrawDocumentSignal, type SignOffStep } from '../sign-off/definitions';
 import { signOffWorkflow } from '../sign-off/workflow';
 import {
+  INCIDENT_CLOSE_OUT_FINAL_STATUSES,
   INCIDENT_CLOSE_OUT_STEPS,
   customiseIncidentSummaryReportUpdate,
   incidentCloseOutStateQuery,
@@ -82,8 +83,12 @@ export async function incidentCloseOutWorkflow(input: IncidentCloseOutInput): Pr
     supersededAt: null,
   };
   const steps = createCaseSteps({ state, subject: `the close-out of incident ${caseNumber} (round ${round})`, statusWords: STATUS_WORDS, serialized: true });
+  // A superseded or archived round refuses every step at once, even while its last steps (cancelled ones included) still hold the queue.
   const stepUpdate = <Arg>(definition: UpdateDefinition<IncidentCloseOutState, [Arg]>, rule: StepRule<IncidentCloseOutStatus>, step: (arg: Arg) => Promise<IncidentCloseOutStatus>, validateInput?: (arg: Arg) => void): void =>
-    steps.update(definition, rule, step, () => state, validateInput);
+    steps.update(definition, rule, step, () => state, (arg) => {
+      if (INCIDENT_CLOSE_OUT_FINAL_STATUSES.includes(state.status)) refuse(`cannot ${rule.action}: the close-out of incident ${caseNumber} (round ${round}) ${STATUS_WORDS[state.status]}`);
+      validateInput?.(arg);
+    });
   const now = () => new Date().toISOString();
   const closeOut = { caseId, round };
 
