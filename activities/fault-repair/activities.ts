@@ -3,7 +3,8 @@ import type { Updateable } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db, DbExecutor } from '../../db';
 import { loadBusinessCalendar } from '../../db/repositories/calendar';
-import { caseStatusUpdate } from '../../db/repositories/cases';
+import { caseStatusUpdate, nextCaseNumber } from '../../db/repositories/cases';
+import { insertIncidentCase } from '../../db/repositories/incidents';
 import { documentReopeningInsert, insertDocument } from '../../db/repositories/documents';
 import type { Database } from '../../db/schema';
 import {
@@ -24,6 +25,7 @@ import {
   type SlaTargetName,
 } from '../../workflows/fault-repair/definitions';
 import { highRiskOperationsIn } from '../../workflows/rules/high-risk';
+import { shanghaiDate } from '../../workflows/rules/time';
 import { dueAt, faultReportDueAt, isSlaClass, responseTargets, shareOfPromiseElapsedAt, type NamedDeadline } from '../../workflows/rules/sla';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import type { DocumentKind, SignOffStep } from '../../workflows/sign-off/definitions';
@@ -779,6 +781,71 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger, s
           result: undefined,
         };
       });
+    },
+
+    /**
+     * The fault repair becomes (part of) an emergency incident: the repair escalated (the incident
+     * starts when the fault was reported), or high-risk work overran its maintenance window while
+     * users were affected (the incident starts at the window's end). The incident case is linked to
+     * this one; its number comes from a sequence outside the transaction. A retry finds the incident
+     * of this origin already recorded.
+     */
+    async openIncidentFromFaultRepair(input: { caseId: string; stamp: ActorStamp; origin: 'fault_repair_escalation' | 'window_overrun'; startedAt: string | null }): Promise<{ caseId: string; caseNumber: string }> {
+      const { stamp } = input;
+      const recorded = (executor: DbExecutor) =>
+        executor.selectFrom('incidents').select(['case_id as caseId', 'case_number as caseNumber']).where('origin_case_id', '=', input.caseId).where('origin', '=', input.origin).executeTakeFirst();
+      const before = await recorded(db);
+      if (before) return before;
+      const number = await nextCaseNumber(db, 'INC', Number(shanghaiDate(Date.parse(stamp.at)).slice(0, 4)));
+      const opened = await db.transaction().execute(async (trx) => {
+        const row = await faultRepairRow(trx, input.caseId);
+        await trx.selectFrom('fault_repairs').select('case_id').where('case_id', '=', row.case_id).forUpdate().executeTakeFirstOrThrow();
+        const existing = await recorded(trx);
+        if (existing) return existing;
+        const incident = await insertIncidentCase(trx, number, {
+          origin: input.origin,
+          originCaseId: row.case_id,
+          customerId: row.customer_id,
+          contactId: row.contact_id,
+          siteId: row.site_id,
+          deviceId: row.device_id,
+          symptom: row.symptoms,
+          // An escalation: the users have been without service since the fault was reported.
+          startedAt: input.startedAt ? new Date(input.startedAt) : row.reported_at,
+          reportedBy: stamp.actor,
+          reportedByRole: stamp.role,
+          reportedAt: new Date(stamp.at),
+        });
+        await audit(trx, row, `incident/${input.origin}`, {
+          ...stamp,
+          action: 'fault_repair.incident_opened',
+          comment: input.origin === 'fault_repair_escalation' ? `escalated: incident ${incident.caseNumber}` : `maintenance window overrun affecting users: incident ${incident.caseNumber}`,
+          data: { incidentCaseNumber: incident.caseNumber, origin: input.origin, startedAt: input.startedAt ?? row.reported_at.toISOString() },
+        }).execute();
+        return { caseId: incident.caseId, caseNumber: incident.caseNumber };
+      });
+      logger.info({ caseNumber: opened.caseNumber, step: `incident opened (${input.origin})`, actorRole: stamp.role }, `fault repair: incident ${opened.caseNumber} opened`);
+      return opened;
+    },
+
+    /** Whether users were affected by a maintenance-window overrun, as the engineer or manager found. */
+    async recordFaultRepairOverrunImpact(input: { caseId: string; stamp: ActorStamp; usersAffected: boolean; note: string | null }): Promise<void> {
+      const { stamp } = input;
+      await caseStep(input.caseId, { step: 'overrun impact', actorRole: stamp.role, key: 'overrun-impact' }, async (row, trx) => ({
+        writes: [audit(trx, row, 'overrun-impact', { ...stamp, action: 'fault_repair.overrun_impact', comment: input.note, data: { usersAffected: input.usersAffected } })],
+        result: undefined,
+      }));
+    },
+
+    /** Escalated and handed over to its incident: the fault repair's case closes (status `escalated`). */
+    async handOverFaultRepair(input: { caseId: string; incidentCaseNumber: string; at: string }): Promise<void> {
+      await caseStep(input.caseId, { step: 'handed over to incident', actorRole: 'system', key: 'handed-over' }, async (row, trx) => ({
+        writes: [
+          caseStatusUpdate(trx, row.case_id, 'escalated', new Date(input.at), true),
+          audit(trx, row, 'handed-over', { at: input.at, actor: 'system', role: 'system', action: 'fault_repair.handed_over', comment: `continued as incident ${input.incidentCaseNumber}`, data: { incidentCaseNumber: input.incidentCaseNumber } }),
+        ],
+        result: undefined,
+      }));
     },
   };
 }

@@ -103,6 +103,9 @@ export const faultRepairSchema = z
       escalatedAt: z.string().nullable().meta({ description: 'When the managers were told (a day after the deadline, still not in)' }),
     }),
     closedAt: z.string().nullable(),
+    incidents: z
+      .array(z.object({ caseNumber: z.string(), origin: z.enum(['fault_repair_escalation', 'window_overrun']), status: z.string() }))
+      .meta({ description: 'Emergency incidents this case started: its escalation (the incident took the case over) or a maintenance-window overrun that affected users' }),
     timeline: z.array(z.object({ at: z.string(), actor: z.string(), role: z.string(), action: z.string(), comment: z.string().nullable() })),
   })
   .meta({ id: 'FaultRepair' });
@@ -198,15 +201,17 @@ export async function loadFaultRepair(db: Db, caseNumber: string, withDetails = 
     .where('f.case_number', '=', caseNumber)
     .executeTakeFirst();
   if (!row) throw ApiError.notFound('fault repair', caseNumber);
-  const [events, plan, serviceReport, writeUpAlerts] = await Promise.all([
+  const [events, plan, serviceReport, writeUpAlerts, incidents] = await Promise.all([
     withDetails ? db.selectFrom('audit_events').selectAll().where('case_id', '=', row.case_id).orderBy('occurred_at').orderBy('id').execute() : Promise.resolve([]),
     documentRefOf(db, row.plan_document_id),
     documentRefOf(db, row.report_document_id),
     // The write-up's alerts are recorded in the audit trail only.
     db.selectFrom('audit_events').select(['action', 'occurred_at']).where('case_id', '=', row.case_id).where('action', 'in', ['fault_repair.write_up_chase', 'fault_repair.write_up_overdue']).execute(),
+    db.selectFrom('incidents').select(['case_number', 'origin', 'status']).where('origin_case_id', '=', row.case_id).orderBy('case_number').execute(),
   ]);
   const alertAt = (action: string) => iso(writeUpAlerts.find((event) => event.action === action)?.occurred_at ?? null);
-  const waitingFor = waitingForOf(row.status as FaultRepairDto['status'], {
+  // A case handed over to its incident (closed as escalated) waits for no one here.
+  const waitingFor = row.closed_at !== null ? [] : waitingForOf(row.status as FaultRepairDto['status'], {
     plan,
     serviceReport,
     faultReportIn: row.fault_report_submitted_at !== null,
@@ -275,6 +280,7 @@ export async function loadFaultRepair(db: Db, caseNumber: string, withDetails = 
       escalatedAt: alertAt('fault_repair.write_up_overdue'),
     },
     closedAt: iso(row.closed_at),
+    incidents: incidents.map((incident) => ({ caseNumber: incident.case_number, origin: incident.origin as 'fault_repair_escalation' | 'window_overrun', status: incident.status })),
     timeline: events.map((event) => ({ at: iso(event.occurred_at)!, actor: event.actor, role: event.actor_role, action: event.action, comment: event.comment })),
   };
 }

@@ -15,6 +15,7 @@ import {
   finishFaultRepairWorkUpdate,
   recordFaultRepairMilestoneUpdate,
   recordFollowUpCallUpdate,
+  reportFaultRepairOverrunImpactUpdate,
   reviseFaultRepairPlanUpdate,
   reviewWriteUpUpdate,
   startFaultRepairWorkUpdate,
@@ -22,8 +23,6 @@ import {
   submitWriteUpUpdate,
   type FaultRepairState,
 } from '../../workflows/fault-repair/definitions';
-import type { ActorStamp } from '../../workflows/shared/definitions';
-import type { Actor } from '../auth';
 import { ApiError } from '../errors';
 import { pageOf, pageQuerySchema, type ApiRoutes } from '../route';
 import { actorStamp as stamp, updateCase } from '../shared/process-updates';
@@ -213,6 +212,13 @@ export function registerFaultRepairRoutes(routes: ApiRoutes, deps: FaultRepairDe
         .refine((b) => b.decision === 'approved' || (b.comment ?? '').trim() !== '', { message: 'sending the write-up back needs a comment', path: ['comment'] }),
       response, errors: transitionErrors,
       handler: async ({ params, body, actor }) => update(deps, params.caseNumber, reviewWriteUpUpdate, { ...stamp(actor!, deps.clock), decision: body.decision, comment: body.comment }),
+    })
+    .add({
+      method: 'post', path: '/fault-repairs/:caseNumber/overrun-impact', tag,
+      summary: "After high-risk work overran its maintenance window: record whether users were affected; if they were, an emergency incident starts, dated at the window's end and linked to the case (once)",
+      access: { roles: [...ENGINEER, ...MANAGER] },
+      params: caseParams, body: z.object({ usersAffected: z.boolean(), note: optionalNote(2000) }), response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) => update(deps, params.caseNumber, reportFaultRepairOverrunImpactUpdate, { ...stamp(actor!, deps.clock), usersAffected: body.usersAffected, note: body.note }),
     })
     .add({
       method: 'get', path: '/devices/:id/history', tag, summary: "A device's history: the fault, repair and parts of each archived case (append-only)", access: { roles: ANY_USER },

@@ -55,6 +55,8 @@ export const FAULT_REPAIR_STEPS = {
   recordFollowUpCall: { from: ['follow_up'], action: 'record the follow-up call' },
   submitWriteUp: { from: ['reporting', 'follow_up'], action: 'submit the write-up' },
   reviewWriteUp: { from: ['reporting', 'follow_up'], action: 'review the write-up' },
+  // After high-risk work overran its maintenance window: users affected -> an emergency incident dated at the window's end.
+  reportOverrunImpact: { from: ['in_progress', 'escalated', 'reporting', 'follow_up'], action: "record the overrun's impact on users" },
 } as const satisfies Record<string, StepRule<FaultRepairStatus>>;
 
 export interface FaultRepairInput {
@@ -113,6 +115,12 @@ export interface FaultRepairState {
   appointmentBookings?: number;
   /** Times the signed plan was reopened on site (each back through the sign-off). */
   planRevisions?: number;
+  /** The incidents this case started (escalation, a window overrun affecting users); absent in older runs. */
+  incidents?: { caseNumber: string; origin: 'fault_repair_escalation' | 'window_overrun' }[];
+  /** Escalated: the incident that took the case over (the fault repair closes as `escalated`). */
+  handedOverTo?: string | null;
+  /** Whether the engineer or manager found users affected by a window overrun; null until said. */
+  overrunUsersAffected?: boolean | null;
 }
 
 /** Stage 2 deadlines, computed once by an activity when restoration is recorded. */
@@ -236,6 +244,11 @@ export const dispatchFaultRepairUpdate = defineUpdate<FaultRepairState, [Dispatc
 export const bookFaultRepairAppointmentUpdate = defineUpdate<FaultRepairState, [AppointmentInput]>('bookFaultRepairAppointment');
 export const reviseFaultRepairPlanUpdate = defineUpdate<FaultRepairState, [PlanRevisionInput]>('reviseFaultRepairPlan');
 export const arriveFaultRepairUpdate = defineUpdate<FaultRepairState, [ArrivalInput]>('arriveFaultRepair');
+export interface OverrunImpactInput extends ActorStamp {
+  usersAffected: boolean;
+  note: string | null;
+}
+export const reportFaultRepairOverrunImpactUpdate = defineUpdate<FaultRepairState, [OverrunImpactInput]>('reportFaultRepairOverrunImpact');
 export const startFaultRepairWorkUpdate = defineUpdate<FaultRepairState, [StartWorkInput]>('startFaultRepairWork');
 export const finishFaultRepairWorkUpdate = defineUpdate<FaultRepairState, [FinishWorkInput]>('finishFaultRepairWork');
 export const submitFaultReportUpdate = defineUpdate<FaultRepairState, [FaultReportInput]>('submitFaultRepairFaultReport');

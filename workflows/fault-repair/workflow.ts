@@ -1,5 +1,7 @@
-import { ApplicationFailure, allHandlersFinished, condition, patched, proxyLocalActivities, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure, ParentClosePolicy, allHandlersFinished, condition, patched, proxyLocalActivities, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, type UpdateDefinition } from '@temporalio/common';
+import { incidentWorkflowId } from '../incident/definitions';
+import { incidentWorkflow } from '../incident/workflow';
 import type { Activities } from '../../activities';
 import { INVALID_TRANSITION } from '../shared/definitions';
 import { createCaseSteps, type StepRule } from '../shared/case-steps';
@@ -22,6 +24,7 @@ import {
   nextMaintenanceWindowStart,
   recordFaultRepairMilestoneUpdate,
   recordFollowUpCallUpdate,
+  reportFaultRepairOverrunImpactUpdate,
   reviseFaultRepairPlanUpdate,
   reviewWriteUpUpdate,
   shanghaiIso,
@@ -140,6 +143,24 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     state.writeUp.dueAt = deadlines.writeUpDueAt;
   };
 
+  /** Escalated: its incident took the case over (the SLA clocks stop, the case closes as escalated). */
+  const handedOver = () => (state.handedOverTo ?? null) !== null;
+
+  /**
+   * An emergency incident from this case: opened by an activity (linked both ways) and started as a
+   * case of its own that outlives this one. The worker's start recovery may have started it first.
+   */
+  const openIncident = async (origin: 'fault_repair_escalation' | 'window_overrun', stamp: { actor: string; role: string; at: string }, startedAt: string | null): Promise<string> => {
+    const incident = await activities.openIncidentFromFaultRepair({ caseId, stamp, origin, startedAt });
+    try {
+      await startChild(incidentWorkflow, { workflowId: incidentWorkflowId(incident.caseNumber), args: [{ caseId: incident.caseId, caseNumber: incident.caseNumber }], parentClosePolicy: ParentClosePolicy.ABANDON });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    state.incidents = [...(state.incidents ?? []), { caseNumber: incident.caseNumber, origin }];
+    return incident.caseNumber;
+  };
+
   setHandler(faultRepairStateQuery, () => state);
   setHandler(documentChangedSignal, (change) => {
     const progress = { documentId: change.documentId, status: change.status, version: change.version };
@@ -247,6 +268,8 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     const finishedAt = now();
     if (!arg.fixed) {
       await activities.recordFaultRepairWorkFinished({ caseId, stamp: arg, fixed: false, result: arg.result, finishedAt, restoredAt: null, report: null, targets: state.targets });
+      // Runs that escalated before incidents existed stay escalated, as they were.
+      if (patched('fault-repair-escalation-incident')) state.handedOverTo = await openIncident('fault_repair_escalation', { actor: arg.actor, role: arg.role, at: arg.at }, null);
       return 'escalated';
     }
     const restoredAt = arg.restoredAt ?? finishedAt;
@@ -326,6 +349,25 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     () => reviewOpen(),
   );
 
+  // High-risk work overran its window: users affected -> an incident that started at the window's end.
+  const overrunImpactOpen = (): void => {
+    if (!state.windowOverrunAt) refuse("cannot record the overrun's impact: no maintenance-window overrun is recorded");
+    if ((state.overrunUsersAffected ?? null) !== null) refuse(`cannot record the overrun's impact: it was recorded (users affected: ${state.overrunUsersAffected ? 'yes' : 'no'})`);
+  };
+  stepUpdate(
+    reportFaultRepairOverrunImpactUpdate,
+    FAULT_REPAIR_STEPS.reportOverrunImpact,
+    async (arg) => {
+      overrunImpactOpen();
+      const stamp = { actor: arg.actor, role: arg.role, at: arg.at };
+      await activities.recordFaultRepairOverrunImpact({ caseId, stamp, usersAffected: arg.usersAffected, note: arg.note });
+      state.overrunUsersAffected = arg.usersAffected;
+      if (arg.usersAffected) await openIncident('window_overrun', stamp, state.windowEndsAt);
+      return state.status;
+    },
+    () => overrunImpactOpen(),
+  );
+
   // The targets are computed once (an activity, recorded in history and on the case); the
   // acknowledgement with them goes to the customer in the same step.
   await steps.run(async () => {
@@ -361,8 +403,16 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
     }
   }
 
-  // The service report: signed by the customer -> follow_up (stage 2 takes over from there).
-  await condition(() => state.report?.status === 'signed');
+  // The service report: signed by the customer -> follow_up (stage 2 takes over from there); or the
+  // repair escalated and its incident took the case over: closed as escalated.
+  await condition(() => state.report?.status === 'signed' || handedOver());
+  if (handedOver()) {
+    await steps.run(async () => {
+      await activities.handOverFaultRepair({ caseId, incidentCaseNumber: state.handedOverTo!, at: now() });
+    });
+    await condition(allHandlersFinished);
+    return state;
+  }
   const report = state.report!;
   await steps.run(async () => {
     const { followUpDueAt } = await activities.recordFaultRepairReportSigned({ caseId, documentId: report.documentId, version: report.version, at: now() });
@@ -502,7 +552,8 @@ export async function faultRepairWorkflow(input: FaultRepairInput): Promise<Faul
 
   /** One SLA target's clock: warning at 75 %, breach at 100 %, unless its milestone came first. */
   async function runClock(target: SlaTarget): Promise<void> {
-    const done = () => target.metAt !== null;
+    // Handed over to an incident: its ladder races the clock now, not this case.
+    const done = () => target.metAt !== null || handedOver();
     if (!(await untilOr(done, target.warnAt!))) {
       await steps.run(async () => {
         if (done()) return;
