@@ -277,10 +277,15 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   void runRecurrences();
   void runStandbyChase();
 
+  // One close-out round per restoration, one at a time: a round cancelled by a reopening has finished
+  // (the close-out recorded it superseded) before the next restoration's round starts.
+  let lastRound = 0;
+  const newRound = () => state.status === 'restored' && state.closeOutRound > lastRound;
   for (;;) {
-    await condition(() => state.status === 'restored' || state.status === 'not_an_incident' || state.status === 'continued');
-    if (state.status !== 'restored') break;
+    await condition(() => newRound() || state.status === 'not_an_incident' || state.status === 'continued');
+    if (!newRound()) break;
     const round = state.closeOutRound;
+    lastRound = round;
     const closeOutInput: IncidentCloseOutInput = { caseId, caseNumber, restoredAt: state.restoredAt!, interruptedAt: interruptedAt!, round };
     const watchEndsAt = new Date(Date.parse(closeOutInput.restoredAt) + RECURRENCE_WATCH_MS).toISOString();
     const scope = new CancellationScope();
@@ -299,7 +304,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         throw error;
       });
     closeOutScope = null;
-    if (result.archivedAt && status() === 'restored') {
+    if (result.archivedAt && status() === 'restored' && state.closeOutRound === round) {
       const archivedAt = result.archivedAt;
       await steps.run(async () => {
         if (status() !== 'restored') return;
@@ -314,7 +319,6 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       if (status() !== 'closed') continue;
       break;
     }
-    await condition(() => state.status !== 'restored');
   }
   await condition(allHandlersFinished);
   return state;
