@@ -1,6 +1,8 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { DoaClaimStatus, DoaConversionAnswer, DoaDecisionOutcome } from '../workflows/doa-claim/definitions';
 import type { DocumentDecision, DocumentKind, SignOffStep } from '../workflows/sign-off/definitions';
+import type { CustomerBusyHoursTable, CustomerProtectedPeriodsTable, RectificationCampaignsTable, RectificationCustomersTable, RectificationDevicesTable } from './schema-rectification';
+import type { RectificationReturnedPartsTable, RectificationSiteAttemptsTable, RectificationSitesTable, RectificationSlotMovesTable } from './schema-rectification-site';
 
 export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** A timestamp the database fills in by default. */
@@ -717,6 +719,15 @@ export interface Database {
   incident_duties: IncidentDutiesTable;
   incident_close_outs: IncidentCloseOutsTable;
   goods_claims: GoodsClaimsTable;
+  rectification_campaigns: RectificationCampaignsTable;
+  rectification_customers: RectificationCustomersTable;
+  rectification_devices: RectificationDevicesTable;
+  customer_busy_hours: CustomerBusyHoursTable;
+  customer_protected_periods: CustomerProtectedPeriodsTable;
+  rectification_sites: RectificationSitesTable;
+  rectification_slot_moves: RectificationSlotMovesTable;
+  rectification_site_attempts: RectificationSiteAttemptsTable;
+  rectification_returned_parts: RectificationReturnedPartsTable;
 }
 
 export type Customer = Selectable<CustomersTable>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HIGH_RISK_OPERATIONS } from '../../workflows/rules/high-risk';
 import type { DocumentKind } from '../../workflows/sign-off/definitions';
 import { incidentReportContent } from '../incident-close-out/content';
+import { rectificationAgreementContent, rectificationPlanContent } from '../rectification/content';
 import { INT4_MAX, isoInstantField, requiredText } from '../shared/schemas';
 
 // What a version of each kind of document holds, validated before it is submitted.
@@ -38,4 +39,7 @@ export const DOCUMENT_CONTENT: Record<DocumentKind, z.ZodType<Record<string, unk
   implementation_plan: freeContent,
   write_up: freeContent,
   incident_report: incidentReportContent,
+  rectification_plan: rectificationPlanContent,
+  rectification_agreement: rectificationAgreementContent,
+  rectification_report: freeContent,
 };

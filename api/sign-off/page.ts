@@ -21,6 +21,9 @@ const KIND_TITLES: Record<DocumentDto['kind'], ReturnType<typeof text>> = {
   implementation_plan: text('Implementation plan', '实施方案'),
   write_up: text('Write-up', '案例总结'),
   incident_report: text('Incident report', '事故解决服务报告'),
+  rectification_plan: text('Rectification plan', '整改方案'),
+  rectification_agreement: text('Rectification plan and timing', '整改方案与时间安排'),
+  rectification_report: text('Rectification report', '整改报告'),
 };
 
 const asText = (value: unknown): string => (typeof value === 'string' ? value : '');
@@ -35,6 +38,9 @@ function contentFacts(content: Record<string, unknown>, locale: 'en' | 'zh-CN'):
   const window = content.window as { start?: string; end?: string } | undefined;
   if (window?.start && window.end) {
     facts.push({ label: text('Time window (China time)', '实施时间（北京时间）'), value: `${formatChinaTime(new Date(window.start), locale)} – ${formatChinaTime(new Date(window.end), locale)}` });
+  }
+  if (typeof content.startsOn === 'string' && typeof content.endsOn === 'string') {
+    facts.push({ label: text('Rectification period (China dates)', '整改时间（北京时间）'), value: `${content.startsOn} – ${content.endsOn}` });
   }
   if (content.rollback) facts.push({ label: text('Rollback', '回退方案'), value: asText(content.rollback) });
   const parts = asList(content.parts ?? content.partsUsed) as { productCode?: string; quantity?: number; serial?: string | null }[];

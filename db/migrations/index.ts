@@ -18,6 +18,8 @@ import * as rmaRepairProcess from './2026-12-04T02-00-00_rma_repair_process';
 import * as doaClaims from './2026-12-04T03-00-00_doa_claims';
 import * as incidents from './2026-12-05T00-00-00_incidents';
 import * as incidentCloseOut from './2026-12-05T01-00-00_incident_close_out';
+import * as rectificationCampaigns from './2026-12-06T00-00-00_rectification_campaigns';
+import * as rectificationSites from './2026-12-06T01-00-00_rectification_sites';
 
 /**
  * Every migration, by name. Names are ISO dates so they sort in the order they must run.
@@ -43,4 +45,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T03-00-00_doa_claims': doaClaims,
   '2026-12-05T00-00-00_incidents': incidents,
   '2026-12-05T01-00-00_incident_close_out': incidentCloseOut,
+  '2026-12-06T00-00-00_rectification_campaigns': rectificationCampaigns,
+  '2026-12-06T01-00-00_rectification_sites': rectificationSites,
 };

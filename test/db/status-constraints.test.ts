@@ -5,6 +5,7 @@ import { DOCUMENT_KINDS } from '../../workflows/sign-off/definitions';
 import { CONTACT_ROLES } from '../../db/schema';
 import { GOODS_CLAIM_KINDS, GOODS_CLAIM_STATUSES } from '../../workflows/goods-claim/definitions';
 import { INCIDENT_STATUSES } from '../../workflows/incident/definitions';
+import { RECTIFICATION_CAMPAIGN_STATUSES, RECTIFICATION_CUSTOMER_STATUSES, RECTIFICATION_DEFECT_TYPES, RECTIFICATION_DEVICE_STATUSES } from '../../workflows/rectification/definitions';
 import { SPARE_PART_OPEN_STATUSES, SPARE_PART_STATUSES } from '../../workflows/spare-part/definitions';
 import { RMA_PART_STATUSES, RMA_REPAIR_STATUSES } from '../../workflows/rma-repair/definitions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -99,5 +100,20 @@ describe('status lists in the database match the ones declared in code', () => {
     expect(await check('incident_close_outs', 'incident_close_outs_summary_state_check')).toEqual([...SUMMARY_REPORT_STATES].sort());
     expect(await check('contacts', 'contacts_role_check')).toEqual([...CONTACT_ROLES].sort());
     expect(await check('documents', 'documents_kind_check')).toEqual([...DOCUMENT_KINDS].sort());
+  });
+
+  test('rectification campaigns, customers and devices: the CHECKs allow exactly the statuses and defect types declared in workflows/rectification/definitions.ts', async () => {
+    const check = async (table: string, name: string) => {
+      const { rows } = await sql<{ definition: string }>`
+        select pg_get_constraintdef(c.oid) as definition
+        from pg_constraint c join pg_class t on t.oid = c.conrelid
+        where t.relname = ${table} and c.contype = 'c' and c.conname = ${name}`.execute(database.db);
+      expect(rows).toHaveLength(1);
+      return quotedValues(rows[0]!.definition);
+    };
+    expect(await check('rectification_campaigns', 'rectification_campaigns_status_check')).toEqual([...RECTIFICATION_CAMPAIGN_STATUSES].sort());
+    expect(await check('rectification_campaigns', 'rectification_campaigns_defect_type_check')).toEqual([...RECTIFICATION_DEFECT_TYPES].sort());
+    expect(await check('rectification_customers', 'rectification_customers_status_check')).toEqual([...RECTIFICATION_CUSTOMER_STATUSES].sort());
+    expect(await check('rectification_devices', 'rectification_devices_status_check')).toEqual([...RECTIFICATION_DEVICE_STATUSES].sort());
   });
 });

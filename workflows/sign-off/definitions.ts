@@ -4,7 +4,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ActorStamp } from '../shared/definitions';
 
-export const DOCUMENT_KINDS = ['repair_plan', 'service_report', 'fault_report', 'recovery_plan', 'implementation_plan', 'write_up', 'incident_report'] as const;
+export const DOCUMENT_KINDS = ['repair_plan', 'service_report', 'fault_report', 'recovery_plan', 'implementation_plan', 'write_up', 'incident_report', 'rectification_plan', 'rectification_agreement', 'rectification_report'] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 /** The steps a version goes through, in the order the document's sign-off lists them. */
