@@ -8,3 +8,4 @@ export { rmaRepairWorkflow } from './rma-repair/workflow';
 export { doaClaimWorkflow } from './doa-claim/workflow';
 export { incidentWorkflow } from './incident/workflow';
 export { incidentCloseOutWorkflow } from './incident-close-out/workflow';
+export { rectificationSiteWorkflow } from './rectification/site-workflow';

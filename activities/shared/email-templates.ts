@@ -7,6 +7,7 @@ import { incidentCloseOutEmailTemplates } from '../incident-close-out/email-temp
 import { goodsClaimEmailTemplates } from '../goods-claim/email-templates';
 import { rmaRepairEmailTemplates } from '../rma-repair/email-templates';
 import { signOffEmailTemplates } from '../sign-off/email-templates';
+import { rectificationSiteEmailTemplates } from '../rectification/site-email-templates';
 import { formatAmount, formatDate, template } from './email-format';
 import { createHtmlTemplates } from './html';
 
@@ -32,6 +33,7 @@ function withSignature(locale: Locale, rendered: RenderedText): RenderedText {
 
 export const emailTemplates = {
   ...signOffEmailTemplates,
+  ...rectificationSiteEmailTemplates,
   ...faultRepairEmailTemplates,
   ...incidentEmailTemplates,
   ...incidentCloseOutEmailTemplates,
