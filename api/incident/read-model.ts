@@ -106,7 +106,8 @@ export async function loadIncident(db: Db, caseNumber: string, withDetails = tru
       .select(['m.user_id', 'u.name', 'm.specialty', 'm.coordinator', 'm.added_at', 'm.added_by', 'm.removed_at', 'm.removed_by'])
       .where('m.case_id', '=', row.case_id)
       .orderBy('m.added_at')
-      .orderBy('m.id')
+      .orderBy('m.coordinator', 'desc')
+      .orderBy('u.name')
       .execute(),
     db
       .selectFrom('incident_contingency_plans as s')
