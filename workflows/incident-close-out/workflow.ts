@@ -274,14 +274,15 @@ export async function incidentCloseOutWorkflow(input: IncidentCloseOutInput): Pr
     return CancellationScope.nonCancellable(async () => {
       const report = state.incidentReport;
       if (report && report.status !== 'signed' && report.status !== 'withdrawn') {
-        await getExternalWorkflowHandle(signOffWorkflowId(report.documentId)).signal(withdrawDocumentSignal, {
-          actor: 'system',
-          role: 'system',
-          at: now(),
-          reason: `the incident reopened: round ${round} of its close-out is superseded`,
-        });
+        const told = await getExternalWorkflowHandle(signOffWorkflowId(report.documentId))
+          .signal(withdrawDocumentSignal, { actor: 'system', role: 'system', at: now(), reason: `the incident reopened: round ${round} of its close-out is superseded` })
+          .then(
+            () => true,
+            // A sign-off no longer running (ended by an administrator) leaves the report as it stands; the round is superseded all the same.
+            () => false,
+          );
         // The sign-off records the withdrawal (or a signature that came first) and tells this workflow.
-        await condition(() => state.incidentReport?.status === 'withdrawn' || state.incidentReport?.status === 'signed', '1 minute');
+        if (told) await condition(() => state.incidentReport?.status === 'withdrawn' || state.incidentReport?.status === 'signed', '1 minute');
       }
       const at = now();
       await activities.supersedeIncidentCloseOut({ ...closeOut, at });
