@@ -95,6 +95,7 @@ describe('incident grading', () => {
     // The continuation itself waits for nothing.
     expect((await p.get(continuation)).status).toBe('continued');
     expect((await p.grade(continuation, { serviceLostPercent: 80 })).status).toBe(409);
+    await saveHistory(h, incidentWorkflowId(continuation), 'incident-continuation-notice.binpb');
   });
 
   test('the third occurrence within 24 h of a recovery is a new incident, one level above the first', async () => {
@@ -153,5 +154,6 @@ describe('incident grading', () => {
     expect(repair.body.timeline.map((event: { action: string }) => event.action)).toContain('fault_repair.from_incident');
     // Decided: no grading any more.
     expect((await p.grade(minor.body.caseNumber, { serviceLostPercent: 100 })).status).toBe(409);
+    await saveHistory(h, incidentWorkflowId(minor.body.caseNumber), 'incident-not-an-incident.binpb');
   });
 });
