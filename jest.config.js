@@ -7,4 +7,5 @@ module.exports = {
   testTimeout: 60_000,
   maxWorkers: 2,
   setupFiles: ['<rootDir>/test/support/quiet-sdk.ts'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
 };

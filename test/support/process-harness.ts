@@ -1,23 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import { systemClock } from '../../activities/shared/clock';
 import { createMailer, senderOf } from '../../activities/shared/mailer';
 import { createCalendarProvider } from '../../db/repositories/calendar';
 import type { UserRole } from '../../db/schema';
 import type { OutboxRelayOptions } from '../../worker/outbox-relay';
+import { cachedWorkflowBundle } from '../../worker/workflow-bundle';
 import { createWorker, workflowsPath } from '../../worker/worker';
 import { createTestApp, createUsers, testConfig, testSignedLinks } from './app';
 import { createTestDatabase, type TestDatabase } from './db';
 import { startTestSmtpServer, type TestSmtpServer } from './smtp';
 import { createTestEnv } from './temporal';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<{ code: string }> | undefined;
 
-/** The production workflow bundle, built once per test file. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+/**
+ * The production workflow bundle, as the worker loads it: built once per version of the workflow
+ * sources (jest's global setup builds it before the test files run) and read from the cache after.
+ */
+export function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= cachedWorkflowBundle(workflowsPath()).then(({ code }) => ({ code }));
   return bundle;
 }
 
