@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/process-harness';
 
 // Saved incident histories replay on the current workflow code. Regenerate after an intended change with:
-//   SAVE_WORKFLOW_HISTORIES=1 npx jest test/incident/ladder.test.ts test/incident/grading.test.ts test/incident/recovery-plan.test.ts --runInBand
+//   SAVE_WORKFLOW_HISTORIES=1 npx jest test/incident/ladder.test.ts test/incident/grading.test.ts test/incident/recovery-plan.test.ts test/incident/archive.test.ts --runInBand
 // and keep the older file beside it, with `patched()` in the workflow, once incidents run in production.
 const HISTORIES: [string, number][] = [
   // The whole ladder by time alone (2 h, on site + 4 h, 1 working day across a weekend), the standby unit chased twice and switched back.
@@ -18,6 +18,10 @@ const HISTORIES: [string, number][] = [
   ['incident-not-an-incident.binpb', 5],
   // The expert group, the recovery plan through four versions (failed test, objection, signed, reopened after a failed implementation), restoration.
   ['incident-recovery-plan-four-versions.binpb', 60],
+  // Archived by its close-out, then the 24-hour watch ran out: completed.
+  ['incident-archived-after-watch.binpb', 40],
+  // Archived, reopened by the same symptom within the watch, restored again (a second round).
+  ['incident-reopened-after-archive.binpb', 40],
   // That plan's first sign-off run, with the acceptance_test step.
   ['sign-off-recovery-plan-with-test.binpb', 30],
 ];
