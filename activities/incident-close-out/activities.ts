@@ -414,6 +414,9 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
       const key = `review-meeting/${input.booking}`;
       await roundStep(input, `review meeting booked (${input.booking})`, stamp.role, key, async (row, trx) => {
         const attendeeList = input.attendees.map((attendee) => `${attendee.name} <${attendee.email}>`).join(', ');
+        // The customer's people are written to in their own language; staff in Chinese.
+        const contacts = await trx.selectFrom('contacts').select(['email', 'locale']).where('customer_id', '=', row.customer_id).where('email', 'in', input.attendees.map((attendee) => attendee.email)).execute();
+        const localeOf = (email: string): Locale => contacts.find((contact) => contact.email === email)?.locale ?? 'zh-CN';
         return {
           writes: [
             roundUpdate(trx, input, input.at, {
@@ -433,7 +436,7 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
                 template: 'incident_review_meeting',
                 params: { caseNumber: row.case_number, customerName: row.customer_name, startsAt: input.startsAt, endsAt: input.endsAt, location: input.location, attendees: attendeeList, booking: input.booking },
               },
-              to: { email: attendee.email, locale: 'zh-CN' },
+              to: { email: attendee.email, locale: localeOf(attendee.email) },
               calendarInvite: {
                 ...(sender ? { organizer: sender } : {}),
                 uid: `${row.case_number}/r${input.round}/review-meeting@fieldops`,

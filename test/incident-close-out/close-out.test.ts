@@ -169,8 +169,10 @@ describe('incident close-out: incident report, summary report, follow-up, group 
     const meetingAt = after(now, 2 * HOUR);
     const rebooked = await request(h.app).post(`/incidents/${number}/review-meeting`).set(p.as('service_desk')).send({ startsAt: meetingAt, endsAt: after(meetingAt, 90 * MINUTE), location: 'Room 5', attendees });
     expect(rebooked.body.meeting).toMatchObject({ startsAt: meetingAt, location: 'Room 5', bookings: 2 });
+    // The customer's contact (English) reads it in English, the staff in Chinese.
     for (const attendee of attendees) {
-      const invitations = await eventually(() => mailsTo(h.smtp, attendee.email, `[${number}]`).filter((mail) => mail.subject.includes('总结会')), (mails) => mails.length === 2);
+      const subject = attendee.email === CONTACT_EMAIL ? 'review meeting' : '总结会';
+      const invitations = await eventually(() => mailsTo(h.smtp, attendee.email, `[${number}]`).filter((mail) => mail.subject.includes(subject)), (mails) => mails.length === 2);
       const invite = (i: number) => (invitations[i]!.calendars ?? []).join('\n');
       expect(invite(0)).toContain('BEGIN:VEVENT');
       expect(invite(1)).toContain(`UID:${number}/r1/review-meeting@fieldops`);
@@ -178,6 +180,7 @@ describe('incident close-out: incident report, summary report, follow-up, group 
       expect(invite(0)).toContain('SEQUENCE:0');
       expect(invite(1)).toContain('SEQUENCE:1');
       expect(invite(1)).toContain('Room 5');
+      expect(invitations[1]!.subject).toContain(attendee.email === CONTACT_EMAIL ? '(rescheduled)' : '时间变更');
     }
     expect((await p.tasksOf('service_desk', number)).map((task) => task.kind)).toEqual(['record_review_minutes']);
     const early = await request(h.app).post(`/incidents/${number}/review-meeting/minutes`).set(p.as('service_desk')).send({ minutes: 'm' });
