@@ -187,7 +187,14 @@ export function createIncidentActivities({ db, emailsQueued, logger }: IncidentA
       return caseStep(input.caseId, { step: 'opened', actorRole: 'system', key: 'opened' }, async (row, trx) => {
         const result = { status: row.status as IncidentStatus, continuesCaseNumber: row.continues_case_number, ladderEnteredAt: row.ladder_entered_at.toISOString(), occurredAt: row.started_at.toISOString() };
         if (row.status === 'continued') {
-          return { writes: [audit(trx, row, 'opened', { at: input.at, actor: 'system', role: 'system', action: 'incident.continues', data: { continuesCaseNumber: row.continues_case_number } })], result };
+          // Recorded on the incident it continues: this case is done (closed) from the start.
+          return {
+            writes: [
+              ...statusWrites(trx, row, 'continued', row.reported_at),
+              audit(trx, row, 'opened', { at: input.at, actor: 'system', role: 'system', action: 'incident.continues', data: { continuesCaseNumber: row.continues_case_number } }),
+            ],
+            result,
+          };
         }
         const managers = await usersWithRole(trx, ['manager']);
         const origin = row.origin_case_id ? await trx.selectFrom('cases').select('number').where('id', '=', row.origin_case_id).executeTakeFirst() : undefined;

@@ -36,6 +36,9 @@ export const incidentTasks: TaskSource = async (db, actor) => {
     .where('user_id', '=', actor.id)
     .execute();
   const inGroup = new Set(groups.map((row) => row.case_id));
+  const withGroup = new Set(
+    (await db.selectFrom('incident_expert_group_members').select('case_id').distinct().where('removed_at', 'is', null).execute()).map((row) => row.case_id),
+  );
   const isOneOf = (roles: readonly UserRole[]) => roles.includes(actor.role);
   const tasks: Task[] = [];
   for (const row of rows) {
@@ -51,7 +54,7 @@ export const incidentTasks: TaskSource = async (db, actor) => {
     });
     const recovering = row.status === 'registered' || row.status === 'in_recovery';
     if (row.status === 'registered' && isOneOf(['manager'])) tasks.push(task('grade_incident', 'Grade the incident', due));
-    if (recovering && row.ladder_level >= 3 && isOneOf(['manager']) && !(await hasGroup(row.case_id))) tasks.push(task('form_expert_group', 'Form the expert group', due));
+    if (recovering && row.ladder_level >= 3 && isOneOf(['manager']) && !withGroup.has(row.case_id)) tasks.push(task('form_expert_group', 'Form the expert group', due));
     if (recovering && row.ladder_level === 2 && !row.arrived_on_site_at && isOneOf(['senior_engineer'])) tasks.push(task('incident_on_site', 'Go on site', null));
     if (recovering && (isOneOf(['engineer', 'senior_engineer']) || inGroup.has(row.case_id))) tasks.push(task('restore_incident', 'Restore the service', due));
     if (row.standby_serial && !row.standby_switched_back_at && (row.status === 'restored' || row.status === 'closed') && (isOneOf(['manager', 'senior_engineer']) || inGroup.has(row.case_id))) {
@@ -59,9 +62,4 @@ export const incidentTasks: TaskSource = async (db, actor) => {
     }
   }
   return tasks;
-
-  async function hasGroup(caseId: string): Promise<boolean> {
-    const member = await db.selectFrom('incident_expert_group_members').select('id').where('case_id', '=', caseId).where('removed_at', 'is', null).executeTakeFirst();
-    return member !== undefined;
-  }
 };

@@ -93,7 +93,8 @@ describe('incident grading', () => {
     await p.until(first, (b) => b.closeOut?.status === 'superseded');
     await eventually(() => mailsTo(h.smtp, CONTACT_EMAIL, `[${first}] Incident status: reopened`), (mails) => mails.length === 1);
     // The continuation itself waits for nothing.
-    expect((await p.get(continuation)).status).toBe('continued');
+    const handedOver = await p.until(continuation, (b) => b.closedAt !== null);
+    expect(handedOver.status).toBe('continued');
     expect((await p.grade(continuation, { serviceLostPercent: 80 })).status).toBe(409);
     await saveHistory(h, incidentWorkflowId(continuation), 'incident-continuation-notice.binpb');
   });
