@@ -39,6 +39,7 @@ import { incidentTasks } from './incident/tasks';
 import { registerMyTaskRoutes } from './me/routes';
 import { documentTasks, sparePartTasks } from './me/tasks';
 import { signOffLinkActions } from './sign-off/link-actions';
+import { rectificationSiteLinkActions, rectificationSiteTasks, registerRectificationSiteRoutes } from './rectification/site-routes';
 import { registerSignOffRoutes } from './sign-off/routes';
 import { sparePartLinkActions } from './spare-part/link-actions';
 import { registerSparePartRoutes } from './spare-part/routes';
@@ -96,6 +97,7 @@ export function createApp(deps: AppDependencies): Express {
     registerFaultRepairRoutes(routes, { ...processDeps, logger: deps.logger });
     registerIncidentRoutes(routes, { ...processDeps, logger: deps.logger });
     registerIncidentCloseOutRoutes(routes, processDeps);
+    registerRectificationSiteRoutes(routes, processDeps);
     registerRmaRepairRoutes(routes, { ...processDeps, logger: deps.logger });
     registerFaultReportLinkRoutes(routes, processDeps);
     registerPartSwapRoutes(routes, processDeps);
@@ -103,12 +105,13 @@ export function createApp(deps: AppDependencies): Express {
     evidenceListeners.push(goodsClaimEvidenceListener(processDeps));
     registerDoaClaimRoutes(routes, processDeps);
     registerDoaApplicationLinkRoutes(routes, processDeps);
-    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, rmaRepairTasks, doaClaimTasks, goodsClaimTasks, incidentTasks, incidentCloseOutTasks] });
+    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, rmaRepairTasks, doaClaimTasks, goodsClaimTasks, incidentTasks, incidentCloseOutTasks, rectificationSiteTasks] });
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...doaClaimLinkActions(processDeps));
     linkActions.push(...rmaRepairLinkActions(processDeps));
     linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps), ...faultRepairLinkActions(processDeps), ...faultReportLinkActions(processDeps));
     linkActions.push(...goodsClaimLinkActions(processDeps));
+    linkActions.push(...rectificationSiteLinkActions(processDeps));
   }
   const linkService = registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: linkActions });
   const evidence = registerEvidenceRoutes(routes, { db: deps.db, linkService, listeners: evidenceListeners, clock: deps.clock ?? systemClock, logger: deps.logger });

@@ -353,7 +353,7 @@ export function createRectificationSiteActivities({ db, links, calendar, emailsQ
      * created for the customer's signature.
      */
     async recordRectificationImplementationFinished(
-      input: SiteRef & { finish: FinishImplementation; attempt: number; report: { documentId: string; steps: SignOffStep[] } | null },
+      input: SiteRef & { finish: FinishImplementation; attempt: number; report: { documentId: string; steps: SignOffStep[] } | null; finishedAt: string },
     ): Promise<ImplementationOutcome> {
       const { finish } = input;
       const workingDays = await calendar();
@@ -381,7 +381,8 @@ export function createRectificationSiteActivities({ db, links, calendar, emailsQ
           };
         }
         const report = input.report!;
-        const deadline = returnDeadline(workingDays, new Date(finish.at));
+        // Counted from the day the workflow recorded the work (its clock), like a spare part's receipt.
+        const deadline = returnDeadline(workingDays, new Date(input.finishedAt));
         // A retried step finds the parts it inserted (unique by serial) and answers with the same ids.
         for (const part of finish.replacedParts) {
           const kept = part.disposition === 'kept_by_customer';

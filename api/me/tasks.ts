@@ -44,6 +44,11 @@ export const TASK_KINDS = [
   'schedule_review_meeting',
   'record_review_minutes',
   'resolve_goods_claim',
+  'review_rectification_plan',
+  'pick_rectification_materials',
+  'propose_rectification_slot',
+  'implement_rectification',
+  'receive_rectification_parts',
 ] as const;
 
 export const taskSchema = z

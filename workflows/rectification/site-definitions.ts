@@ -129,9 +129,6 @@ export interface ReceivePart extends ActorStamp {
   note: string | null;
 }
 
-/** The ApplicationFailure type of a slot confirmation for a slot that moved meanwhile (API: 409 naming the current one). */
-export const SLOT_SUPERSEDED = 'SlotSuperseded';
-
 export const rectificationSiteStateQuery = defineQuery<RectificationSiteState>('rectificationSiteState');
 export const pickRectificationMaterialsUpdate = defineUpdate<RectificationSiteState, [PickMaterials]>('pickRectificationMaterials');
 export const proposeRectificationSlotUpdate = defineUpdate<RectificationSiteState, [ProposeSlot]>('proposeRectificationSlot');

@@ -10,7 +10,6 @@ import { signOffWorkflow } from '../sign-off/workflow';
 import {
   RD_REVIEW_LEAD_MS,
   RECTIFICATION_SITE_STEPS,
-  SLOT_SUPERSEDED,
   confirmRectificationSlotUpdate,
   finishRectificationImplementationUpdate,
   pickRectificationMaterialsUpdate,
@@ -153,7 +152,7 @@ export async function rectificationSiteWorkflow(input: RectificationSiteInput): 
   const checkConfirmation = (confirmation: { seq: number }): void => {
     const slot = state.slot;
     if (!slot) refuse(INVALID_TRANSITION, 'cannot confirm the slot: the site has no slot at the moment; a new one will be proposed');
-    if (confirmation.seq !== slot.seq) refuse(SLOT_SUPERSEDED, `slot ${confirmation.seq} was replaced by slot ${slot.seq} (${slot.startsAt}): confirm that one`, { currentSeq: slot.seq, startsAt: slot.startsAt });
+    if (confirmation.seq !== slot.seq) refuse(INVALID_TRANSITION, `cannot confirm slot ${confirmation.seq}: it was replaced by slot ${slot.seq} (${slot.startsAt}), confirm that one`, { currentSeq: slot.seq, startsAt: slot.startsAt });
     if (slot.confirmedAt) refuse(INVALID_TRANSITION, `cannot confirm the slot: it was confirmed at ${slot.confirmedAt}`);
   };
   stepUpdate(
@@ -207,7 +206,7 @@ export async function rectificationSiteWorkflow(input: RectificationSiteInput): 
     async (finish) => {
       checkFinish(finish);
       const report = finish.succeeded ? { documentId: uuid4(), steps: REPORT_STEPS } : null;
-      const { status, parts } = await activities.recordRectificationImplementationFinished({ ...ref, finish, attempt: state.attempts, report });
+      const { status, parts } = await activities.recordRectificationImplementationFinished({ ...ref, finish, attempt: state.attempts, report, finishedAt: now() });
       if (!finish.succeeded) {
         state.slot = null;
         state.rdReviewDueAt = null;
