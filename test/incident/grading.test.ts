@@ -124,6 +124,23 @@ describe('incident grading', () => {
     await saveHistory(h, incidentWorkflowId(first), 'incident-continued-and-restored-twice.binpb');
   });
 
+  test('bad input is a 400 naming the field; an unknown incident a 404', async () => {
+    const fields = (response: { status: number; body: { error: { details: { field: string }[] } } }) => {
+      expect(response.status).toBe(400);
+      return response.body.error.details.map((detail) => detail.field);
+    };
+    const now = await p.virtualNow();
+    expect(fields(await p.notice(company, 'NOT-OURS', SYMPTOM))).toEqual(['deviceSerial']);
+    expect(fields(await p.notice(company, 'GR-2', SYMPTOM, { startedAt: after(now, HOUR), reportedAt: now }))).toEqual(['startedAt']);
+    expect(fields(await p.grade(second, { serviceLostPercent: 120 }))).toEqual(['impact.serviceLostPercent']);
+    expect(fields(await request(h.app).put(`/incidents/${second}/expert-group`).set(p.as('manager')).send({ members: [{ userId: '00000000-0000-4000-8000-000000000000', specialty: 'network', coordinator: true }] }))).toEqual(['members.0.userId']);
+    expect(fields(await request(h.app).post(`/incidents/${second}/restoration`).set(p.as('engineer')).send({ interruptedAt: now, restoredAt: after(now, -HOUR) }))).toEqual(['restoredAt']);
+    expect(fields(await request(h.app).get('/incidents/FR-2026-000001').set(p.as('engineer')))).toEqual(['caseNumber']);
+    expect((await request(h.app).get('/incidents/INC-2026-999999').set(p.as('engineer'))).status).toBe(404);
+    // Grading is the manager's.
+    expect((await request(h.app).post(`/incidents/${second}/grading`).set(p.as('engineer')).send({ decision: 'incident', impact: { serviceLostPercent: 80 } })).status).toBe(403);
+  });
+
   test("a cause the customer states is theirs reports the incident from level 3, the statement recorded; the manager may decide a notice is not an incident: it goes on as a linked fault repair", async () => {
     const other = await seedServiceCompany(h.database.db, {
       roles: [],
