@@ -90,7 +90,7 @@ describe('rectification site: slot kept, a failed attempt rescheduled, report si
       ['technical_review', 'approved', 'senior_engineer'],
       ['rd_review', 'approved', 'rd_reviewer'],
     ]);
-    expect(mailsTo(h.smtp, 'rd_reviewer@fieldops.test', 'R&D review overdue')).toHaveLength(0);
+    expect(mailsTo(h.smtp, 'rd_reviewer@fieldops.test', '研发评审已逾期')).toHaveLength(0);
 
     // The customer approves the plan: scheduled.
     expect((await request(h.app).post(await p.signatureLink(`Implementation plan, ${kept.siteName}`, 1)).send({ decision: 'signed' })).status).toBe(200);
