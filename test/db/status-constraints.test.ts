@@ -6,6 +6,7 @@ import { CONTACT_ROLES } from '../../db/schema';
 import { GOODS_CLAIM_KINDS, GOODS_CLAIM_STATUSES } from '../../workflows/goods-claim/definitions';
 import { INCIDENT_STATUSES } from '../../workflows/incident/definitions';
 import { RECTIFICATION_CAMPAIGN_STATUSES, RECTIFICATION_CUSTOMER_STATUSES, RECTIFICATION_DEFECT_TYPES, RECTIFICATION_DEVICE_STATUSES } from '../../workflows/rectification/definitions';
+import { PART_DISPOSITIONS, RECTIFICATION_SITE_STATUSES, RETURNED_PART_STATUSES, SLOT_MOVE_REASONS } from '../../workflows/rectification/site-definitions';
 import { SPARE_PART_OPEN_STATUSES, SPARE_PART_STATUSES } from '../../workflows/spare-part/definitions';
 import { RMA_PART_STATUSES, RMA_REPAIR_STATUSES } from '../../workflows/rma-repair/definitions';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -115,5 +116,20 @@ describe('status lists in the database match the ones declared in code', () => {
     expect(await check('rectification_campaigns', 'rectification_campaigns_defect_type_check')).toEqual([...RECTIFICATION_DEFECT_TYPES].sort());
     expect(await check('rectification_customers', 'rectification_customers_status_check')).toEqual([...RECTIFICATION_CUSTOMER_STATUSES].sort());
     expect(await check('rectification_devices', 'rectification_devices_status_check')).toEqual([...RECTIFICATION_DEVICE_STATUSES].sort());
+  });
+
+  test('rectification sites, slot moves and returned parts: the CHECKs allow exactly what workflows/rectification/site-definitions.ts declares', async () => {
+    const check = async (table: string, name: string) => {
+      const { rows } = await sql<{ definition: string }>`
+        select pg_get_constraintdef(c.oid) as definition
+        from pg_constraint c join pg_class t on t.oid = c.conrelid
+        where t.relname = ${table} and c.contype = 'c' and c.conname = ${name}`.execute(database.db);
+      expect(rows).toHaveLength(1);
+      return quotedValues(rows[0]!.definition);
+    };
+    expect(await check('rectification_sites', 'rectification_sites_status_check')).toEqual([...RECTIFICATION_SITE_STATUSES].sort());
+    expect(await check('rectification_slot_moves', 'rectification_slot_moves_reason_check')).toEqual([...SLOT_MOVE_REASONS].sort());
+    expect(await check('rectification_returned_parts', 'rectification_returned_parts_disposition_check')).toEqual([...PART_DISPOSITIONS].sort());
+    expect(await check('rectification_returned_parts', 'rectification_returned_parts_status_check')).toEqual([...RETURNED_PART_STATUSES].sort());
   });
 });
