@@ -14,6 +14,7 @@ import type { Mailer } from './shared/mailer';
 import type { SignedLinks } from './shared/signed-links';
 import { createSignOffActivities } from './sign-off/activities';
 import { createRectificationSiteActivities } from './rectification/site-activities';
+import { createRectificationCampaignActivities } from './rectification/campaign-activities';
 import { createSparePartActivities, type WorkingDayCalendar } from './spare-part/activities';
 
 export interface ActivityDependencies {
@@ -49,7 +50,7 @@ export function mergeActivities<Groups extends Record<string, unknown>[]>(...gro
 
 /** Every activity the worker registers, built from its dependencies. Workflows import only the type. */
 export function createActivities(deps: ActivityDependencies) {
-  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps), createSignOffActivities(deps), createFaultRepairActivities(deps), createRmaRepairActivities(deps), createDoaClaimActivities(deps), createGoodsClaimActivities(deps), createIncidentActivities(deps), createIncidentCloseOutActivities(deps), createRectificationSiteActivities(deps));
+  return mergeActivities(createEmailActivities(deps), createAuditActivities(deps), createDeadlineActivities(deps), createSparePartActivities(deps), createSignOffActivities(deps), createFaultRepairActivities(deps), createRmaRepairActivities(deps), createDoaClaimActivities(deps), createGoodsClaimActivities(deps), createIncidentActivities(deps), createIncidentCloseOutActivities(deps), createRectificationSiteActivities(deps), createRectificationCampaignActivities(deps));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -40,6 +40,9 @@ import { registerMyTaskRoutes } from './me/routes';
 import { documentTasks, sparePartTasks } from './me/tasks';
 import { signOffLinkActions } from './sign-off/link-actions';
 import { rectificationSiteLinkActions, rectificationSiteTasks, registerRectificationSiteRoutes } from './rectification/site-routes';
+import { rectificationCampaignLinkActions } from './rectification/link-actions';
+import { registerRectificationCampaignRoutes } from './rectification/routes';
+import { rectificationCampaignTasks } from './rectification/tasks';
 import { registerSignOffRoutes } from './sign-off/routes';
 import { sparePartLinkActions } from './spare-part/link-actions';
 import { registerSparePartRoutes } from './spare-part/routes';
@@ -98,6 +101,7 @@ export function createApp(deps: AppDependencies): Express {
     registerIncidentRoutes(routes, { ...processDeps, logger: deps.logger });
     registerIncidentCloseOutRoutes(routes, processDeps);
     registerRectificationSiteRoutes(routes, processDeps);
+    registerRectificationCampaignRoutes(routes, processDeps);
     registerRmaRepairRoutes(routes, { ...processDeps, logger: deps.logger });
     registerFaultReportLinkRoutes(routes, processDeps);
     registerPartSwapRoutes(routes, processDeps);
@@ -105,13 +109,14 @@ export function createApp(deps: AppDependencies): Express {
     evidenceListeners.push(goodsClaimEvidenceListener(processDeps));
     registerDoaClaimRoutes(routes, processDeps);
     registerDoaApplicationLinkRoutes(routes, processDeps);
-    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, rmaRepairTasks, doaClaimTasks, goodsClaimTasks, incidentTasks, incidentCloseOutTasks, rectificationSiteTasks] });
+    registerMyTaskRoutes(routes, { db: deps.db, sources: [sparePartTasks, documentTasks, faultRepairTasks, rmaRepairTasks, doaClaimTasks, goodsClaimTasks, incidentTasks, incidentCloseOutTasks, rectificationSiteTasks, rectificationCampaignTasks] });
     registerConsistencyRoutes(routes, processDeps);
     linkActions.push(...doaClaimLinkActions(processDeps));
     linkActions.push(...rmaRepairLinkActions(processDeps));
     linkActions.push(...sparePartLinkActions(processDeps), ...signOffLinkActions(processDeps), ...faultRepairLinkActions(processDeps), ...faultReportLinkActions(processDeps));
     linkActions.push(...goodsClaimLinkActions(processDeps));
     linkActions.push(...rectificationSiteLinkActions(processDeps));
+    linkActions.push(...rectificationCampaignLinkActions(processDeps));
   }
   const linkService = registerLinkRoutes(routes, { db: deps.db, links: deps.links, actions: linkActions });
   const evidence = registerEvidenceRoutes(routes, { db: deps.db, linkService, listeners: evidenceListeners, clock: deps.clock ?? systemClock, logger: deps.logger });

@@ -34,6 +34,8 @@ export interface RectificationCampaignsTable {
   total_hours: Numeric;
   total_parts: JsonOf<{ productCode: string; quantity: number }[]>;
   plan_document_id: string;
+  customers_at_once: Generated<number>;
+  history_limit: Generated<number>;
   raised_by: string;
   raised_by_role: string;
   raised_by_user_id: string | null;

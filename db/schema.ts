@@ -120,7 +120,8 @@ export interface CasesTable {
   kind: CaseKind;
   number: string;
   status: string;
-  customer_id: string;
+  /** null only for a batch rectification campaign, which spans many customers. */
+  customer_id: string | null;
   device_id: string | null;
   workflow_id: string;
   created_at: CreatedAt;

@@ -9,3 +9,5 @@ export { doaClaimWorkflow } from './doa-claim/workflow';
 export { incidentWorkflow } from './incident/workflow';
 export { incidentCloseOutWorkflow } from './incident-close-out/workflow';
 export { rectificationSiteWorkflow } from './rectification/site-workflow';
+export { rectificationCampaignWorkflow } from './rectification/campaign-workflow';
+export { rectificationCustomerWorkflow } from './rectification/customer-workflow';

@@ -8,6 +8,7 @@ import { goodsClaimEmailTemplates } from '../goods-claim/email-templates';
 import { rmaRepairEmailTemplates } from '../rma-repair/email-templates';
 import { signOffEmailTemplates } from '../sign-off/email-templates';
 import { rectificationSiteEmailTemplates } from '../rectification/site-email-templates';
+import { rectificationCampaignEmailTemplates } from '../rectification/campaign-email-templates';
 import { formatAmount, formatDate, template } from './email-format';
 import { createHtmlTemplates } from './html';
 
@@ -34,6 +35,7 @@ function withSignature(locale: Locale, rendered: RenderedText): RenderedText {
 export const emailTemplates = {
   ...signOffEmailTemplates,
   ...rectificationSiteEmailTemplates,
+  ...rectificationCampaignEmailTemplates,
   ...faultRepairEmailTemplates,
   ...incidentEmailTemplates,
   ...incidentCloseOutEmailTemplates,

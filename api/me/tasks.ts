@@ -44,6 +44,8 @@ export const TASK_KINDS = [
   'schedule_review_meeting',
   'record_review_minutes',
   'resolve_goods_claim',
+  'submit_rectification_plan',
+  'write_rectification_agreement',
   'review_rectification_plan',
   'pick_rectification_materials',
   'propose_rectification_slot',

@@ -7,6 +7,7 @@ import { faultRepairProcess } from '../fault-repair/registration';
 import { rmaRepairProcess } from '../rma-repair/registration';
 import { goodsClaimProcess } from '../goods-claim/registration';
 import { incidentProcess } from '../incident/registration';
+import { rectificationCampaignProcess } from '../rectification/registration';
 import { sparePartProcess } from '../spare-part/registration';
 import { startCaseWorkflow, type CaseProcess, type CaseRowForStart, type StartOutcome } from './case-processes';
 
@@ -20,6 +21,7 @@ export const CASE_PROCESSES: Partial<Record<CaseKind, CaseProcess>> = {
   rma_repair: rmaRepairProcess,
   goods_claim: goodsClaimProcess,
   incident: incidentProcess,
+  batch_rectification: rectificationCampaignProcess,
   doa_claim: doaClaimProcess,
 };
 

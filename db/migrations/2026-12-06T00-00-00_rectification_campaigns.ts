@@ -39,6 +39,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('total_hours', sql`numeric(12, 2)`, (col) => col.notNull())
     .addColumn('total_parts', 'jsonb', (col) => col.notNull())
     .addColumn('plan_document_id', 'uuid', (col) => col.notNull().references('documents.id'))
+    // How the rollout runs: customers at once, and the history length at which the campaign continues as new.
+    .addColumn('customers_at_once', 'integer', (col) => col.notNull().defaultTo(20).check(sql`customers_at_once between 1 and 1000`))
+    .addColumn('history_limit', 'integer', (col) => col.notNull().defaultTo(5000).check(sql`history_limit between 20 and 50000`))
     .addColumn('raised_by', 'text', (col) => col.notNull())
     .addColumn('raised_by_role', 'text', (col) => col.notNull())
     .addColumn('raised_by_user_id', 'uuid', (col) => col.references('users.id'))

@@ -50,7 +50,7 @@ export async function nextCaseNumber(db: Db, prefix: string, year: number): Prom
 
 export async function insertCase(
   db: DbExecutor,
-  input: { kind: CaseKind; number: string; status: string; customerId: string; deviceId: string | null; workflowId: string; at: Date },
+  input: { kind: CaseKind; number: string; status: string; customerId: string | null; deviceId: string | null; workflowId: string; at: Date },
 ): Promise<string> {
   const { id } = await db
     .insertInto('cases')
