@@ -92,6 +92,16 @@ export interface ImplementationOutcome {
 
 const iso = (value: Date | string): string => new Date(value).toISOString();
 
+/** The first allowed slot, or null when the customer's rules leave none within the rule's search horizon. */
+function firstSlotOrNull(rules: CustomerCalendarRules, earliestMs: number, durationMinutes: number, preferredMinute?: number) {
+  try {
+    return firstAllowedSlot(rules, earliestMs, durationMinutes, preferredMinute);
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
+}
+
 export function createRectificationSiteActivities({ db, links, calendar, emailsQueued, logger }: RectificationSiteActivityDependencies) {
   const runStep = createCaseStepRunner<SiteRow, { siteId: string }>(
     { db, logger, emailsQueued },
@@ -179,7 +189,8 @@ export function createRectificationSiteActivities({ db, links, calendar, emailsQ
           .orderBy((eb) => eb.case().when('role', '=', 'technical').then(0).when('role', '=', 'operations').then(1).else(2).end())
           .orderBy('created_at')
           .executeTakeFirst();
-        if (!contact) throw ApplicationFailure.nonRetryable(`customer ${site.customerId} has no contact to sign the site's plan and report`, BUSINESS_RULE_VIOLATION);
+        // Retried until the desk records a contact: the plan and the report need someone to sign them.
+        if (!contact) throw ApplicationFailure.retryable(`customer ${site.customerId} has no contact to sign the site's plan and report`, 'NoCustomerContact');
         await trx
           .insertInto('rectification_sites')
           .values({
@@ -311,13 +322,10 @@ export function createRectificationSiteActivities({ db, links, calendar, emailsQ
         const rules = await customerCalendarRules(trx, row.customer_id);
         const previousMs = Date.parse(previous.startsAt);
         const timeOfDay = Math.round((previousMs - shanghaiInstantMs(shanghaiDayNumber(previousMs), 0)) / MINUTE_MS);
-        let slot;
-        try {
-          slot = firstAllowedSlot(rules, Date.parse(input.finishedAt) + RD_REVIEW_LEAD_MS, previous.durationMinutes, timeOfDay);
-        } catch (error) {
-          if (error instanceof RangeError) throw ApplicationFailure.nonRetryable(error.message, BUSINESS_RULE_VIOLATION);
-          throw error;
-        }
+        const earliestMs = Date.parse(input.finishedAt) + RD_REVIEW_LEAD_MS;
+        const slot = firstSlotOrNull(rules, earliestMs, previous.durationMinutes, timeOfDay) ?? firstSlotOrNull(rules, earliestMs, previous.durationMinutes);
+        // Retried (and logged) until the customer's master data leaves room for the work: the site waits for it.
+        if (!slot) throw ApplicationFailure.retryable(`customer ${row.customer_id} has no slot of ${previous.durationMinutes} minutes free of busy hours and protected periods within two years`, 'NoRectificationSlot');
         const startsAt = iso(slot.startsAt);
         const detail = `R&D review finished ${input.finishedAt}, after its deadline ${new Date(previousMs - RD_REVIEW_LEAD_MS).toISOString()} (slot ${previous.startsAt} - 3 days)`;
         const by = { actor: 'system', role: 'system', at: input.finishedAt };
