@@ -47,7 +47,7 @@ export async function seedProduct(db: Db) {
 export const SOFTWARE_SOLUTION = { kind: 'software', version: 'V300R019C10SPC300', patch: 'SPH120', guide: 'https://support.example/AR-upgrade-guide', instructions: 'Load the patch, activate it, reboot in a maintenance window' };
 
 export function campaignProbes(h: ProcessHarness) {
-  const as = (role: 'manager' | 'service_desk' | 'engineer' | 'rd_reviewer') => bearer(h.tokens[role]);
+  const as = (role: 'manager' | 'service_desk' | 'engineer' | 'senior_engineer' | 'rd_reviewer') => bearer(h.tokens[role]);
   const get = async (number: string) => (await request(h.app).get(`/rectification-campaigns/${number}`).set(as('service_desk'))).body;
   return {
     as,
