@@ -18,8 +18,7 @@ import {
 import { assessDoa, replacementWarranty, type DoaApplication, type PackagingDefect } from '../../workflows/rules/goods';
 import { shanghaiDate } from '../../workflows/rules/time';
 import { BUSINESS_RULE_VIOLATION, type ActorStamp } from '../../workflows/shared/definitions';
-import { auditEventInsert } from '../shared/audit';
-import { createCaseStepRunner, type StepEmail, type StepWrite } from '../shared/case-step';
+import { createCaseStepRunner, stepAuditInsert, type StepEmail, type StepWrite } from '../shared/case-step';
 import { DEFAULT_RETURN_ADDRESS } from '../shared/config';
 import type { SignedLinks } from '../shared/signed-links';
 
@@ -112,16 +111,7 @@ export function createDoaClaimActivities({ db, links, emailsQueued, logger, retu
   );
 
   const audit = (trx: DbExecutor, row: DoaClaimRow, key: string, entry: { stamp: ActorStamp; action: string; comment?: string | null; data?: Record<string, unknown> }) =>
-    auditEventInsert(trx, {
-      caseId: row.case_id,
-      occurredAt: entry.stamp.at,
-      actor: entry.stamp.actor,
-      actorRole: entry.stamp.role,
-      action: entry.action,
-      comment: entry.comment ?? null,
-      data: entry.data ?? {},
-      idempotencyKey: `${row.case_number}/${key}`,
-    });
+    stepAuditInsert(trx, { caseId: row.case_id, caseNumber: row.case_number }, key, { ...entry.stamp, action: entry.action, comment: entry.comment ?? null, data: entry.data ?? {} });
 
   const statusWrites = (trx: DbExecutor, row: DoaClaimRow, status: DoaClaimStatus, at: string, changes: Updateable<Database['doa_claims']> = {}): StepWrite[] => [
     trx

@@ -29,8 +29,7 @@ import { shanghaiDate } from '../../workflows/rules/time';
 import { dueAt, faultReportDueAt, isSlaClass, responseTargets, shareOfPromiseElapsedAt, type NamedDeadline } from '../../workflows/rules/sla';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import type { DocumentKind, SignOffStep } from '../../workflows/sign-off/definitions';
-import { auditEventInsert } from '../shared/audit';
-import { createCaseStepRunner, type StepEmail, type StepWrite } from '../shared/case-step';
+import { createCaseStepRunner, stepAuditInsert, type StepAudit, type StepEmail, type StepWrite } from '../shared/case-step';
 import type { SignedLinks } from '../shared/signed-links';
 
 /** The customer's satisfaction survey link (api/fault-repair/link-actions.ts). */
@@ -181,17 +180,7 @@ export function createFaultRepairActivities({ db, links, emailsQueued, logger, s
     },
   );
 
-  const audit = (trx: DbExecutor, row: FaultRepairRow, key: string, entry: { at: string; actor: string; role: string; action: string; comment?: string | null; data?: Record<string, unknown> }) =>
-    auditEventInsert(trx, {
-      caseId: row.case_id,
-      occurredAt: entry.at,
-      actor: entry.actor,
-      actorRole: entry.role,
-      action: entry.action,
-      comment: entry.comment ?? null,
-      data: entry.data ?? {},
-      idempotencyKey: `${row.case_number}/${key}`,
-    });
+  const audit = (trx: DbExecutor, row: FaultRepairRow, key: string, entry: StepAudit) => stepAuditInsert(trx, { caseId: row.case_id, caseNumber: row.case_number }, key, entry);
 
   const targetsJson = (targets: readonly SlaTarget[]) => JSON.stringify(targets);
 

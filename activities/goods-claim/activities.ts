@@ -15,9 +15,8 @@ import {
 } from '../../workflows/goods-claim/definitions';
 import { RECORDED_IDENTIFIER_FIELDS, missingEvidence, type ClaimIdentifiers } from '../../workflows/goods-claim/evidence';
 import { HOUR_MS, dayNumber, shanghaiDate, shanghaiInstantMs } from '../../workflows/rules/time';
-import { auditEventInsert } from '../shared/audit';
 import { nextBillingCycle } from '../shared/billing';
-import { createCaseStepRunner, type StepEmail, type StepWrite } from '../shared/case-step';
+import { createCaseStepRunner, stepAuditInsert, type StepAudit, type StepEmail, type StepWrite } from '../shared/case-step';
 import type { SignedLinks } from '../shared/signed-links';
 import type { WorkingDayCalendar } from '../spare-part/activities';
 
@@ -86,17 +85,7 @@ export function createGoodsClaimActivities({ db, links, calendar, emailsQueued, 
     },
   );
 
-  const audit = (trx: DbExecutor, row: GoodsClaimRow, key: string, entry: { at: string; actor: string; role: string; action: string; comment?: string | null; data?: Record<string, unknown> }) =>
-    auditEventInsert(trx, {
-      caseId: row.case_id,
-      occurredAt: entry.at,
-      actor: entry.actor,
-      actorRole: entry.role,
-      action: entry.action,
-      comment: entry.comment ?? null,
-      data: entry.data ?? {},
-      idempotencyKey: `${row.claim_number}/${key}`,
-    });
+  const audit = (trx: DbExecutor, row: GoodsClaimRow, key: string, entry: StepAudit) => stepAuditInsert(trx, { caseId: row.case_id, caseNumber: row.claim_number }, key, entry);
 
   const statusWrites = (trx: DbExecutor, row: GoodsClaimRow, status: GoodsClaimStatus, at: Date, changes: Updateable<Database['goods_claims']> = {}): StepWrite[] => [
     trx

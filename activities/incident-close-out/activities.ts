@@ -20,8 +20,7 @@ import {
 import { dayNumber, shanghaiDate, shanghaiInstantMs } from '../../workflows/rules/time';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import type { SignOffStep } from '../../workflows/sign-off/definitions';
-import { auditEventInsert } from '../shared/audit';
-import { createCaseStepRunner, type StepEmail, type StepWrite } from '../shared/case-step';
+import { createCaseStepRunner, stepAuditInsert, type StepAudit, type StepEmail, type StepWrite } from '../shared/case-step';
 
 const DAY_MS = 24 * 3_600_000;
 const HOUR_MS = 3_600_000;
@@ -159,17 +158,8 @@ export function createIncidentCloseOutActivities({ db, emailsQueued, logger, sen
   const roundStep = <T>(ref: RoundRef, step: string, actorRole: string, key: string, plan: Parameters<typeof caseStep<T>>[2]): Promise<T> =>
     caseStep(ref.caseId, { step: `round ${ref.round}: ${step}`, actorRole, key: `close-out/r${ref.round}/${key}` }, plan, { round: ref.round });
 
-  const audit = (trx: DbExecutor, row: CloseOutRow, round: number, key: string, entry: { at: string; actor: string; role: string; action: string; comment?: string | null; data?: Record<string, unknown> }) =>
-    auditEventInsert(trx, {
-      caseId: row.case_id,
-      occurredAt: entry.at,
-      actor: entry.actor,
-      actorRole: entry.role,
-      action: entry.action,
-      comment: entry.comment ?? null,
-      data: { round, ...entry.data },
-      idempotencyKey: `${row.case_number}/close-out/r${round}/${key}`,
-    });
+  const audit = (trx: DbExecutor, row: CloseOutRow, round: number, key: string, entry: StepAudit) =>
+    stepAuditInsert(trx, { caseId: row.case_id, caseNumber: row.case_number }, `close-out/r${round}/${key}`, { ...entry, data: { round, ...entry.data } });
 
   const roundUpdate = (trx: DbExecutor, ref: RoundRef, at: string, changes: Updateable<Database['incident_close_outs']>): StepWrite =>
     trx

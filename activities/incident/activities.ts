@@ -23,7 +23,7 @@ import { HOUR_MS, shanghaiDayNumber, shanghaiInstantMs } from '../../workflows/r
 import { BUSINESS_RULE_VIOLATION, type ActorStamp } from '../../workflows/shared/definitions';
 import type { SignOffStep } from '../../workflows/sign-off/definitions';
 import { auditEventInsert } from '../shared/audit';
-import { createCaseStepRunner, type StepEmail, type StepWrite } from '../shared/case-step';
+import { createCaseStepRunner, stepAuditInsert, type StepAudit, type StepEmail, type StepWrite } from '../shared/case-step';
 import { chinaTime } from '../fault-repair/email-templates';
 import type { IncidentEvent } from './email-templates';
 
@@ -123,17 +123,7 @@ export function createIncidentActivities({ db, emailsQueued, logger }: IncidentA
     },
   );
 
-  const audit = (trx: DbExecutor, row: IncidentRow, key: string, entry: { at: string; actor: string; role: string; action: string; comment?: string | null; data?: Record<string, unknown> }) =>
-    auditEventInsert(trx, {
-      caseId: row.case_id,
-      occurredAt: entry.at,
-      actor: entry.actor,
-      actorRole: entry.role,
-      action: entry.action,
-      comment: entry.comment ?? null,
-      data: entry.data ?? {},
-      idempotencyKey: `${row.case_number}/${key}`,
-    });
+  const audit = (trx: DbExecutor, row: IncidentRow, key: string, entry: StepAudit) => stepAuditInsert(trx, { caseId: row.case_id, caseNumber: row.case_number }, key, entry);
 
   const statusWrites = (trx: DbExecutor, row: IncidentRow, status: IncidentStatus, at: Date, changes: Updateable<Database['incidents']> = {}): StepWrite[] => [
     trx

@@ -26,8 +26,7 @@ import {
   type ShipBackDeadline,
 } from '../../workflows/rma-repair/definitions';
 import { BUSINESS_RULE_VIOLATION } from '../../workflows/shared/definitions';
-import { auditEventInsert } from '../shared/audit';
-import { createCaseStepRunner, type StepEmail, type StepWrite } from '../shared/case-step';
+import { createCaseStepRunner, stepAuditInsert, type StepAudit, type StepEmail, type StepWrite } from '../shared/case-step';
 import type { Clock } from '../shared/clock';
 import { DEFAULT_RETURN_ADDRESS } from '../shared/config';
 import type { SignedLinks } from '../shared/signed-links';
@@ -120,17 +119,7 @@ export function createRmaRepairActivities({ db, clock, links, calendar, returnAd
     ];
   };
 
-  const audit = (trx: DbExecutor, rma: RmaRow, key: string, entry: { at: string; actor: string; role: string; action: string; comment?: string | null; data?: Record<string, unknown> }) =>
-    auditEventInsert(trx, {
-      caseId: rma.case_id,
-      occurredAt: entry.at,
-      actor: entry.actor,
-      actorRole: entry.role,
-      action: entry.action,
-      comment: entry.comment ?? null,
-      data: entry.data ?? {},
-      idempotencyKey: `${rma.case_number}/${key}`,
-    });
+  const audit = (trx: DbExecutor, rma: RmaRow, key: string, entry: StepAudit) => stepAuditInsert(trx, { caseId: rma.case_id, caseNumber: rma.case_number }, key, entry);
 
   /** Whether a step with this audit key already committed (a retried attempt answers from the case as it is). */
   const alreadyRecorded = async (trx: DbExecutor, rma: RmaRow, key: string) =>

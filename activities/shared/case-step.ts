@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Db, DbExecutor } from '../../db';
 import type { Locale } from '../../db/schema';
 import type { CalendarInvite } from './calendar-invite';
+import { auditEventInsert } from './audit';
 import { outboxInsert, outboxRow } from './email';
 import type { EmailContent } from './email-templates';
 
@@ -24,6 +25,30 @@ export interface StepEmail {
   to?: { email: string; locale: Locale };
   /** An appointment sent with it as an iCalendar invitation. */
   calendarInvite?: CalendarInvite;
+}
+
+/** What a step records in the audit trail: who, in which role, when, what, and why. */
+export interface StepAudit {
+  at: string;
+  actor: string;
+  role: string;
+  action: string;
+  comment?: string | null;
+  data?: Record<string, unknown>;
+}
+
+/** A step's audit entry on its case, keyed `<case number>/<key>` so that a retried step writes it once. */
+export function stepAuditInsert(trx: DbExecutor, ref: { caseId: string; caseNumber: string }, key: string, entry: StepAudit) {
+  return auditEventInsert(trx, {
+    caseId: ref.caseId,
+    occurredAt: entry.at,
+    actor: entry.actor,
+    actorRole: entry.role,
+    action: entry.action,
+    comment: entry.comment ?? null,
+    data: entry.data ?? {},
+    idempotencyKey: `${ref.caseNumber}/${key}`,
+  });
 }
 
 /** An INSERT, UPDATE or DELETE built with Kysely on the step's transaction, not executed yet. */
