@@ -146,7 +146,7 @@ function totalParts(perDevice: readonly { productCode: string; quantity: number 
  * document and the audit entry commit together; then the workflow starts, which sends the plan to
  * management approval.
  */
-export async function registerRectificationCampaign(deps: RectificationCampaignDependencies, body: CampaignRegistration, by: ActorStamp & { userId: string }): Promise<RectificationCampaignDto> {
+export async function registerRectificationCampaign(deps: RectificationCampaignDependencies, body: CampaignRegistration, by: ActorStamp & { userId: string | null }): Promise<RectificationCampaignDto> {
   const devices = await affectedDevices(deps.db, body);
   const customers = [...new Set(devices.map((device) => device.customer_id))];
   const sites = new Set(devices.flatMap((device) => (device.site_id ? [device.site_id] : [])));
