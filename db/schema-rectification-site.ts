@@ -34,6 +34,10 @@ export interface RectificationSitesTable {
   report_document_id: string | null;
   report_signed_at: NullableTimestamp;
   archived_at: NullableTimestamp;
+  declined_at: NullableTimestamp;
+  declined_by: string | null;
+  decline_reason: string | null;
+  decline_evidence_ids: string[] | null;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }

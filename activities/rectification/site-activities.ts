@@ -7,7 +7,7 @@ import type { Database } from '../../db/schema';
 import type { CustomerCalendarRules } from '../../workflows/rectification/definitions';
 import {
   RD_REVIEW_LEAD_MS,
-  RECTIFICATION_SITE_FINAL_STATUSES,
+  type DeclineSite,
   type FinishImplementation,
   type PickMaterials,
   type ProposeSlot,
@@ -486,10 +486,31 @@ export function createRectificationSiteActivities({ db, links, calendar, emailsQ
       });
     },
 
+    /**
+     * The customer refused the site work before it started, with proof: the devices not rectified are
+     * declined with the evidence, the site closes as declined. The plan's sign-off is withdrawn by the workflow.
+     */
+    async recordRectificationSiteDeclined(input: SiteRef & { decline: DeclineSite }): Promise<void> {
+      const { decline } = input;
+      await step(input, { step: 'declined', actorRole: decline.role, key: 'declined' }, async (row, trx) => ({
+        writes: [
+          trx
+            .updateTable('rectification_devices')
+            .set({ status: 'declined', decline_evidence_ids: decline.evidenceIds, updated_at: decline.at })
+            .where('campaign_case_id', '=', row.campaign_case_id)
+            .where('device_id', 'in', row.device_ids)
+            .where('status', 'in', ['site_work', 'failed']),
+          siteUpdate(trx, input, decline.at, { status: 'declined', declined_at: decline.at, declined_by: decline.actor, decline_reason: decline.reason, decline_evidence_ids: decline.evidenceIds }),
+          audit(trx, row, { at: decline.at, actor: decline.actor, role: decline.role, action: 'declined', key: 'declined', comment: decline.reason, data: { evidenceIds: decline.evidenceIds } }),
+        ],
+        result: undefined,
+      }));
+    },
+
     async archiveRectificationSite(input: SiteRef & { at: string }): Promise<void> {
       await step(input, { step: 'archived', actorRole: 'system', key: 'archived' }, async (row, trx) => ({
         writes: [
-          siteUpdate(trx, input, input.at, { status: RECTIFICATION_SITE_FINAL_STATUSES[0]!, archived_at: input.at }),
+          siteUpdate(trx, input, input.at, { status: 'archived', archived_at: input.at }),
           audit(trx, row, { at: input.at, actor: 'system', role: 'system', action: 'archived', key: 'archived' }),
         ],
         result: undefined,

@@ -90,6 +90,10 @@ export const rectificationSiteSchema = z
       }),
     ),
     archivedAt: z.string().nullable(),
+    declined: z
+      .object({ at: z.string(), by: z.string().nullable(), reason: z.string().nullable(), evidenceIds: z.array(z.string()) })
+      .nullable()
+      .meta({ description: "The customer's refusal of the site work, with its proof (evidence on the campaign's case)" }),
   })
   .meta({ id: 'RectificationSite' });
 export type RectificationSiteDto = z.input<typeof rectificationSiteSchema>;
@@ -199,5 +203,6 @@ export async function loadRectificationSite(db: Db, campaignNumber: string, site
       receivedBy: part.received_by,
     })),
     archivedAt: isoOrNull(row.archived_at),
+    declined: row.declined_at ? { at: iso(row.declined_at), by: row.declined_by, reason: row.decline_reason, evidenceIds: row.decline_evidence_ids ?? [] } : null,
   };
 }

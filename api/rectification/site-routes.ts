@@ -10,6 +10,7 @@ import { siteWorkflowId } from '../../workflows/rectification/definitions';
 import {
   PART_DISPOSITIONS,
   confirmRectificationSlotUpdate,
+  declineRectificationSiteUpdate,
   finishRectificationImplementationUpdate,
   pickRectificationMaterialsUpdate,
   proposeRectificationSlotUpdate,
@@ -109,6 +110,22 @@ export function registerRectificationSiteRoutes(routes: ApiRoutes, deps: Rectifi
       response, errors: transitionErrors,
       handler: async ({ params, body, actor }) =>
         update(deps, params.number, params.siteId, finishRectificationImplementationUpdate, { ...stamp(actor!, deps.clock), succeeded: body.succeeded, result: body.result, rollback: body.rollback, replacedParts: body.replacedParts }),
+    })
+    .add({
+      method: 'post', path: `${base}/decline`, tag,
+      summary: "Record the customer's refusal of the site work before it starts, with its proof (evidence uploaded to the campaign's case): the site's devices are declined and the site closes",
+      access: { roles: DESK },
+      params: siteParams,
+      body: z.object({ reason: requiredText(2000), evidenceIds: z.array(z.uuid()).min(1).max(30).meta({ description: "Evidence files on the campaign's case: the customer's notice, fax or memo" }) }),
+      response, errors: transitionErrors,
+      handler: async ({ params, body, actor }) => {
+        const site = await deps.db.selectFrom('rectification_sites').select('campaign_case_id').where('campaign_number', '=', params.number).where('site_id', '=', params.siteId).executeTakeFirst();
+        if (!site) throw ApiError.notFound('rectification site', `${params.number}/${params.siteId}`);
+        const found = await deps.db.selectFrom('evidence_files').select('id').where('case_id', '=', site.campaign_case_id).where('id', 'in', body.evidenceIds).execute();
+        const missing = body.evidenceIds.findIndex((id) => !found.some((file) => file.id === id));
+        if (missing >= 0) throw ApiError.validation([{ in: 'body', field: `evidenceIds.${missing}`, message: "is not an evidence file of this campaign's case" }]);
+        return update(deps, params.number, params.siteId, declineRectificationSiteUpdate, { ...stamp(actor!, deps.clock), reason: body.reason, evidenceIds: body.evidenceIds });
+      },
     })
     .add({
       method: 'post', path: `${base}/parts/:partId/receipt`, tag, summary: 'Record a replaced part as received at our warehouse; with the report signed and every part back, the site is archived', access: { roles: DESK },
@@ -223,7 +240,7 @@ export const rectificationSiteTasks: TaskSource = async (db, actor) => {
       sql<string | null>`(select d.step from document_decisions d where d.document_id = r.plan_document_id and d.version = (select max(v.version) from document_versions v where v.document_id = r.plan_document_id) order by d.decided_at desc limit 1)`.as('last_plan_step'),
       sql<string | null>`(select d.decision from document_decisions d where d.document_id = r.plan_document_id and d.version = (select max(v.version) from document_versions v where v.document_id = r.plan_document_id) order by d.decided_at desc limit 1)`.as('last_plan_decision'),
     ])
-    .where('r.status', '<>', 'archived')
+    .where('r.status', 'not in', ['archived', 'declined'])
     .execute();
   const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
   const tasks: Task[] = [];

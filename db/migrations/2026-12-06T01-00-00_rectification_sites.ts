@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
 // through the sign-off), its slot and the R&D review's deadline (slot - 3 days); every slot it had,
 // with the reason it moved; every implementation attempt (a failure with its rollback); the parts
 // replaced on site and their return to receipt (kept by the customer: due in 15 China working
-// days, as spare part first computes it). Statuses are declared in
+// days, as spare part first computes it); or the customer's refusal of the site work, with its proof. Statuses are declared in
 // workflows/rectification/site-definitions.ts (test/db/status-constraints.test.ts holds the CHECKs to them).
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -18,7 +18,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     // Who approves the plan, confirms the slot and signs the report for the customer.
     .addColumn('contact_id', 'uuid', (col) => col.notNull().references('contacts.id'))
     .addColumn('workflow_id', 'text', (col) => col.notNull().unique())
-    .addColumn('status', 'text', (col) => col.notNull().check(sql`status in ('picking', 'planning', 'scheduled', 'in_progress', 'reporting', 'returning_parts', 'archived')`))
+    .addColumn('status', 'text', (col) => col.notNull().check(sql`status in ('picking', 'planning', 'scheduled', 'in_progress', 'reporting', 'returning_parts', 'archived', 'declined')`))
     .addColumn('high_risk', 'boolean', (col) => col.notNull())
     .addColumn('device_ids', sql`uuid[]`, (col) => col.notNull().check(sql`cardinality(device_ids) > 0`))
     .addColumn('work_order_opened_at', 'timestamptz', (col) => col.notNull())
@@ -39,10 +39,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('report_document_id', 'uuid', (col) => col.references('documents.id'))
     .addColumn('report_signed_at', 'timestamptz')
     .addColumn('archived_at', 'timestamptz')
+    // The customer refused the site work, with proof (evidence files on the campaign's case).
+    .addColumn('declined_at', 'timestamptz')
+    .addColumn('declined_by', 'text')
+    .addColumn('decline_reason', 'text')
+    .addColumn('decline_evidence_ids', sql`uuid[]`)
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('rectification_sites_pkey', ['campaign_case_id', 'site_id'])
     .addCheckConstraint('rectification_sites_slot_whole', sql`(slot_starts_at is null) = (slot_duration_minutes is null)`)
+    .addCheckConstraint('rectification_sites_declined_with_proof', sql`status <> 'declined' or cardinality(decline_evidence_ids) > 0`)
     .execute();
   await db.schema.createIndex('rectification_sites_number_idx').on('rectification_sites').columns(['campaign_number', 'site_id']).unique().execute();
   await db.schema.createIndex('rectification_sites_status_idx').on('rectification_sites').columns(['status']).execute();

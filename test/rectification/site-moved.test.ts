@@ -3,6 +3,7 @@ import { customerCalendarRules } from '../../activities/rectification/site-activ
 import { slotConflict } from '../../workflows/rules/rectification-slots';
 import { createUsers } from '../support/app';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import { pdfDocument } from '../support/evidence';
 import { eventually, mailsTo, sleepUntil } from '../support/probes';
 import { DAY, seedSite, siteProbes, startSite, type SiteFixture } from './site-support';
 
@@ -18,7 +19,7 @@ const SLOT = '2026-11-27T22:00:00+08:00'; // Friday night, 3 hours
 const RD_DUE = '2026-11-24T14:00:00.000Z'; // slot - 3 days
 const RD_FINISHED = '2026-11-25T14:00:00Z'; // 2 days before the slot
 
-describe('rectification site: the R&D review finished 2 days before the slot moves it', () => {
+describe('rectification site: the R&D review finished 2 days before the slot moves it; a site declined with proof', () => {
   let h: ProcessHarness;
   let site: SiteFixture;
 
@@ -97,4 +98,34 @@ describe('rectification site: the R&D review finished 2 days before the slot mov
     // Nothing was emailed twice.
     expect(new Set(h.smtp.received.map((mail) => mail.messageId)).size).toBe(h.smtp.received.length);
   }, 180_000);
+
+  test("the customer refuses the site work before it starts: declined with proof, the plan withdrawn, the site closed", async () => {
+    const refusing = await seedSite(h.database.db, { highRisk: false, protectedPeriods: [] });
+    const p = siteProbes(h, refusing);
+    const handle = await startSite(h, refusing);
+    await eventually(p.get, (body) => body.status === 'picking');
+    const planId = await p.pickAndWritePlan();
+    const upload = await request(h.app).post(`/cases/${refusing.campaignNumber}/evidence`).set(p.as('service_desk')).field('item', 'Customer memo').attach('files', pdfDocument(7), 'memo.pdf');
+    expect(upload.status).toBe(201);
+    const evidenceId: string = upload.body.files[0].id;
+
+    // Proof is required, and it must be the campaign's.
+    expect((await p.post('decline', 'service_desk', { reason: 'Network freeze until spring', evidenceIds: [] })).status).toBe(400);
+    const foreign = await p.post('decline', 'service_desk', { reason: 'Network freeze until spring', evidenceIds: [site.campaignCaseId] });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error.details).toEqual([expect.objectContaining({ field: 'evidenceIds.0' })]);
+    expect((await p.post('decline', 'engineer', { reason: 'Network freeze until spring', evidenceIds: [evidenceId] })).status).toBe(403);
+
+    const declined = await p.post('decline', 'service_desk', { reason: 'Network freeze until spring', evidenceIds: [evidenceId] });
+    expect(declined.status).toBe(200);
+    expect(declined.body.status).toBe('declined');
+    expect(declined.body.declined).toMatchObject({ reason: 'Network freeze until spring', evidenceIds: [evidenceId] });
+    expect(declined.body.devices.map((device: { status: string }) => device.status)).toEqual(['declined', 'declined']);
+    const devices = await h.database.db.selectFrom('rectification_devices').select(['status', 'decline_evidence_ids']).where('campaign_case_id', '=', refusing.campaignCaseId).execute();
+    expect(devices.every((device) => device.status === 'declined' && device.decline_evidence_ids?.[0] === evidenceId)).toBe(true);
+    await expect(handle.result()).resolves.toEqual({ siteId: refusing.siteId, rectified: [], declined: refusing.deviceIds });
+    expect((await request(h.app).get(`/documents/${planId}`).set(p.as('service_desk'))).body.status).toBe('withdrawn');
+    // Closed: no step is taken any more.
+    expect((await p.post('slot', 'service_desk', { startsAt: '2026-12-10T22:00:00+08:00', durationMinutes: 60, reason: 'again' })).status).toBe(409);
+  }, 120_000);
 });

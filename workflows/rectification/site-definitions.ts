@@ -39,11 +39,12 @@ export interface RectificationSiteResult {
  * its reviews and the customer's approval, and the slot waits to be proposed or confirmed (again after
  * a failed attempt); scheduled: plan signed and slot confirmed, waiting for the slot; in_progress: work
  * started in the slot; reporting: the rectification report waits for the customer's signature;
- * returning_parts: replaced parts on their way back; archived.
+ * returning_parts: replaced parts on their way back; archived; declined: the customer refused the site
+ * work (with proof) before it started.
  */
-export const RECTIFICATION_SITE_STATUSES = ['picking', 'planning', 'scheduled', 'in_progress', 'reporting', 'returning_parts', 'archived'] as const;
+export const RECTIFICATION_SITE_STATUSES = ['picking', 'planning', 'scheduled', 'in_progress', 'reporting', 'returning_parts', 'archived', 'declined'] as const;
 export type RectificationSiteStatus = (typeof RECTIFICATION_SITE_STATUSES)[number];
-export const RECTIFICATION_SITE_FINAL_STATUSES: readonly RectificationSiteStatus[] = ['archived'];
+export const RECTIFICATION_SITE_FINAL_STATUSES: readonly RectificationSiteStatus[] = ['archived', 'declined'];
 
 /** Why a slot was set: the first proposal, a desk's rescheduling (e.g. after a failed attempt), or the R&D review not finished by slot - 3 days. */
 export const SLOT_MOVE_REASONS = ['proposed', 'rescheduled', 'rd_review_late'] as const;
@@ -65,6 +66,8 @@ export const RECTIFICATION_SITE_STEPS = {
   startImplementation: { from: ['scheduled'], action: 'start the implementation' },
   finishImplementation: { from: ['in_progress'], action: 'finish the implementation' },
   receivePart: { from: ['in_progress', 'reporting', 'returning_parts'], action: 'record a returned part as received' },
+  // Before the work starts: after it, the devices are rectified or failed and rescheduled.
+  decline: { from: ['picking', 'planning', 'scheduled'], action: "record the customer's refusal of the site work" },
 } as const satisfies Record<string, StepRule<RectificationSiteStatus>>;
 
 export interface SiteSlot {
@@ -88,6 +91,8 @@ export interface RectificationSiteState {
   rdReviewDueAt: string | null;
   attempts: number;
   rectified: string[];
+  /** Declined with the customer's refusal of the site work (absent in runs before it existed). */
+  declined?: string[];
   /** Returned parts not yet received, by id. */
   partsOutstanding: string[];
 }
@@ -129,6 +134,13 @@ export interface ReceivePart extends ActorStamp {
   note: string | null;
 }
 
+/** The customer refused the site work: its devices are declined, with the proof. */
+export interface DeclineSite extends ActorStamp {
+  reason: string;
+  /** Evidence files on the campaign's case (the customer's notice, fax or memo). */
+  evidenceIds: string[];
+}
+
 export const rectificationSiteStateQuery = defineQuery<RectificationSiteState>('rectificationSiteState');
 export const pickRectificationMaterialsUpdate = defineUpdate<RectificationSiteState, [PickMaterials]>('pickRectificationMaterials');
 export const proposeRectificationSlotUpdate = defineUpdate<RectificationSiteState, [ProposeSlot]>('proposeRectificationSlot');
@@ -136,3 +148,4 @@ export const confirmRectificationSlotUpdate = defineUpdate<RectificationSiteStat
 export const startRectificationImplementationUpdate = defineUpdate<RectificationSiteState, [ActorStamp]>('startRectificationImplementation');
 export const finishRectificationImplementationUpdate = defineUpdate<RectificationSiteState, [FinishImplementation]>('finishRectificationImplementation');
 export const receiveRectificationPartUpdate = defineUpdate<RectificationSiteState, [ReceivePart]>('receiveRectificationPart');
+export const declineRectificationSiteUpdate = defineUpdate<RectificationSiteState, [DeclineSite]>('declineRectificationSite');

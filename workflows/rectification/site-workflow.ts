@@ -5,12 +5,13 @@ import { createCaseSteps, type StepRule } from '../shared/case-steps';
 import { BUSINESS_RULE_VIOLATION, INVALID_TRANSITION, type ActorStamp } from '../shared/definitions';
 import { STEP_ACTIVITY_OPTIONS } from '../shared/step-activities';
 import { untilOr } from '../shared/step-queue';
-import { documentChangedSignal, signOffWorkflowId, type DocumentKind, type SignOffStep } from '../sign-off/definitions';
+import { documentChangedSignal, signOffWorkflowId, withdrawDocumentSignal, type DocumentKind, type SignOffStep } from '../sign-off/definitions';
 import { signOffWorkflow } from '../sign-off/workflow';
 import {
   RD_REVIEW_LEAD_MS,
   RECTIFICATION_SITE_STEPS,
   confirmRectificationSlotUpdate,
+  declineRectificationSiteUpdate,
   finishRectificationImplementationUpdate,
   pickRectificationMaterialsUpdate,
   proposeRectificationSlotUpdate,
@@ -36,6 +37,7 @@ const STATUS_WORDS: Record<RectificationSiteStatus, string> = {
   reporting: 'waits for the rectification report to be signed',
   returning_parts: 'waits for the replaced parts to come back',
   archived: 'is archived',
+  declined: 'was declined by the customer',
 };
 
 /** The technical review by the network maintenance engineer; R&D's review of a high-risk plan; the customer's approval. */
@@ -240,13 +242,38 @@ export async function rectificationSiteWorkflow(input: RectificationSiteInput): 
     checkPart,
   );
 
+  // The customer refuses the site work before it starts: the devices declined with the proof, the plan withdrawn.
+  stepUpdate(declineRectificationSiteUpdate, RECTIFICATION_SITE_STEPS.decline, async (decline) => {
+    await activities.recordRectificationSiteDeclined({ ...ref, decline });
+    state.declined = [...input.deviceIds];
+    state.slot = null;
+    state.rdReviewDueAt = null;
+    await tellParent({ siteId, deviceIds: [...input.deviceIds], outcome: 'declined', at: now() });
+    if (state.planDocumentId && state.planStatus !== 'signed') {
+      try {
+        await getExternalWorkflowHandle(signOffWorkflowId(state.planDocumentId)).signal(withdrawDocumentSignal, { actor: decline.actor, role: decline.role, at: decline.at, reason: decline.reason });
+      } catch (error) {
+        log.warn('could not withdraw the implementation plan', { documentId: state.planDocumentId, error: String(error) });
+      }
+    }
+    return 'declined';
+  });
+  const declined = () => state.status === 'declined';
+  const closeDeclined = async (): Promise<RectificationSiteResult> => {
+    // The plan's sign-off tells us it was withdrawn before it ends: it must not find this run closed.
+    await condition(() => !state.planDocumentId || state.planStatus === 'signed' || state.planStatus === 'withdrawn');
+    await condition(allHandlersFinished);
+    return { siteId, rectified: [], declined: state.declined ?? [] };
+  };
+
   await steps.run(async () => {
     await activities.openRectificationSite({ site: input, workflowId: workflowInfo().workflowId, at: now() });
   });
   const rdClock = runRdReviewClock();
 
   // The plan passed its reviews and the customer approved it.
-  await condition(() => planSignedVersion !== null);
+  await condition(() => planSignedVersion !== null || declined());
+  if (declined()) return closeDeclined();
   await steps.run(async () => {
     planSignedRecorded = true;
     const status = state.status === 'planning' ? readiness() : state.status;
@@ -255,7 +282,8 @@ export async function rectificationSiteWorkflow(input: RectificationSiteInput): 
   });
 
   // The work succeeded and the customer signed the report.
-  await condition(() => reportSignedVersion !== null);
+  await condition(() => reportSignedVersion !== null || declined());
+  if (declined()) return closeDeclined();
   await steps.run(async () => {
     const status: RectificationSiteStatus = state.partsOutstanding.length > 0 ? 'returning_parts' : state.status;
     await activities.recordRectificationReportSigned({ ...ref, version: reportSignedVersion!, at: now(), status });
