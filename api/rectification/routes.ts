@@ -31,7 +31,7 @@ export interface RectificationRouteDependencies {
 const ANY_USER: readonly UserRole[] = [];
 /** Who records what the customer said (a refusal with its proof, devices they applied the fix on). */
 const DESK: readonly UserRole[] = ['service_desk', 'manager'];
-const campaignParams = z.object({ caseNumber: z.string().regex(/^RC-\d{4}-\d{6}$/, 'must be a campaign number such as RC-2026-000007') });
+const campaignParams = z.object({ number: z.string().regex(/^RC-\d{4}-\d{6}$/, 'must be a campaign number such as RC-2026-000007') });
 const customerParams = campaignParams.extend({ customerId: z.uuid() });
 const transitionErrors = [404, 409, 422];
 
@@ -85,19 +85,19 @@ export function registerRectificationCampaignRoutes(routes: ApiRoutes, deps: Rec
       handler: async ({ query }) => ({ items: await listRectificationCampaigns(deps.db, { status: query.status }) }),
     })
     .add({
-      method: 'get', path: '/rectification-campaigns/:caseNumber', tag,
+      method: 'get', path: '/rectification-campaigns/:number', tag,
       summary: 'One campaign: the warning, solution, totals, the plan’s approval, and its progress now (devices and sites by state, per customer), counted from the database',
       access: { roles: ANY_USER }, params: campaignParams, response, errors: [404],
-      handler: async ({ params }) => loadRectificationCampaign(deps.db, params.caseNumber),
+      handler: async ({ params }) => loadRectificationCampaign(deps.db, params.number),
     })
     .add({
-      method: 'post', path: '/rectification-campaigns/:caseNumber/plan', tag,
+      method: 'post', path: '/rectification-campaigns/:number/plan', tag,
       summary: 'Submit the plan for management approval (a new version after a rejection): the rollout period and summary, with the computed totals; a manager decides it at POST /documents/{id}/decisions',
       access: { roles: RECTIFICATION_RAISERS }, params: campaignParams,
       body: z.object({ summary: requiredText(4000), startsOn: isoDateField(), endsOn: isoDateField(), reason: optionalNote(2000) }).refine((body) => body.endsOn >= body.startsOn, { message: 'must not be before startsOn', path: ['endsOn'] }),
       response, errors: transitionErrors,
       handler: async ({ params, body, actor }) => {
-        const campaign = await loadRectificationCampaign(deps.db, params.caseNumber);
+        const campaign = await loadRectificationCampaign(deps.db, params.number);
         await executeProcessUpdate(deps.temporal, signOffWorkflowId(campaign.plan.id), submitDocumentVersionUpdate, {
           ...actorStamp(actor!, deps.clock),
           userId: actor!.id,
@@ -109,33 +109,33 @@ export function registerRectificationCampaignRoutes(routes: ApiRoutes, deps: Rec
           },
           reason: body.reason,
         });
-        return loadRectificationCampaign(deps.db, params.caseNumber);
+        return loadRectificationCampaign(deps.db, params.number);
       },
     })
     .add({
-      method: 'post', path: '/rectification-campaigns/:caseNumber/customers/:customerId/decline', tag,
+      method: 'post', path: '/rectification-campaigns/:number/customers/:customerId/decline', tag,
       summary: "Record the customer's refusal with their proof (evidence files uploaded to the campaign's case): their devices not rectified are declined and the customer closes as declined",
       access: { roles: DESK }, params: customerParams,
       body: z.object({ reason: requiredText(2000), evidenceIds: z.array(z.uuid()).min(1).max(30).meta({ description: "The customer's notice, fax or memo: evidence files of the campaign (POST /cases/{caseNumber}/evidence)" }) }),
       response, errors: transitionErrors,
       handler: async ({ params, body, actor }) => {
-        const customer = await campaignCustomer(deps.db, params.caseNumber, params.customerId);
+        const customer = await campaignCustomer(deps.db, params.number, params.customerId);
         await executeProcessUpdate(deps.temporal, customerWorkflowId(customer.case_number, customer.customer_id), declineRectificationCustomerUpdate, {
           ...actorStamp(actor!, deps.clock),
           reason: body.reason,
           evidenceIds: body.evidenceIds,
         });
-        return loadRectificationCampaign(deps.db, params.caseNumber);
+        return loadRectificationCampaign(deps.db, params.number);
       },
     })
     .add({
-      method: 'post', path: '/rectification-campaigns/:caseNumber/customers/:customerId/devices', tag,
+      method: 'post', path: '/rectification-campaigns/:number/customers/:customerId/devices', tag,
       summary: 'Software fix, as the customer told the desk: devices they applied it on (rectified), or devices for which they ask an engineer (a site visit for their sites)',
       access: { roles: DESK }, params: customerParams,
       body: z.object({ serials: z.array(requiredText(64)).min(1).max(1_000), outcome: z.enum(['applied', 'engineer_requested']), note: optionalNote(2000) }),
       response, errors: transitionErrors,
       handler: async ({ params, body, actor }) => {
-        const customer = await campaignCustomer(deps.db, params.caseNumber, params.customerId);
+        const customer = await campaignCustomer(deps.db, params.number, params.customerId);
         const deviceIds = await deviceIdsOf(deps.db, customer.case_id, customer.customer_id, body.serials, 'serials');
         await executeProcessUpdate(deps.temporal, customerWorkflowId(customer.case_number, customer.customer_id), confirmRectificationDevicesUpdate, {
           ...actorStamp(actor!, deps.clock),
@@ -143,7 +143,7 @@ export function registerRectificationCampaignRoutes(routes: ApiRoutes, deps: Rec
           outcome: body.outcome,
           note: body.note,
         });
-        return loadRectificationCampaign(deps.db, params.caseNumber);
+        return loadRectificationCampaign(deps.db, params.number);
       },
     });
   registerCustomerCalendarRoutes(routes, deps);
