@@ -40,13 +40,16 @@ async function campaignCustomer(db: Db, caseNumber: string, customerId: string) 
   const row = await db
     .selectFrom('rectification_customers as rc')
     .innerJoin('rectification_campaigns as r', 'r.case_id', 'rc.campaign_case_id')
-    .select(['r.case_id', 'r.case_number', 'rc.customer_id'])
+    .select(['r.case_id', 'r.case_number', 'r.customers_at_once', 'rc.customer_id', 'rc.status'])
     .where('r.case_number', '=', caseNumber)
     .where('rc.customer_id', '=', customerId)
     .executeTakeFirst();
   if (!row) {
     await loadRectificationCampaign(db, caseNumber);
     throw ApiError.notFound('customer of this campaign', customerId);
+  }
+  if (row.status === 'pending') {
+    throw ApiError.conflict('customer_not_started', `customer ${customerId} waits for their turn in ${caseNumber}: the campaign starts ${row.customers_at_once} customers at a time, the next as others finish`, { status: row.status });
   }
   return row;
 }

@@ -181,6 +181,8 @@ async function main(): Promise<void> {
       const toSchedule = open.filter((site) => site.site_id && !scheduled.has(site.site_id));
       await inBatches(toSchedule, async (site) => {
         const workflowId = siteWorkflowId(number, site.site_id!);
+        // As the desk does: the materials of a work order that is open (its row written by the site child).
+        while (!(await db.selectFrom('rectification_sites').select('site_id').where('campaign_case_id', '=', campaign.caseId).where('site_id', '=', site.site_id!).executeTakeFirst())) await pause(50);
         await updateWhenStarted(client, workflowId, pickRectificationMaterialsUpdate, { ...stamp('service_desk'), materials: [{ productCode: 'FAN-60', quantity: 10 }], note: null });
         const handle = client.workflow.getHandle(workflowId);
         let state: RectificationSiteState = await handle.query(rectificationSiteStateQuery);

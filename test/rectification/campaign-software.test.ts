@@ -76,6 +76,9 @@ describe('rectification campaign, software fix applied by the customers', () => 
     expect(rolling.progress.customers).toMatchObject({ awaiting_agreement: 1, pending: 1 });
     const current: SeededCustomer = rolling.perCustomer.find((c: { status: string }) => c.status === 'awaiting_agreement').customerId === first.id ? first : second;
     const later = current === first ? second : first;
+    const tooSoon = await request(h.app).post(`/rectification-campaigns/${number}/customers/${later.id}/decline`).set(p.as('service_desk')).send({ reason: 'Not now', evidenceIds: ['00000000-0000-4000-8000-000000000000'] });
+    expect(tooSoon.status).toBe(409);
+    expect(tooSoon.body.error.code).toBe('customer_not_started');
     const managerTasks = (await request(h.app).get('/me/tasks').set(p.as('manager'))).body.items;
     expect(managerTasks).toContainEqual(expect.objectContaining({ kind: 'write_rectification_agreement', caseNumber: number }));
 
