@@ -250,7 +250,11 @@ describe('spare part first, end to end (real worker, test server with time skipp
     expect(shipped.status).toBe(200);
     expect(shipped.body.status).toBe('shipped');
     await eventually(() => mailsTo(h.smtp, 'lilei@cmcc.test', `[${number}] Your replacement part has shipped`), (mails) => mails.length === 1);
-    const outbox = await h.database.db.selectFrom('email_outbox').select(['status', 'attempts']).where('idempotency_key', '=', `spare-part/${number}/shipped`).execute();
+    // SMTP accepted it before the relay recorded it as sent: wait for that record.
+    const outbox = await eventually(
+      () => h.database.db.selectFrom('email_outbox').select(['status', 'attempts']).where('idempotency_key', '=', `spare-part/${number}/shipped`).execute(),
+      (rows) => rows[0]?.status !== 'sending',
+    );
     expect(outbox).toEqual([{ status: 'sent', attempts: 3 }]);
     const loan = (await request(h.app).get(`/spare-parts/${number}`).set(as('manager'))).body;
     expect(loan.timeline.filter((event: { action: string }) => event.action === 'spare_part.shipped')).toHaveLength(1);
