@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import request from 'supertest';
 import type { Browser, ConsoleMessage } from 'playwright-core';
-import { artifactPath, browserTests, launchChromium } from '../support/browser';
+import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 
 const mode = browserTests();
@@ -24,7 +22,7 @@ async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => 
 
 describeInBrowser(`customer pages in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
   let h: ProcessHarness;
-  let server: Server;
+  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
   let baseUrl: string;
   let browser: Browser;
   let customerId: string;
@@ -34,9 +32,8 @@ describeInBrowser(`customer pages in a real Chromium${mode.run ? '' : ` (${mode.
   beforeAll(async () => {
     [h, browser] = await Promise.all([startProcessHarness(), launchChromium()]);
     await h.startWorker();
-    server = h.app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveForBrowser(h.app);
+    baseUrl = served.baseUrl;
     const db = h.database.db;
     customerId = (
       await db
@@ -54,7 +51,7 @@ describeInBrowser(`customer pages in a real Chromium${mode.run ? '' : ` (${mode.
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await served?.close();
     await h?.close();
   });
 

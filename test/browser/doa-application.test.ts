@@ -1,8 +1,6 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import request from 'supertest';
-import { artifactPath, browserTests, launchChromium } from '../support/browser';
+import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
 import { pdfDocument, pngImage } from '../support/evidence';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
@@ -19,7 +17,7 @@ const chinaLocalAgo = (hours: number) => new Date(Date.now() + 8 * HOUR - hours 
 describeInBrowser(`the end user applies for DOA and uploads the evidence in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
   let h: ProcessHarness;
   let company: ServiceCompany<never>;
-  let server: Server;
+  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
   let baseUrl: string;
   let browser: Browser;
 
@@ -28,14 +26,13 @@ describeInBrowser(`the end user applies for DOA and uploads the evidence in a re
     await h.startWorker();
     company = await seedServiceCompany(h.database.db, { roles: [], contact: { email: 'wangfang@cmcc.test', name: 'Wang Fang', locale: 'en' } });
     await company.addDevice('SN-DOA-PAGE-1');
-    server = h.app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveForBrowser(h.app);
+    baseUrl = served.baseUrl;
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await served?.close();
     await h?.close();
   });
 

@@ -1,8 +1,6 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import { createTestApp, testSignedLinks } from '../support/app';
-import { artifactPath, browserTests, launchChromium } from '../support/browser';
+import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { EVIDENCE_TEST_ACTION, createEvidenceCase, evidenceTestLinkActions, jpegImage, pdfDocument, pngImage, windowsExecutable } from '../support/evidence';
 
@@ -12,7 +10,7 @@ const describeInBrowser = mode.run ? describe : describe.skip;
 
 describeInBrowser(`the evidence upload widget in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
   let database: TestDatabase;
-  let server: Server;
+  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
   let baseUrl: string;
   let browser: Browser;
   const links = testSignedLinks();
@@ -20,14 +18,13 @@ describeInBrowser(`the evidence upload widget in a real Chromium${mode.run ? '' 
   beforeAll(async () => {
     [database, browser] = await Promise.all([createTestDatabase(), launchChromium()]);
     const app = createTestApp(database.db, { links, linkActions: evidenceTestLinkActions() });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveForBrowser(app);
+    baseUrl = served.baseUrl;
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await served?.close();
     await database?.drop();
   });
 

@@ -1,8 +1,6 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, ConsoleMessage } from 'playwright-core';
 import request from 'supertest';
-import { artifactPath, browserTests, launchChromium } from '../support/browser';
+import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 import { bearer, eventually, linkPathIn, mailsTo } from '../support/probes';
@@ -14,7 +12,7 @@ const describeInBrowser = mode.run ? describe : describe.skip;
 describeInBrowser(`the customer reports a fault in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
   let h: ProcessHarness;
   let company: ServiceCompany<never>;
-  let server: Server;
+  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
   let baseUrl: string;
   let browser: Browser;
 
@@ -23,14 +21,13 @@ describeInBrowser(`the customer reports a fault in a real Chromium${mode.run ? '
     await h.startWorker();
     company = await seedServiceCompany(h.database.db, { roles: [], contact: { email: 'zhaomin@cmcc.test', name: 'Zhao Min', locale: 'en' } });
     await company.addDevice('SN-PAGE-1');
-    server = h.app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveForBrowser(h.app);
+    baseUrl = served.baseUrl;
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await served?.close();
     await h?.close();
   });
 

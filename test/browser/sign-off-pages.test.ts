@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import request from 'supertest';
 import { insertDocument } from '../../db/repositories/documents';
-import { artifactPath, browserTests, launchChromium } from '../support/browser';
+import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 import { bearer, eventually, linkPathIn, mailsTo } from '../support/probes';
@@ -25,7 +23,7 @@ const PLAN = {
 describeInBrowser(`the customer signs a plan in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
   let h: ProcessHarness;
   let company: ServiceCompany<never>;
-  let server: Server;
+  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
   let baseUrl: string;
   let browser: Browser;
 
@@ -33,14 +31,13 @@ describeInBrowser(`the customer signs a plan in a real Chromium${mode.run ? '' :
     [h, browser] = await Promise.all([startProcessHarness(), launchChromium()]);
     await h.startWorker();
     company = await seedServiceCompany(h.database.db, { roles: [], contact: { email: 'wangfang@cmcc.test', name: 'Wang Fang', locale: 'en' } });
-    server = h.app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveForBrowser(h.app);
+    baseUrl = served.baseUrl;
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await served?.close();
     await h?.close();
   });
 

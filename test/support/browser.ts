@@ -1,3 +1,5 @@
+import http, { type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -30,4 +32,15 @@ export function launchChromium(): Promise<Browser> {
 export function artifactPath(name: string): string {
   fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
   return path.join(ARTIFACTS_DIR, name);
+}
+
+/** An app served on a free port of 127.0.0.1 for the browser to open: its base URL, and how to stop it. */
+export async function serveForBrowser(app: RequestListener): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const server = http.createServer(app);
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
