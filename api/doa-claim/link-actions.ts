@@ -9,7 +9,7 @@ import { text, type LinkPage, type PageFact } from '../pages/link-page';
 import { formatChinaTime, formatDate } from '../pages/strings';
 import type { ApiRoutes } from '../route';
 import { defineLinkAction, type LinkAction } from '../routes/links';
-import { contactLinkResponse, emailContactLink } from '../shared/contact-links';
+import { contactLinkResponse, contactOfLink, emailContactLink } from '../shared/contact-links';
 import { chinaTimeOrInstantField, isoDateField, optionalNote, requiredText } from '../shared/schemas';
 import { loadDoaClaim, type DoaClaimDto } from './read-model';
 import { registerDoaClaim, type DoaClaimDependencies } from './registration';
@@ -36,19 +36,7 @@ const customerApplicationSchema = z.object({
   symptoms: requiredText(4000),
 });
 
-async function contactOfLink(deps: DoaLinkDependencies, subject: string) {
-  const contactId = subject.slice(contactScope('').length);
-  const contact = z.uuid().safeParse(contactId).success
-    ? await deps.db
-        .selectFrom('contacts as c')
-        .innerJoin('customers as k', 'k.id', 'c.customer_id')
-        .select(['c.id', 'c.name', 'c.locale', 'c.customer_id', 'k.name as customer_name'])
-        .where('c.id', '=', contactId)
-        .executeTakeFirst()
-    : undefined;
-  if (!contact || subject !== contactScope(contact.id)) throw new ApiError(401, 'link_invalid', 'This link is not valid', { reason: 'unknown contact' });
-  return contact;
-}
+const contactOfApplicationLink = (deps: DoaLinkDependencies, subject: string) => contactOfLink(deps.db, contactScope, subject);
 
 /** The claim a case link belongs to, with its contact (the link's holder). */
 async function claimOfLink(deps: DoaLinkDependencies, claims: SignedLinkClaims) {
@@ -89,7 +77,7 @@ function applicationPage(deps: DoaLinkDependencies): LinkPage {
       { name: 'symptoms', kind: 'textarea', required: true, maxLength: 4000, label: text('What happens (symptoms, alarms, indicators)', '故障现象（告警、指示灯等）') },
     ],
     async describe(claims) {
-      const contact = await contactOfLink(deps, claims.caseId);
+      const contact = await contactOfApplicationLink(deps, claims.caseId);
       return {
         kind: 'form',
         locale: contact.locale,
@@ -196,7 +184,7 @@ export function doaClaimLinkActions(deps: DoaLinkDependencies): LinkAction[] {
       body: customerApplicationSchema,
       page: applicationPage(deps),
       perform: async ({ claims, body }) => {
-        const contact = await contactOfLink(deps, claims.caseId);
+        const contact = await contactOfApplicationLink(deps, claims.caseId);
         const claim = await registerDoaClaim(deps, { ...body, customerId: contact.customer_id, contactId: contact.id, appliedByEndUser: true }, customerStamp(contact.name));
         return { caseNumber: claim.caseNumber, status: claim.status };
       },

@@ -9,7 +9,7 @@ import { doaClaimWorkflowId, type DoaClaimInput } from '../../workflows/doa-clai
 import { shanghaiDate } from '../../workflows/rules/time';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import { ApiError, type FieldProblem } from '../errors';
-import { startCaseWorkflow, type CaseProcess } from '../shared/case-processes';
+import { startRegisteredCase, type CaseProcess } from '../shared/case-processes';
 import { isoDateField, isoInstantField, requiredText } from '../shared/schemas';
 import { loadDoaClaim, type DoaClaimDto } from './read-model';
 
@@ -118,10 +118,6 @@ export async function registerDoaClaim(deps: DoaClaimDependencies & { logger?: P
     });
     return caseId;
   });
-  try {
-    await startCaseWorkflow(deps.temporal, { taskQueue: deps.taskQueue, workflowType: doaClaimProcess.workflowType, workflowId, input: { caseId, caseNumber: number } });
-  } catch (error) {
-    deps.logger?.warn({ err: error, caseNumber: number, workflowId }, `DOA claim ${number}: registered, but its workflow did not start; the worker starts it later`);
-  }
+  await startRegisteredCase(deps, doaClaimProcess, { caseNumber: number, workflowId: workflowId, input: { caseId, caseNumber: number } });
   return loadDoaClaim(deps.db, number);
 }

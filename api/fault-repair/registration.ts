@@ -9,7 +9,7 @@ import { FAULT_SEVERITIES, faultRepairWorkflowId, type FaultRepairInput } from '
 import { shanghaiDate } from '../../workflows/rules/time';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import { ApiError } from '../errors';
-import { startCaseWorkflow, type CaseProcess } from '../shared/case-processes';
+import { startRegisteredCase, type CaseProcess } from '../shared/case-processes';
 import { isoInstantField, requiredText } from '../shared/schemas';
 import { loadFaultRepair, type FaultRepairDto } from './read-model';
 
@@ -106,10 +106,6 @@ export async function registerFaultRepair(deps: FaultRepairDependencies & { logg
     });
     return caseId;
   });
-  try {
-    await startCaseWorkflow(deps.temporal, { taskQueue: deps.taskQueue, workflowType: faultRepairProcess.workflowType, workflowId, input: { caseId, caseNumber: number } });
-  } catch (error) {
-    deps.logger?.warn({ err: error, caseNumber: number, workflowId }, `fault repair ${number}: registered, but its workflow did not start; the worker starts it later`);
-  }
+  await startRegisteredCase(deps, faultRepairProcess, { caseNumber: number, workflowId: workflowId, input: { caseId, caseNumber: number } });
   return loadFaultRepair(deps.db, number);
 }

@@ -2,11 +2,10 @@ import { z } from 'zod';
 import type { SignedLinks } from '../../activities/shared/signed-links';
 import type { UserRole } from '../../db/schema';
 import { FAULT_SEVERITIES } from '../../workflows/fault-repair/definitions';
-import { ApiError } from '../errors';
 import { text, type LinkPage } from '../pages/link-page';
 import type { ApiRoutes } from '../route';
 import { defineLinkAction, type LinkAction } from '../routes/links';
-import { contactLinkResponse, emailContactLink } from '../shared/contact-links';
+import { contactLinkResponse, contactOfLink, emailContactLink } from '../shared/contact-links';
 import { optionalNote, requiredText } from '../shared/schemas';
 import { registerFaultRepair, type FaultRepairDependencies } from './registration';
 
@@ -29,19 +28,7 @@ const customerReportSchema = z.object({
 
 type ReportDependencies = FaultRepairDependencies & { links: SignedLinks };
 
-async function contactOfLink(deps: ReportDependencies, subject: string) {
-  const contactId = subject.slice(contactScope('').length);
-  const contact = z.uuid().safeParse(contactId).success
-    ? await deps.db
-        .selectFrom('contacts as c')
-        .innerJoin('customers as k', 'k.id', 'c.customer_id')
-        .select(['c.id', 'c.name', 'c.locale', 'c.customer_id', 'k.name as customer_name'])
-        .where('c.id', '=', contactId)
-        .executeTakeFirst()
-    : undefined;
-  if (!contact || subject !== contactScope(contact.id)) throw new ApiError(401, 'link_invalid', 'This link is not valid', { reason: 'unknown contact' });
-  return contact;
-}
+const contactOfApplicationLink = (deps: ReportDependencies, subject: string) => contactOfLink(deps.db, contactScope, subject);
 
 function reportPage(deps: ReportDependencies): LinkPage {
   return {
@@ -63,7 +50,7 @@ function reportPage(deps: ReportDependencies): LinkPage {
       },
     ],
     async describe(claims) {
-      const contact = await contactOfLink(deps, claims.caseId);
+      const contact = await contactOfApplicationLink(deps, claims.caseId);
       return {
         kind: 'form',
         locale: contact.locale,
@@ -89,7 +76,7 @@ export function faultReportLinkActions(deps: ReportDependencies): LinkAction[] {
       body: customerReportSchema,
       page: reportPage(deps),
       perform: async ({ claims, body }) => {
-        const contact = await contactOfLink(deps, claims.caseId);
+        const contact = await contactOfApplicationLink(deps, claims.caseId);
         const at = deps.clock.now().toISOString();
         const registered = await registerFaultRepair(
           deps,

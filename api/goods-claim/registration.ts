@@ -11,7 +11,7 @@ import { claimWindow } from '../../workflows/rules/goods';
 import { shanghaiDate } from '../../workflows/rules/time';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import { ApiError } from '../errors';
-import { startCaseWorkflow, type CaseProcess } from '../shared/case-processes';
+import { startRegisteredCase, type CaseProcess } from '../shared/case-processes';
 import { INT4_MAX, boundedInteger, isoDateField, isoInstantField, requiredText } from '../shared/schemas';
 import { loadGoodsClaim, type GoodsClaimDto } from './read-model';
 
@@ -156,10 +156,6 @@ export async function registerGoodsClaim(deps: GoodsClaimDependencies & { logger
     return caseId;
   });
   const input: GoodsClaimInput = { caseId, claimNumber: number, deadlineAt: new Date(window.deadlineAt).toISOString() };
-  try {
-    await startCaseWorkflow(deps.temporal, { taskQueue: deps.taskQueue, workflowType: goodsClaimProcess.workflowType, workflowId, input });
-  } catch (error) {
-    deps.logger?.warn({ err: error, caseNumber: number, workflowId }, `goods claim ${number}: registered, but its workflow did not start; the worker starts it later`);
-  }
+  await startRegisteredCase(deps, goodsClaimProcess, { caseNumber: number, workflowId: workflowId, input: input });
   return loadGoodsClaim(deps.db, number);
 }

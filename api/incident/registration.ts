@@ -9,7 +9,7 @@ import type { IncidentInput } from '../../workflows/incident/definitions';
 import { shanghaiDate } from '../../workflows/rules/time';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import { ApiError } from '../errors';
-import { startCaseWorkflow, type CaseProcess } from '../shared/case-processes';
+import { startRegisteredCase, type CaseProcess } from '../shared/case-processes';
 import { isoInstantField, requiredText } from '../shared/schemas';
 import { loadIncident, type IncidentDto } from './read-model';
 
@@ -68,11 +68,7 @@ async function checkNotice(db: Db, body: z.output<typeof noticeSchema>) {
  * case themselves with insertIncidentCase (e.g. a fault repair's escalation).
  */
 export async function startIncidentWorkflow(deps: Pick<IncidentDependencies, 'temporal' | 'taskQueue'> & { logger?: Pick<Logger, 'warn'> }, inserted: { caseId: string; caseNumber: string; workflowId: string }): Promise<void> {
-  try {
-    await startCaseWorkflow(deps.temporal, { taskQueue: deps.taskQueue, workflowType: incidentProcess.workflowType, workflowId: inserted.workflowId, input: { caseId: inserted.caseId, caseNumber: inserted.caseNumber } });
-  } catch (error) {
-    deps.logger?.warn({ err: error, caseNumber: inserted.caseNumber, workflowId: inserted.workflowId }, `incident ${inserted.caseNumber}: registered, but its workflow did not start; the worker starts it later`);
-  }
+  await startRegisteredCase(deps, incidentProcess, { caseNumber: inserted.caseNumber, workflowId: inserted.workflowId, input: { caseId: inserted.caseId, caseNumber: inserted.caseNumber } });
 }
 
 /** The number of a new incident reported at `at` (INC-<year>-<n>, year in China time). */

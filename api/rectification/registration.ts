@@ -11,7 +11,7 @@ import { RECTIFICATION_DEFECT_TYPES, campaignWorkflowId, type RectificationCampa
 import { shanghaiDate } from '../../workflows/rules/time';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import { ApiError, type FieldProblem } from '../errors';
-import { startCaseWorkflow, type CaseProcess } from '../shared/case-processes';
+import { startRegisteredCase, type CaseProcess } from '../shared/case-processes';
 import { INT4_MAX, requiredText } from '../shared/schemas';
 import { loadRectificationCampaign, type RectificationCampaignDto } from './read-model';
 
@@ -212,11 +212,7 @@ export async function registerRectificationCampaign(deps: RectificationCampaignD
     });
     return caseId;
   });
-  try {
-    const input: RectificationCampaignInput = { caseId, campaignNumber: number, planDocumentId, batchSize: body.rollout.customersAtOnce, historyLimit: body.rollout.historyLimit };
-    await startCaseWorkflow(deps.temporal, { taskQueue: deps.taskQueue, workflowType: rectificationCampaignProcess.workflowType, workflowId, input });
-  } catch (error) {
-    deps.logger?.warn({ err: error, caseNumber: number, workflowId }, `rectification ${number}: raised, but its workflow did not start; the worker starts it later`);
-  }
+  const input: RectificationCampaignInput = { caseId, campaignNumber: number, planDocumentId, batchSize: body.rollout.customersAtOnce, historyLimit: body.rollout.historyLimit };
+  await startRegisteredCase(deps, rectificationCampaignProcess, { caseNumber: number, workflowId, input });
   return loadRectificationCampaign(deps.db, number);
 }

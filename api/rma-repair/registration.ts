@@ -10,7 +10,7 @@ import { RMA_REPAIR_OPEN_STATUSES, rmaRepairStartStatus, type RmaRepairInput } f
 import { shanghaiDate } from '../../workflows/rules/time';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import { ApiError, type FieldProblem } from '../errors';
-import { startCaseWorkflow, type CaseProcess } from '../shared/case-processes';
+import { startRegisteredCase, type CaseProcess } from '../shared/case-processes';
 import { requiredText } from '../shared/schemas';
 import { loadRmaRepair, type RmaRepairDto } from './read-model';
 
@@ -113,10 +113,6 @@ export async function openRmaRepairAtDesk(deps: RmaRepairDependencies & { logger
       openedAt,
     }),
   );
-  try {
-    await startCaseWorkflow(deps.temporal, { taskQueue: deps.taskQueue, workflowType: rmaRepairProcess.workflowType, workflowId: created.workflowId, input: { caseId: created.caseId, caseNumber: created.caseNumber } });
-  } catch (error) {
-    deps.logger?.warn({ err: error, caseNumber: number, workflowId: created.workflowId }, `RMA ${number}: opened, but its workflow did not start; the worker starts it later`);
-  }
+  await startRegisteredCase(deps, rmaRepairProcess, { caseNumber: number, workflowId: created.workflowId, input: { caseId: created.caseId, caseNumber: created.caseNumber } });
   return loadRmaRepair(deps.db, created.caseNumber);
 }

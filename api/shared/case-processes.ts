@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import type { Db } from '../../db';
 import type { CaseKind } from '../../db/schema';
 
@@ -59,5 +60,22 @@ export async function startCaseWorkflow<Input>(
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError && error.workflowId === options.workflowId) return 'already_started';
     throw error;
+  }
+}
+
+/**
+ * Starts a case's workflow right after registration committed its rows. A start that fails (Temporal
+ * down or slow) is logged, not thrown: the case is recorded, and the worker's recovery round
+ * (process-starts.ts) starts its workflow later with the same input.
+ */
+export async function startRegisteredCase<Input>(
+  deps: { temporal: Client; taskQueue: string; logger?: Pick<Logger, 'warn'> | undefined },
+  process: CaseProcess<Input>,
+  start: { caseNumber: string; workflowId: string; input: Input },
+): Promise<void> {
+  try {
+    await startCaseWorkflow(deps.temporal, { taskQueue: deps.taskQueue, workflowType: process.workflowType, workflowId: start.workflowId, input: start.input });
+  } catch (error) {
+    deps.logger?.warn({ err: error, caseNumber: start.caseNumber, workflowId: start.workflowId }, `${start.caseNumber}: registered, but its workflow did not start; the worker starts it later`);
   }
 }

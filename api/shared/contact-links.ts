@@ -41,3 +41,18 @@ export async function emailContactLink(
   });
   return { contactId: contact.id, email: contact.email, expiresAt: link.expiresAt.toISOString() };
 }
+
+/** The contact a link from emailContactLink was issued to, with their customer; 401 for a link to anyone else. */
+export async function contactOfLink(db: Db, subject: (contactId: string) => string, linkSubject: string) {
+  const contactId = linkSubject.slice(subject('').length);
+  const contact = z.uuid().safeParse(contactId).success
+    ? await db
+        .selectFrom('contacts as c')
+        .innerJoin('customers as k', 'k.id', 'c.customer_id')
+        .select(['c.id', 'c.name', 'c.locale', 'c.customer_id', 'k.name as customer_name'])
+        .where('c.id', '=', contactId)
+        .executeTakeFirst()
+    : undefined;
+  if (!contact || linkSubject !== subject(contact.id)) throw new ApiError(401, 'link_invalid', 'This link is not valid', { reason: 'unknown contact' });
+  return contact;
+}

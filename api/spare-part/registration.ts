@@ -7,7 +7,7 @@ import { insertCase, nextCaseNumber } from '../../db/repositories/cases';
 import { type ActorStamp } from '../../workflows/shared/definitions';
 import { SPARE_PART_OPEN_STATUSES, sparePartWorkflowId, type SparePartLoanInput } from '../../workflows/spare-part/definitions';
 import { ApiError } from '../errors';
-import { startCaseWorkflow, type CaseProcess } from '../shared/case-processes';
+import { startRegisteredCase, type CaseProcess } from '../shared/case-processes';
 import { requiredText } from '../shared/schemas';
 import { loadLoan, type LoanDto } from './read-model';
 import type { SparePartDependencies } from './steps';
@@ -133,10 +133,6 @@ export async function applyForSparePart(
     return caseId;
   });
   const input: SparePartLoanInput = { caseId, loanNumber: number, failedSerial: body.failedSerial };
-  try {
-    await startCaseWorkflow(deps.temporal, { taskQueue: deps.taskQueue, workflowType: sparePartProcess.workflowType, workflowId, input });
-  } catch (error) {
-    deps.logger?.warn({ err: error, caseNumber: number, workflowId }, `spare part ${number}: registered, but its workflow did not start; the worker starts it later`);
-  }
+  await startRegisteredCase(deps, sparePartProcess, { caseNumber: number, workflowId: workflowId, input: input });
   return loadLoan(deps.db, number);
 }
