@@ -27,7 +27,6 @@ import {
 // dies with the server). After each kill both start again on the same directory and port.
 
 const WORKER_SCRIPT = path.join(__dirname, 'persistence-worker.ts');
-const TSX = path.resolve(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
 const taskQueue = 'persistence';
 
 interface ChildRun {
@@ -97,7 +96,9 @@ async function startServer(): Promise<void> {
 }
 
 async function startWorker(): Promise<void> {
-  worker = spawnLogged(TSX, [WORKER_SCRIPT, address, taskQueue, attemptsLog]);
+  // node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a child of its own,
+  // which a SIGKILL of the CLI would leave running as an orphan.
+  worker = spawnLogged(process.execPath, ['--import', 'tsx', WORKER_SCRIPT, address, taskQueue, attemptsLog]);
   const started = worker;
   await until(
     () => (started.child.exitCode === null ? started.output() : Promise.reject(new Error(`worker exited: ${started.output()}`))),
