@@ -102,4 +102,45 @@ describeInBrowser(`the end user applies for DOA and uploads the evidence in a re
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  test('the rejection email\'s page: the failed conditions listed, "repair it under RMA" chosen with the radio button, the RMA opened; the page then says the offer is answered', async () => {
+    await company.addDevice('SN-DOA-PAGE-2');
+    const desk = bearer(h.tokens.service_desk);
+    const registered = await request(h.app)
+      .post('/doa-claims')
+      .set(desk)
+      .send({ customerId: company.customerId, contactId: company.contactId, deviceSerial: 'SN-DOA-PAGE-2', arrivedOn: chinaLocalAgo(72).slice(0, 10), firstPowerOnAt: new Date(Date.now() - 30 * HOUR).toISOString(), failedAt: new Date(Date.now() - 6 * HOUR).toISOString(), symptoms: 'Dead' });
+    const number: string = registered.body.caseNumber;
+    const findings = {
+      applicationFormProvided: true, photosProvided: true, isTestProductOrSample: false, originalPackagingProvided: true, packagingDefects: ['torn'],
+      packingMaterialsComplete: true, accessoriesCompleteAgainstPackingList: true, physicalDamage: false, sealsUnbroken: false, labelsComplete: true, originalHardwareAndPreinstalledSoftware: true,
+    };
+    expect((await request(h.app).post(`/doa-claims/${number}/conditions`).set(desk).send({ findings })).status).toBe(200);
+    expect((await request(h.app).post(`/doa-claims/${number}/decision`).set(desk).send({})).body.status).toBe('conversion_offered');
+    const [rejection] = await eventually(() => mailsTo(h.smtp, 'wangfang@cmcc.test', `[${number}] DOA claim not accepted`), (mails) => mails.length === 1);
+
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, locale: 'en-US' });
+    const page = await context.newPage();
+    const problems = consoleErrors(page);
+    const url = `${baseUrl}${linkPathIn(rejection!)!}`;
+    expect((await page.goto(url))?.status()).toBe(200);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Repair the unit under RMA?');
+    const body = (await page.locator('body').textContent()) ?? '';
+    expect(body).toContain('the original box is not intact (torn)');
+    expect(body).toContain('seals on the unit have been opened');
+    await page.getByLabel('Yes: repair it under RMA').check();
+    const [answer] = await Promise.all([page.waitForResponse((response) => response.request().method() === 'POST'), page.getByRole('button', { name: 'Send my answer' }).click()]);
+    expect(answer.status()).toBe(200);
+    await page.waitForLoadState();
+    const rmaNumber = /RMA-\d{4}-\d{6}/.exec((await page.locator('body').textContent()) ?? '')?.[0];
+    expect(rmaNumber).toBeDefined();
+    await page.screenshot({ path: artifactPath('doa-converted.png'), fullPage: true });
+    expect((await request(h.app).get(`/doa-claims/${number}`).set(desk)).body).toMatchObject({ status: 'converted', conversion: { answer: 'accepted', rmaCaseNumber: rmaNumber } });
+
+    // Opened again, the single-use link says the offer is answered.
+    expect((await page.goto(url))?.status()).toBe(410);
+    await expect(page.locator('body').textContent()).resolves.toMatch(/answered|used/);
+    expect(problems.filter((text) => !/status of 410/.test(text))).toEqual([]);
+    await context.close();
+  });
 });
