@@ -9,6 +9,7 @@ import { doaClaimWorkflowId, type DoaClaimInput } from '../../workflows/doa-clai
 import { shanghaiDate } from '../../workflows/rules/time';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import { ApiError, type FieldProblem } from '../errors';
+import { checkCaseParties } from '../shared/case-parties';
 import { startRegisteredCase, type CaseProcess } from '../shared/case-processes';
 import { isoDateField, isoInstantField, requiredText } from '../shared/schemas';
 import { loadDoaClaim, type DoaClaimDto } from './read-model';
@@ -51,17 +52,10 @@ const FIVE_MINUTES_MS = 5 * 60_000;
 
 /** The checks of an application: the device in the customer's installed base, sold by us, and dates that can be true. */
 async function checkRegistration(deps: DoaClaimDependencies, body: DoaRegistration) {
-  const customer = await deps.db.selectFrom('customers').select('id').where('id', '=', body.customerId).executeTakeFirst();
-  if (!customer) throw ApiError.validation([{ in: 'body', field: 'customerId', message: `no customer with id ${body.customerId}` }]);
-  const contact = await deps.db.selectFrom('contacts').select('id').where('id', '=', body.contactId).where('customer_id', '=', customer.id).executeTakeFirst();
-  if (!contact) throw ApiError.validation([{ in: 'body', field: 'contactId', message: 'no such contact for this customer' }]);
-  const device = await deps.db.selectFrom('devices').select(['id', 'customer_id', 'sold_by']).where('serial', '=', body.deviceSerial).executeTakeFirst();
-  if (!device || device.customer_id !== customer.id) {
-    throw ApiError.validation([{ in: 'body', field: 'deviceSerial', message: `no device ${body.deviceSerial} in this customer's installed base` }]);
-  }
-  if (device.sold_by !== null) {
-    throw new ApiError(422, 'sold_by_another_company', `device ${body.deviceSerial} was sold by ${device.sold_by}: whoever sold it is responsible, so the DOA claim goes to ${device.sold_by}`, [
-      { in: 'body', field: 'deviceSerial', message: `was sold by ${device.sold_by}, not by us: claim DOA with ${device.sold_by}` },
+  const device = await checkCaseParties(deps.db, body);
+  if (device.soldBy !== null) {
+    throw new ApiError(422, 'sold_by_another_company', `device ${body.deviceSerial} was sold by ${device.soldBy}: whoever sold it is responsible, so the DOA claim goes to ${device.soldBy}`, [
+      { in: 'body', field: 'deviceSerial', message: `was sold by ${device.soldBy}, not by us: claim DOA with ${device.soldBy}` },
     ]);
   }
   const nowMs = deps.clock.now().getTime() + FIVE_MINUTES_MS;
@@ -71,7 +65,7 @@ async function checkRegistration(deps: DoaClaimDependencies, body: DoaRegistrati
   if (Date.parse(body.failedAt) > nowMs) problems.push({ in: 'body', field: 'failedAt', message: 'is in the future' });
   if (shanghaiDate(Date.parse(body.firstPowerOnAt)) < body.arrivedOn) problems.push({ in: 'body', field: 'firstPowerOnAt', message: `is before the unit arrived (${body.arrivedOn})` });
   if (problems.length > 0) throw ApiError.validation(problems);
-  return { deviceId: device.id };
+  return { deviceId: device.deviceId };
 }
 
 /**

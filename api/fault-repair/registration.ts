@@ -9,6 +9,7 @@ import { FAULT_SEVERITIES, faultRepairWorkflowId, type FaultRepairInput } from '
 import { shanghaiDate } from '../../workflows/rules/time';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import { ApiError } from '../errors';
+import { checkCaseParties } from '../shared/case-parties';
 import { startRegisteredCase, type CaseProcess } from '../shared/case-processes';
 import { isoInstantField, requiredText } from '../shared/schemas';
 import { loadFaultRepair, type FaultRepairDto } from './read-model';
@@ -44,19 +45,12 @@ export const faultRepairProcess: CaseProcess<FaultRepairInput> = {
 };
 
 async function checkRegistration(db: Db, body: z.output<typeof registrationSchema>) {
-  const customer = await db.selectFrom('customers').select('id').where('id', '=', body.customerId).executeTakeFirst();
-  if (!customer) throw ApiError.validation([{ in: 'body', field: 'customerId', message: `no customer with id ${body.customerId}` }]);
-  const contact = await db.selectFrom('contacts').select('id').where('id', '=', body.contactId).where('customer_id', '=', customer.id).executeTakeFirst();
-  if (!contact) throw ApiError.validation([{ in: 'body', field: 'contactId', message: 'no such contact for this customer' }]);
-  const device = await db.selectFrom('devices').select(['id', 'customer_id']).where('serial', '=', body.deviceSerial).executeTakeFirst();
-  if (!device || device.customer_id !== customer.id) {
-    throw ApiError.validation([{ in: 'body', field: 'deviceSerial', message: `no device ${body.deviceSerial} in this customer's installed base` }]);
-  }
+  const { deviceId } = await checkCaseParties(db, body);
   if (body.siteId) {
-    const site = await db.selectFrom('sites').select('id').where('id', '=', body.siteId).where('customer_id', '=', customer.id).executeTakeFirst();
+    const site = await db.selectFrom('sites').select('id').where('id', '=', body.siteId).where('customer_id', '=', body.customerId).executeTakeFirst();
     if (!site) throw ApiError.validation([{ in: 'body', field: 'siteId', message: 'no such site for this customer' }]);
   }
-  return { deviceId: device.id };
+  return { deviceId };
 }
 
 /**

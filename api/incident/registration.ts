@@ -9,6 +9,7 @@ import type { IncidentInput } from '../../workflows/incident/definitions';
 import { shanghaiDate } from '../../workflows/rules/time';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import { ApiError } from '../errors';
+import { checkCaseParties } from '../shared/case-parties';
 import { startRegisteredCase, type CaseProcess } from '../shared/case-processes';
 import { isoInstantField, requiredText } from '../shared/schemas';
 import { loadIncident, type IncidentDto } from './read-model';
@@ -43,23 +44,18 @@ export const incidentProcess: CaseProcess<IncidentInput> = {
 };
 
 async function checkNotice(db: Db, body: z.output<typeof noticeSchema>) {
-  const customer = await db.selectFrom('customers').select('id').where('id', '=', body.customerId).executeTakeFirst();
-  if (!customer) throw ApiError.validation([{ in: 'body', field: 'customerId', message: `no customer with id ${body.customerId}` }]);
-  const contact = await db.selectFrom('contacts').select('id').where('id', '=', body.contactId).where('customer_id', '=', customer.id).executeTakeFirst();
-  if (!contact) throw ApiError.validation([{ in: 'body', field: 'contactId', message: 'no such contact for this customer' }]);
-  const device = await db.selectFrom('devices').select(['id', 'customer_id']).where('serial', '=', body.deviceSerial).executeTakeFirst();
-  if (!device || device.customer_id !== customer.id) throw ApiError.validation([{ in: 'body', field: 'deviceSerial', message: `no device ${body.deviceSerial} in this customer's installed base` }]);
+  const { deviceId } = await checkCaseParties(db, body);
   if (body.siteId) {
-    const site = await db.selectFrom('sites').select('id').where('id', '=', body.siteId).where('customer_id', '=', customer.id).executeTakeFirst();
+    const site = await db.selectFrom('sites').select('id').where('id', '=', body.siteId).where('customer_id', '=', body.customerId).executeTakeFirst();
     if (!site) throw ApiError.validation([{ in: 'body', field: 'siteId', message: 'no such site for this customer' }]);
   }
   let originCaseId: string | null = null;
   if (body.originCaseNumber) {
     const origin = await db.selectFrom('cases').select(['id', 'customer_id']).where('number', '=', body.originCaseNumber).executeTakeFirst();
-    if (!origin || origin.customer_id !== customer.id) throw ApiError.validation([{ in: 'body', field: 'originCaseNumber', message: `no case ${body.originCaseNumber} of this customer` }]);
+    if (!origin || origin.customer_id !== body.customerId) throw ApiError.validation([{ in: 'body', field: 'originCaseNumber', message: `no case ${body.originCaseNumber} of this customer` }]);
     originCaseId = origin.id;
   }
-  return { deviceId: device.id, originCaseId };
+  return { deviceId, originCaseId };
 }
 
 /**
