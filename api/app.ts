@@ -26,7 +26,7 @@ import { registerDoaClaimRoutes } from './doa-claim/routes';
 import { doaClaimTasks } from './doa-claim/tasks';
 import { registerEvidenceRoutes, type EvidenceListener } from './evidence/routes';
 import { customerPagesRouter } from './pages/customer-pages';
-import { ApiRoutes } from './route';
+import { API_ROUTES_LOCAL, ApiRoutes } from './route';
 import { requestLogging } from './shared/request-log';
 import { registerLinkRoutes, type LinkAction } from './routes/links';
 import { registerMasterDataRoutes } from './routes/master-data';
@@ -79,6 +79,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(authenticate(deps.db));
 
   const routes = new ApiRoutes({ db: deps.db });
+  app.locals[API_ROUTES_LOCAL] = routes;
   registerHealthRoutes(routes, { readiness: deps.readiness });
   registerMasterDataRoutes(routes, deps);
   registerRulesRoutes(routes, { db: deps.db, calendar: deps.calendar ?? createCalendarProvider(deps.db) });

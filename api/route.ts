@@ -13,9 +13,22 @@ import { decimalInteger } from './shared/schemas';
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** Who may call a route: a role list (bearer token), any signed-in user (`[]`), or anyone. */
+export type RouteMethod = Method;
+
 export type Access = { roles: readonly UserRole[] } | 'public';
 
 type AnyObject = z.ZodType<Record<string, unknown>>;
+
+/** One declared route, as the route table lists it (for tests and the console to enumerate). */
+export interface RouteEntry {
+  readonly method: Method;
+  /** Express-style path, e.g. `/customers/:id`. */
+  readonly path: string;
+  readonly access: Access;
+  /** The route reads a request body (JSON, or multipart when `spec.multipart` is set). */
+  readonly takesBody: boolean;
+  readonly spec: Readonly<RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType>>;
+}
 
 export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType> {
   method: Method;
@@ -111,6 +124,7 @@ export class ApiRoutes {
   private readonly principals = new WeakMap<Request, string>();
   /** The multipart bodies read, for their routes' handlers and Idempotency-Keys. */
   private readonly multipartBodies = new WeakMap<Request, MultipartBody>();
+  private readonly entries: RouteEntry[] = [];
 
   constructor(private readonly deps: { db: Db }) {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
@@ -197,7 +211,21 @@ export class ApiRoutes {
       );
     }
     this.router[spec.method](spec.path, ...handlers, handle);
+    this.entries.push(
+      Object.freeze({
+        method: spec.method,
+        path: spec.path,
+        access: spec.access,
+        takesBody: Boolean(spec.multipart) || METHODS_WITH_BODY.includes(spec.method),
+        spec: spec as unknown as RouteEntry['spec'],
+      }),
+    );
     return this;
+  }
+
+  /** Every route declared so far, in declaration order (read-only). */
+  table(): readonly RouteEntry[] {
+    return this.entries;
   }
 
   openApiDocument(info: { title: string; version: string; description?: string }, serverUrl: string) {
@@ -244,3 +272,13 @@ export function pageOf<T extends z.ZodType>(item: T) {
 }
 
 export const idParamsSchema = z.object({ id: z.uuid() });
+
+/** Where createApp keeps its ApiRoutes on `app.locals`, for routeTableOf. */
+export const API_ROUTES_LOCAL = 'apiRoutes';
+
+/** The route table of an app built by createApp (tests, the console). */
+export function routeTableOf(app: { locals: Record<string, unknown> }): readonly RouteEntry[] {
+  const routes = app.locals[API_ROUTES_LOCAL];
+  if (!(routes instanceof ApiRoutes)) throw new Error('This app has no ApiRoutes on app.locals');
+  return routes.table();
+}
