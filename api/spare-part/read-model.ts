@@ -1,6 +1,7 @@
 // The read model of a loan: its API shape and how it is read from the database.
 import { z } from 'zod';
 import type { Db } from '../../db';
+import type { AuditEvent, InvoiceLine } from '../../db/schema';
 import { SPARE_PART_STATUSES } from '../../workflows/spare-part/definitions';
 import { ApiError } from '../errors';
 
@@ -47,17 +48,21 @@ export type LoanDto = z.input<typeof loanSchema>;
 
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
 
-export async function loadLoan(db: Db, loanNumber: string, withDetails = true): Promise<LoanDto> {
-  const row = await db
+/** The loan's row joined with its case, customer, failed device and related case: one select for one loan or a page. */
+function loanRows(db: Db) {
+  return db
     .selectFrom('spare_part_loans as l')
     .innerJoin('cases as k', 'k.id', 'l.case_id')
     .innerJoin('customers as c', 'c.id', 'l.customer_id')
     .innerJoin('devices as d', 'd.id', 'l.failed_device_id')
     .leftJoin('cases as r', 'r.id', 'l.related_case_id')
     .selectAll('l')
-    .select(['k.workflow_id', 'c.name as customer_name', 'd.serial as failed_serial', 'r.number as related_case_number'])
-    .where('l.loan_number', '=', loanNumber)
-    .executeTakeFirst();
+    .select(['k.workflow_id', 'c.name as customer_name', 'd.serial as failed_serial', 'r.number as related_case_number']);
+}
+type LoanRow = Awaited<ReturnType<ReturnType<typeof loanRows>['executeTakeFirstOrThrow']>>;
+
+export async function loadLoan(db: Db, loanNumber: string, withDetails = true): Promise<LoanDto> {
+  const row = await loanRows(db).where('l.loan_number', '=', loanNumber).executeTakeFirst();
   if (!row) throw ApiError.notFound('spare-part loan', loanNumber);
   const [events, lines] = withDetails
     ? await Promise.all([
@@ -65,6 +70,42 @@ export async function loadLoan(db: Db, loanNumber: string, withDetails = true): 
         db.selectFrom('invoice_lines').selectAll().where('case_id', '=', row.case_id).orderBy('created_at').execute(),
       ])
     : [[], []];
+  return loanDto(row, events, lines);
+}
+
+export interface LoanListFilter {
+  customerId?: string;
+  statuses?: readonly string[];
+  /** Loans waiting for their part whose first reminder day is on or before this date. */
+  firstReminderOnOrBefore?: string;
+}
+
+/**
+ * A page of loans, newest number first, without their timelines, reminders and invoice lines (the
+ * detail has those): one select of the page's rows and one count, whatever the page size.
+ */
+export async function listLoans(db: Db, filter: LoanListFilter, page: { limit: number; offset: number }): Promise<{ items: LoanDto[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    loanRows(db)
+      .$if(filter.customerId !== undefined, (q) => q.where('l.customer_id', '=', filter.customerId!))
+      .$if(filter.statuses !== undefined, (q) => q.where('l.status', 'in', filter.statuses!))
+      .$if(filter.firstReminderOnOrBefore !== undefined, (q) => q.where('l.first_reminder_date', '<=', filter.firstReminderOnOrBefore!))
+      .orderBy('l.loan_number', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+    db
+      .selectFrom('spare_part_loans as l')
+      .select((eb) => eb.fn.countAll<string>().as('total'))
+      .$if(filter.customerId !== undefined, (q) => q.where('l.customer_id', '=', filter.customerId!))
+      .$if(filter.statuses !== undefined, (q) => q.where('l.status', 'in', filter.statuses!))
+      .$if(filter.firstReminderOnOrBefore !== undefined, (q) => q.where('l.first_reminder_date', '<=', filter.firstReminderOnOrBefore!))
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { items: rows.map((row) => loanDto(row, [], [])), total: Number(count.total) };
+}
+
+function loanDto(row: LoanRow, events: readonly AuditEvent[], lines: readonly InvoiceLine[]): LoanDto {
   return {
     loanNumber: row.loan_number,
     caseId: row.case_id,

@@ -7,7 +7,7 @@ import { pageOf, pageQuerySchema, type ApiRoutes } from '../route';
 import { contactLinkResponse, emailContactLink } from '../shared/contact-links';
 import { isoInstantField, optionalNote, requiredText } from '../shared/schemas';
 import { APPLICATION_LINK_TTL_HOURS, APPLY_ACTION, contactScope } from './link-actions';
-import { loadLoan, loanSchema } from './read-model';
+import { listLoans, loadLoan, loanSchema, type LoanListFilter } from './read-model';
 import { applicationSchema, applyForSparePart } from './registration';
 import { stamp, update, type SparePartDependencies } from './steps';
 
@@ -51,20 +51,16 @@ export function registerSparePartRoutes(routes: ApiRoutes, deps: SparePartDepend
       query: pageQuerySchema.extend({ status: z.enum(LIST_FILTERS).optional(), customerId: z.uuid().optional() }),
       response: { schema: pageOf(loanSchema) },
       handler: async ({ query }) => {
-        let select = deps.db.selectFrom('spare_part_loans').select('loan_number');
-        if (query.customerId) select = select.where('customer_id', '=', query.customerId);
-        if (query.status === 'open') select = select.where('status', 'in', SPARE_PART_OPEN_STATUSES.filter((status) => status !== 'overdue'));
-        if (query.status === 'overdue') select = select.where('status', '=', 'overdue');
-        if (query.status === 'closed') select = select.where('status', 'in', SPARE_PART_FINAL_STATUSES);
+        const filter: LoanListFilter = { customerId: query.customerId };
+        if (query.status === 'open') filter.statuses = SPARE_PART_OPEN_STATUSES.filter((status) => status !== 'overdue');
+        if (query.status === 'overdue') filter.statuses = ['overdue'];
+        if (query.status === 'closed') filter.statuses = SPARE_PART_FINAL_STATUSES;
         if (query.status === 'due_soon') {
-          select = select.where('status', '=', 'awaiting_return').where('first_reminder_date', '<=', shanghaiDate(deps.clock.now().getTime()));
+          filter.statuses = ['awaiting_return'];
+          filter.firstReminderOnOrBefore = shanghaiDate(deps.clock.now().getTime());
         }
-        const [numbers, count] = await Promise.all([
-          select.orderBy('loan_number', 'desc').limit(query.limit).offset(query.offset).execute(),
-          select.clearSelect().select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),
-        ]);
-        const items = await Promise.all(numbers.map((row) => loadLoan(deps.db, row.loan_number, false)));
-        return { items, total: Number(count.total), limit: query.limit, offset: query.offset };
+        const { items, total } = await listLoans(deps.db, filter, query);
+        return { items, total, limit: query.limit, offset: query.offset };
       },
     })
     .add({
