@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type State, type WorkerOptions } from '@tempo
 import { createActivities, type ActivityDependencies } from '../activities';
 import { cachedWorkflowBundle } from './workflow-bundle';
 import { createOutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+import { workerTuning, type WorkerTuning } from './tuning';
 
 export interface WorkerDependencies extends ActivityDependencies {
   connection: NativeConnection;
@@ -11,6 +12,8 @@ export interface WorkerDependencies extends ActivityDependencies {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Overrides of the outbox relay's defaults (tests retry faster). */
   outboxRelay?: Partial<OutboxRelayOptions>;
+  /** Workflow cache and threads; from WORKER_MAX_CACHED_WORKFLOWS and WORKER_THREADS when absent. */
+  tuning?: WorkerTuning;
 }
 
 /** The worker process's work: the Temporal worker and the outbox relay that sends the emails its steps (and the API) queue. */
@@ -26,6 +29,7 @@ export function workflowsPath(): string {
 }
 
 export async function createWorker(deps: WorkerDependencies): Promise<FieldopsWorker> {
+  const tuning = deps.tuning ?? workerTuning();
   const relay = createOutboxRelay({ db: deps.db, mailer: deps.mailer, clock: deps.clock, logger: deps.logger, options: deps.outboxRelay });
   const worker = await Worker.create({
     connection: deps.connection,
@@ -33,6 +37,8 @@ export async function createWorker(deps: WorkerDependencies): Promise<FieldopsWo
     taskQueue: deps.taskQueue,
     activities: createActivities({ ...deps, emailsQueued: () => relay.wake() }),
     workflowBundle: deps.workflowBundle ?? { code: (await cachedWorkflowBundle(workflowsPath())).code },
+    maxCachedWorkflows: tuning.maxCachedWorkflows,
+    workflowThreadPoolSize: tuning.workflowThreads,
   });
   return {
     async run() {

@@ -10,6 +10,8 @@ export interface ReceivedMail {
   headers: ParsedMail['headers'];
   /** The text/calendar parts (iCalendar invitations), as text. */
   calendars?: string[];
+  /** Date.now() when the server accepted the mail (benchmarks measure lateness with it). */
+  acceptedAt: number;
 }
 
 export interface TestSmtpServer {
@@ -85,7 +87,7 @@ export async function startTestSmtpServer(options: { headersOnly?: boolean } = {
           }));
       parse
         .then((parsed) => {
-          received.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), ...parsed });
+          received.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), ...parsed, acceptedAt: Date.now() });
           for (const wake of waiters) wake();
           callback();
         })
