@@ -27,6 +27,8 @@ import { doaClaimTasks } from './doa-claim/tasks';
 import { registerEvidenceRoutes, type EvidenceListener } from './evidence/routes';
 import { customerPagesRouter } from './pages/customer-pages';
 import { API_ROUTES_LOCAL, ApiRoutes } from './route';
+import { allowedMethods, docsSecurityHeaders, securityHeaders } from './shared/hardening';
+import { linkRateLimit } from './shared/rate-limit';
 import { requestLogging } from './shared/request-log';
 import { registerLinkRoutes, type LinkAction } from './routes/links';
 import { registerMasterDataRoutes } from './routes/master-data';
@@ -75,6 +77,9 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestLogging(deps.logger));
+  app.use(securityHeaders());
+  // Signed links (customer and application links, JSON and HTML) by client address and by link.
+  app.use('/links', linkRateLimit(deps.db, deps.config.rateLimits.links));
   // Bodies are read by each route once its caller is authenticated (see ApiRoutes).
   app.use(authenticate(deps.db));
 
@@ -133,12 +138,19 @@ export function createApp(deps: AppDependencies): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'fieldops API' }));
-  if (deps.mailCaptureDirectory && deps.config.env !== 'production') app.use(devMailRouter(deps.mailCaptureDirectory));
+  const docsOptions = { customSiteTitle: 'fieldops API', swaggerOptions: { validatorUrl: null } };
+  app.use('/docs', docsSecurityHeaders(swaggerUi.generateHTML(document, docsOptions), deps.config.publicBaseUrl), swaggerUi.serve, swaggerUi.setup(document, docsOptions));
+  const devMail = Boolean(deps.mailCaptureDirectory) && deps.config.env !== 'production';
+  if (deps.mailCaptureDirectory && devMail) app.use(devMailRouter(deps.mailCaptureDirectory));
+  const otherRoutes = [{ method: 'get', path: '/openapi.json' }, ...(devMail ? [{ method: 'get', path: '/dev/mail' }, { method: 'get', path: '/dev/mail/:id' }] : [])];
+  const methods = allowedMethods(() => [...routes.table(), ...otherRoutes]);
+  app.use(methods.options);
   // Customer links opened in a browser get HTML pages; anything else goes on to the JSON routes.
   app.use(customerPagesRouter({ linkService, secret: deps.config.signedLinkSecret, evidence }));
   app.use(routes.router);
 
+  // A known path with another method (TRACE too): 405 with the methods its routes take.
+  app.use(methods.fallback);
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

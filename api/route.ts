@@ -7,6 +7,7 @@ import type { UserRole } from '../db/schema';
 import { requireActor, type Actor } from './auth';
 import { ApiError, errorBodySchema, zodProblems, type FieldProblem } from './errors';
 import { IDEMPOTENT_REPLAYED_HEADER, idempotencyHeadersSchema, idempotentRequests } from './shared/idempotency';
+import { refuseDeepJson } from './shared/hardening';
 import { createMultipartReader, type MultipartBody, type MultipartOptions, type UploadedFile } from './shared/multipart';
 import { decimalInteger } from './shared/schemas';
 
@@ -84,12 +85,13 @@ const errorDescriptions: Record<number, string> = {
   410: 'Gone: the link expired or was already used',
   413: 'The request body is larger than 1 MB',
   415: 'The request body\'s Content-Encoding is not supported',
+  429: 'Too many requests: see Retry-After',
   422: 'Refused by a business rule (or the Idempotency-Key was used for another request)',
 };
 
 const METHODS_WITH_BODY: readonly Method[] = ['post', 'put', 'patch'];
 /** Bodies are read only after the caller is authenticated, and only by the routes that take one. */
-const jsonBody = express.json({ limit: '1mb' });
+const jsonBody = express.json({ limit: '1mb', verify: refuseDeepJson });
 
 /** Query parameters the route does not declare (typos, `customerId[]=`) are refused, not ignored. */
 function refuseUnknownQueryParameters(schema: AnyObject | undefined, query: Record<string, unknown>): void {

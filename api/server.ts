@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { pingDb } from '../db';
 import type { Runtime } from '../activities/shared/runtime';
 import { createApp } from './app';
+import { withinTemporalDeadline } from './shared/temporal-calls';
+import { answerClientErrors } from './shared/hardening';
 import type { ReadinessChecks } from './routes/system';
 
 /** Starts the HTTP API on the runtime's port; resolves once it listens. */
@@ -20,13 +22,14 @@ export async function startApiServer(runtime: Runtime, temporal: Client, extraRe
     readiness: {
       database: () => pingDb(runtime.db),
       temporal: async () => {
-        await temporal.connection.workflowService.getSystemInfo({});
+        await withinTemporalDeadline(temporal, 'readiness', 3_000, () => temporal.connection.workflowService.getSystemInfo({}));
       },
       ...extraReadiness,
     },
     mailCaptureDirectory: runtime.mailCaptureDirectory,
   });
   const server = app.listen(runtime.config.port);
+  answerClientErrors(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -28,6 +28,8 @@ const configSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('fieldops'),
   DEV_CLOCK_START: optionalString.pipe(z.iso.datetime({ offset: true }).optional()),
+  RATE_LIMIT_LINKS_PER_IP: z.coerce.number().int().min(1).default(600),
+  RATE_LIMIT_LINKS_PER_TOKEN: z.coerce.number().int().min(1).default(120),
 });
 
 export interface Config {
@@ -56,6 +58,10 @@ export interface Config {
    * (epoch ms). Time then runs at wall-clock speed and goes on from there across restarts.
    */
   readonly devClockStartMs: number | undefined;
+  /** Requests a minute to the signed links (/links/...), by client address and by link (api/shared/rate-limit.ts). */
+  readonly rateLimits: {
+    readonly links: { readonly perIpPerMinute: number; readonly perTokenPerMinute: number };
+  };
 }
 
 export class ConfigError extends Error {
@@ -109,5 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: values.TEMPORAL_TASK_QUEUE,
     }),
     devClockStartMs: values.DEV_CLOCK_START ? Date.parse(values.DEV_CLOCK_START) : undefined,
+    rateLimits: Object.freeze({
+      links: Object.freeze({ perIpPerMinute: values.RATE_LIMIT_LINKS_PER_IP, perTokenPerMinute: values.RATE_LIMIT_LINKS_PER_TOKEN }),
+    }),
   });
 }

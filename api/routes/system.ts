@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { listCapturedMail, readCapturedMail } from '../../activities/shared/mailer';
 import type { Db } from '../../db';
 import { ApiError } from '../errors';
+import { loopbackOnly } from '../shared/hardening';
 import { checkProcessConsistency } from '../shared/process-consistency';
 import type { ApiRoutes } from '../route';
 
@@ -46,13 +47,16 @@ export function registerHealthRoutes(routes: ApiRoutes, { readiness }: { readine
     });
 }
 
-/** Development only: the mail the capture transport kept, so that signed links can be followed without an SMTP server. */
+/**
+ * Development only: the mail the capture transport kept, so that signed links can be followed without
+ * an SMTP server. Mounted only outside production, and answers only clients on this machine.
+ */
 export function devMailRouter(directory: string): express.Router {
   const router = express.Router();
-  router.get('/dev/mail', (_req, res) => {
+  router.get('/dev/mail', loopbackOnly, (_req, res) => {
     res.json({ items: listCapturedMail(directory) });
   });
-  router.get('/dev/mail/:id', (req, res) => {
+  router.get('/dev/mail/:id', loopbackOnly, (req: express.Request<{ id: string }>, res) => {
     const raw = readCapturedMail(directory, req.params.id);
     if (!raw) throw ApiError.notFound('captured mail', req.params.id);
     res.type('message/rfc822').send(raw);
