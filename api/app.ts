@@ -25,12 +25,14 @@ import { doaClaimLinkActions, registerDoaApplicationLinkRoutes } from './doa-cla
 import { registerDoaClaimRoutes } from './doa-claim/routes';
 import { doaClaimTasks } from './doa-claim/tasks';
 import { registerEvidenceRoutes, type EvidenceListener } from './evidence/routes';
+import { consoleRouter } from './console/router';
 import { customerPagesRouter } from './pages/customer-pages';
 import { API_ROUTES_LOCAL, ApiRoutes } from './route';
 import { allowedMethods, docsSecurityHeaders, securityHeaders } from './shared/hardening';
 import { linkRateLimit } from './shared/rate-limit';
 import { requestLogging } from './shared/request-log';
 import { registerLinkRoutes, type LinkAction } from './routes/links';
+import { registerCaseRoutes } from './routes/cases';
 import { registerMasterDataRoutes } from './routes/master-data';
 import { registerRulesRoutes } from './routes/rules';
 import { faultRepairTasks } from './fault-repair/tasks';
@@ -87,6 +89,7 @@ export function createApp(deps: AppDependencies): Express {
   app.locals[API_ROUTES_LOCAL] = routes;
   registerHealthRoutes(routes, { readiness: deps.readiness });
   registerMasterDataRoutes(routes, deps);
+  registerCaseRoutes(routes, { db: deps.db });
   registerRulesRoutes(routes, { db: deps.db, calendar: deps.calendar ?? createCalendarProvider(deps.db) });
   const linkActions: LinkAction[] = [...(deps.linkActions ?? [])];
   // Processes that wait for evidence (e.g. a goods claim) push their listener here.
@@ -142,6 +145,17 @@ export function createApp(deps: AppDependencies): Express {
   app.use('/docs', docsSecurityHeaders(swaggerUi.generateHTML(document, docsOptions), deps.config.publicBaseUrl), swaggerUi.serve, swaggerUi.setup(document, docsOptions));
   const devMail = Boolean(deps.mailCaptureDirectory) && deps.config.env !== 'production';
   if (deps.mailCaptureDirectory && devMail) app.use(devMailRouter(deps.mailCaptureDirectory));
+  // The staff console: HTML pages that read and act through the routes below.
+  app.use(
+    consoleRouter({
+      db: deps.db,
+      links: deps.links,
+      publicBaseUrl: deps.config.publicBaseUrl,
+      secureCookies: deps.config.env === 'production',
+      clock: deps.clock ?? systemClock,
+      routeTable: () => routes.table(),
+    }),
+  );
   const otherRoutes = [{ method: 'get', path: '/openapi.json' }, ...(devMail ? [{ method: 'get', path: '/dev/mail' }, { method: 'get', path: '/dev/mail/:id' }] : [])];
   const methods = allowedMethods(() => [...routes.table(), ...otherRoutes]);
   app.use(methods.options);

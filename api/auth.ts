@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Db } from '../db';
 import type { User, UserRole } from '../db/schema';
+import { CSRF_HEADER, POLL_HEADER, csrfTokenIsValid, findSession, sessionTokenOf } from './console/sessions';
 import { ApiError } from './errors';
 
 export interface Actor {
@@ -40,11 +41,29 @@ export async function createUserWithToken(
   return { user, token };
 }
 
-/** Resolves the bearer token, if any, to an actor. Routes decide whether one is required. */
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Resolves the caller, if any, to an actor: a bearer token (programs) or a console session cookie
+ * (people in a browser; api/console/sessions.ts). Routes decide whether one is required. A request
+ * made with the session cookie that changes something must carry the session's CSRF token; the
+ * console's own form routes (under /console/) check it themselves once their form is read.
+ */
 export function authenticate(db: Db): RequestHandler {
   return async (req, res, next) => {
     const header = req.headers.authorization;
-    if (!header) return next();
+    if (!header) {
+      const sessionToken = sessionTokenOf(req);
+      if (!sessionToken) return next();
+      const session = await findSession(db, sessionToken, new Date(), req.headers[POLL_HEADER] === undefined);
+      if (!session) return next();
+      req.consoleSession = session;
+      req.actor = session.actor;
+      if (UNSAFE_METHODS.has(req.method) && !req.path.startsWith('/console/') && !csrfTokenIsValid(req, session)) {
+        return next(new ApiError(403, 'csrf_failed', `A request made with a console session must send the session's CSRF token in the ${CSRF_HEADER} header`));
+      }
+      return next();
+    }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) {
       res.setHeader('WWW-Authenticate', 'Bearer');

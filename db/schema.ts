@@ -113,6 +113,24 @@ export interface UsersTable {
   token_hash: string;
   created_at: CreatedAt;
   disabled_at: Timestamp | null;
+  /** The console language the user chose; null: the browser's. */
+  locale: Generated<Locale | null>;
+}
+
+export interface ConsoleSessionsTable {
+  id: Generated<string>;
+  user_id: string;
+  /** SHA-256 of the session cookie's value, hex. */
+  token_hash: string;
+  /** The hash before the last rotation, accepted until `previous_valid_until` (requests in flight). */
+  previous_token_hash: string | null;
+  previous_valid_until: Timestamp | null;
+  csrf_token: string;
+  created_at: CreatedAt;
+  rotated_at: CreatedAt;
+  last_seen_at: CreatedAt;
+  revoked_at: Timestamp | null;
+  user_agent: string | null;
 }
 
 export interface CasesTable {
@@ -692,6 +710,7 @@ export interface Database {
   products: ProductsTable;
   devices: DevicesTable;
   users: UsersTable;
+  console_sessions: ConsoleSessionsTable;
   cases: CasesTable;
   audit_events: AuditEventsTable;
   email_outbox: EmailOutboxTable;

@@ -53,6 +53,17 @@ export const emailTemplates = {
     }),
   }),
 
+  console_sign_in: template<{ name: string; signInUrl: string; validUntil: string }>({
+    'zh-CN': (p) => ({
+      subject: 'fieldops 控制台登录链接',
+      text: `${p.name}：\n\n请通过以下链接登录 fieldops 控制台：\n${p.signInUrl}\n\n链接只能使用一次，有效期至 ${p.validUntil}（北京时间）。如果不是您本人申请，请忽略此邮件。`,
+    }),
+    en: (p) => ({
+      subject: 'Your fieldops console sign-in link',
+      text: `Dear ${p.name},\n\nSign in to the fieldops console here:\n${p.signInUrl}\n\nThe link works once, until ${p.validUntil} China time. If you did not ask for it, ignore this email.`,
+    }),
+  }),
+
   spare_part_application_link: template<{ customerName: string; applyUrl: string; expiresOn: string }>({
     'zh-CN': (p) => ({
       subject: '备件先行申请链接',

@@ -9,6 +9,7 @@ import { ApiError, type FieldProblem } from '../errors';
 import type { EvidenceService } from '../evidence/routes';
 import { EVIDENCE_MULTIPART, evidenceUploadFieldsSchema, linkEvidenceUrls, toEvidenceDto } from '../evidence/store';
 import type { LinkAction, LinkService } from '../routes/links';
+import { readCookie } from '../shared/cookies';
 import { createMultipartReader } from '../shared/multipart';
 import { evidenceRefusalLines, evidenceSection, type EvidenceSectionView } from './evidence-section';
 import { bodyFromForm, isLocale, type LinkPage, type PageFact, type PageField, type PageView, type Text } from './link-page';
@@ -238,14 +239,8 @@ export function customerPagesRouter(deps: CustomerPagesDependencies): Router {
   }
 
   function nonceCookie(req: Request): string | undefined {
-    for (const part of (req.headers.cookie ?? '').split(';')) {
-      const [name, ...value] = part.trim().split('=');
-      if (name === NONCE_COOKIE) {
-        const nonce = value.join('=');
-        return NONCE_PATTERN.test(nonce) ? nonce : undefined;
-      }
-    }
-    return undefined;
+    const nonce = readCookie(req, NONCE_COOKIE);
+    return nonce !== undefined && NONCE_PATTERN.test(nonce) ? nonce : undefined;
   }
 
   /** The form came from this link's page, in a browser that holds the page's cookie (see the comment on top). */

@@ -20,6 +20,7 @@ import * as incidents from './2026-12-05T00-00-00_incidents';
 import * as incidentCloseOut from './2026-12-05T01-00-00_incident_close_out';
 import * as rectificationCampaigns from './2026-12-06T00-00-00_rectification_campaigns';
 import * as rectificationSites from './2026-12-06T01-00-00_rectification_sites';
+import * as consoleSessions from './2026-12-07T00-00-00_console_sessions';
 import * as rateLimits from './2026-12-07T01-00-00_rate_limits';
 
 /**
@@ -48,5 +49,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-05T01-00-00_incident_close_out': incidentCloseOut,
   '2026-12-06T00-00-00_rectification_campaigns': rectificationCampaigns,
   '2026-12-06T01-00-00_rectification_sites': rectificationSites,
+  '2026-12-07T00-00-00_console_sessions': consoleSessions,
   '2026-12-07T01-00-00_rate_limits': rateLimits,
 };
