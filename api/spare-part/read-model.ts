@@ -59,7 +59,8 @@ function loanRows(db: Db) {
     .selectAll('l')
     .select(['k.workflow_id', 'c.name as customer_name', 'd.serial as failed_serial', 'r.number as related_case_number']);
 }
-type LoanRow = Awaited<ReturnType<ReturnType<typeof loanRows>['executeTakeFirstOrThrow']>>;
+/** A row of `loanRows`: the loan with its case's workflow id, customer name, failed serial and related case number. */
+export type LoanRow = Awaited<ReturnType<ReturnType<typeof loanRows>['executeTakeFirstOrThrow']>>;
 
 export async function loadLoan(db: Db, loanNumber: string, withDetails = true): Promise<LoanDto> {
   const row = await loanRows(db).where('l.loan_number', '=', loanNumber).executeTakeFirst();
@@ -105,7 +106,8 @@ export async function listLoans(db: Db, filter: LoanListFilter, page: { limit: n
   return { items: rows.map((row) => loanDto(row, [], [])), total: Number(count.total) };
 }
 
-function loanDto(row: LoanRow, events: readonly AuditEvent[], lines: readonly InvoiceLine[]): LoanDto {
+/** The API shape of a loan from its row, audit events and invoice lines (bench:api's bare peer builds its answers with it too). */
+export function loanDto(row: LoanRow, events: readonly AuditEvent[], lines: readonly InvoiceLine[]): LoanDto {
   return {
     loanNumber: row.loan_number,
     caseId: row.case_id,

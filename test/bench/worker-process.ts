@@ -74,6 +74,8 @@ export async function startBenchWorker(options: {
   const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(__dirname, 'bench-worker.ts')], {
     env: {
       ...process.env,
+      // The production worker runs without the bench driver's larger heap (npm run bench:* may set one).
+      NODE_OPTIONS: '',
       ...options.env,
       BENCH_WORKER: options.mode,
       BENCH_TEMPORAL_ADDRESS: options.temporalAddress,
