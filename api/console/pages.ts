@@ -196,7 +196,7 @@ export async function resourcePage(ctx: ConsolePageContext, apiPath: string): Pr
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-type Page = { items: unknown[]; total: number; limit: number; offset: number };
+export type Page = { items: unknown[]; total: number; limit: number; offset: number };
 const isPage = (value: unknown): value is Page => isRecord(value) && Array.isArray(value.items) && typeof value.total === 'number';
 
 function omitPaging(query: z.ZodType): z.ZodType {
@@ -205,12 +205,17 @@ function omitPaging(query: z.ZodType): z.ZodType {
 
 const stringQuery = (query: Request['query']) => Object.fromEntries(Object.entries(query).filter(([, value]) => typeof value === 'string' && value !== ''));
 
-function listView(page: Page, ctx: ConsolePageContext, apiPath: string, query: Request['query']) {
+/** Internal references a list has no room for: ids (the name beside them says it) and workflow ids. */
+const listHidden = (key: string) => HIDDEN_KEYS.has(key) || key === 'href' || (key !== 'id' && /Id$/.test(key));
+
+export function listView(page: Page, ctx: ConsolePageContext, apiPath: string, query: Request['query']) {
   const values = valueContext(ctx);
   const items = page.items.filter(isRecord);
-  const keys = [...new Set(items.flatMap((item) => Object.keys(item)))].filter((key) => key !== 'href' && items.some((item) => item[key] === null || ['string', 'number', 'boolean'].includes(typeof item[key])));
+  const keys = [...new Set(items.flatMap((item) => Object.keys(item)))].filter((key) => !listHidden(key) && items.some((item) => item[key] === null || ['string', 'number', 'boolean'].includes(typeof item[key])));
   const identifierKey = IDENTIFIER_KEYS.find((key) => keys.includes(key));
-  const columns = [...(identifierKey ? [identifierKey] : []), ...keys.filter((key) => key !== identifierKey)].slice(0, 8);
+  // The identifier, then what a board is read by (status, level, severity), then the rest in the API's order.
+  const headline = (HEADLINE_KEYS as readonly string[]).filter((key) => keys.includes(key) && key !== identifierKey);
+  const columns = [...(identifierKey ? [identifierKey] : []), ...headline, ...keys.filter((key) => key !== identifierKey && !headline.includes(key))].slice(0, 8);
   const pageLink = (offset: number) => `/console${apiPath}${apiQueryOf({ ...query, offset: String(offset), limit: String(page.limit) })}`;
   return {
     total: page.total,

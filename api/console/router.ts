@@ -7,7 +7,9 @@ import type { SignedLinks } from '../../activities/shared/signed-links';
 import type { Db } from '../../db';
 import { LOCALES, type Locale } from '../../db/schema';
 import type { RouteEntry } from '../route';
+import { BILLING_READERS } from '../billing/routes';
 import { consoleApiFor } from './api-client';
+import { billingPage, boardsPage } from './boards';
 import { myWorkPage, registrationFormPage, registrationsPage, resourcePage, type ConsolePageContext } from './pages';
 import { createConsoleRenderer, type ConsoleSection } from './render';
 import { CSRF_FIELD, csrfTokenIsValid, sessionTokenOf } from './sessions';
@@ -23,8 +25,6 @@ export interface ConsoleDependencies {
   clock: Clock;
   /** The API's route table: pages, forms and the actions each role sees come from it. */
   routeTable(): readonly RouteEntry[];
-  /** Rate limit for the public sign-in routes. */
-  publicLimiter?: express.RequestHandler;
 }
 
 const ASSETS = path.join(__dirname, 'assets');
@@ -35,6 +35,8 @@ export const CONSOLE_SECTIONS: ConsoleSection[] = [
   { href: '/console', label: 'myWork' },
   { href: '/console/cases', label: 'cases' },
   { href: '/console/new', label: 'register' },
+  { href: '/console/boards', label: 'boards' },
+  { href: '/console/billing', label: 'billing', roles: BILLING_READERS },
 ];
 
 function assetVersion(): string {
@@ -54,7 +56,7 @@ export function consoleRouter(deps: ConsoleDependencies): Router {
   const render = createConsoleRenderer(CONSOLE_SECTIONS, assetVersion());
 
   router.use('/console/assets', express.static(ASSETS, { maxAge: '1d', index: false, fallthrough: false }));
-  router.use(signInRouter({ db: deps.db, links: deps.links, publicBaseUrl: deps.publicBaseUrl, secureCookies: deps.secureCookies, render, publicLimiter: deps.publicLimiter }));
+  router.use(signInRouter({ db: deps.db, links: deps.links, publicBaseUrl: deps.publicBaseUrl, secureCookies: deps.secureCookies, render }));
 
   // Every other console page needs a signed-in person (a bearer token is for programs).
   const pageContext = async (req: Request, res: Response): Promise<ConsolePageContext | undefined> => {
@@ -87,6 +89,8 @@ export function consoleRouter(deps: ConsoleDependencies): Router {
 
   router.get('/console', page(myWorkPage));
   router.get('/console/new', page(registrationsPage));
+  router.get('/console/boards', page(boardsPage));
+  router.get('/console/billing', page(billingPage));
   router.get('/console/new/*path', page((ctx) => registrationFormPage(ctx, ctx.req.path.slice('/console/new'.length))));
   router.get('/console/cases/:caseNumber', page(async (ctx) => {
     const answer = await ctx.api.get(`/cases/${encodeURIComponent(String(ctx.req.params.caseNumber))}`);

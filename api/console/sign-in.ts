@@ -5,6 +5,7 @@ import { SignedLinkError, type SignedLinkClaims, type SignedLinks } from '../../
 import type { Db } from '../../db';
 import { chinaTime } from './values';
 import { CSRF_FIELD, clearSessionCookie, createSession, csrfTokenIsValid, revokeSession, rotateSessionIfDue, setSessionCookie } from './sessions';
+import { byClientIp, rateLimit } from '../shared/rate-limit';
 import type { ConsoleRenderer } from './render';
 
 /*
@@ -27,9 +28,15 @@ export interface SignInDependencies {
   /** Secure cookies even over plain HTTP (production sits behind TLS). */
   secureCookies: boolean;
   render: ConsoleRenderer;
-  /** Mounted before the public sign-in routes (rate limits), when given. */
-  publicLimiter?: express.RequestHandler;
 }
+
+/** Sign-in is public: at most this many requests a minute from one client, and links asked for one address per 15 minutes. */
+export const SIGN_IN_LIMITS = { perIpPerMinute: 60, linksPerEmailPer15Minutes: 5 } as const;
+
+const emailOf = (body: unknown) => {
+  const value = (body as Record<string, unknown> | undefined)?.email;
+  return typeof value === 'string' ? value.trim().toLowerCase() : '';
+};
 
 const crossSite = (req: Request) => req.headers['sec-fetch-site'] === 'cross-site';
 
@@ -39,19 +46,23 @@ function nextPathOf(value: unknown): string {
 
 export function signInRouter(deps: SignInDependencies): Router {
   const router = express.Router();
-  const limiter: express.RequestHandler = deps.publicLimiter ?? ((_req, _res, next) => next());
+  const limiter = rateLimit(deps.db, { name: 'console-sign-in', rules: [{ ...byClientIp, limit: SIGN_IN_LIMITS.perIpPerMinute, windowSeconds: 60 }] });
+  const emailLimiter = rateLimit(deps.db, {
+    name: 'console-sign-in-email',
+    rules: [{ scope: 'email', limit: SIGN_IN_LIMITS.linksPerEmailPer15Minutes, windowSeconds: 900, keyOf: (req) => emailOf(req.body) || undefined }],
+  });
 
   router.get('/console/sign-in', (req, res) => {
     deps.render.page(req, res, 200, 'sign-in', { next: nextPathOf(req.query.next), sent: false, email: '', signedOut: req.query.signedOut === '1', problem: undefined });
   });
 
-  router.post('/console/sign-in', limiter, formBody, async (req: Request, res: Response) => {
+  router.post('/console/sign-in', limiter, formBody, emailLimiter, async (req: Request, res: Response) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const next = nextPathOf(body.next);
-    const email = typeof body.email === 'string' ? body.email.trim().toLowerCase() : '';
+    const email = emailOf(body);
     if (crossSite(req)) return deps.render.message(req, res, 403, 'forbidden');
     if (!emailSchema.safeParse(email).success) {
-      return deps.render.page(req, res, 400, 'sign-in', { next, sent: false, email, signedOut: false, problem: deps.render.textFor(req).locale === 'zh-CN' ? '请输入有效的邮箱地址' : 'Enter a valid email address' });
+      return deps.render.page(req, res, 400, 'sign-in', { next, sent: false, email, signedOut: false, problem: deps.render.textFor(req).ui.invalidEmail });
     }
     const user = await deps.db.selectFrom('users').select(['id', 'name', 'locale']).where('email', '=', email).where('disabled_at', 'is', null).executeTakeFirst();
     if (user) {
