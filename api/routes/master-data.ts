@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../db';
@@ -18,6 +19,7 @@ import {
   type User,
   type UserRole,
 } from '../../db/schema';
+import { appendAuditEvent } from '../../activities/shared/audit';
 import { createUserWithToken } from '../auth';
 import { ApiError } from '../errors';
 import { idParamsSchema, pageOf, pageQuerySchema, type ApiRoutes } from '../route';
@@ -263,6 +265,42 @@ function addReadRoutes<T extends MasterTable, S extends z.ZodType>(routes: ApiRo
     });
 }
 
+/**
+ * An admin's change to a user, with its audit entry, in one transaction. Disabling also revokes the
+ * user's console sessions (sessions of disabled users are refused anyway; revoking them means enabling
+ * the user again does not bring them back). An admin cannot demote or disable themselves, so there is
+ * always someone left to undo a change. Asking for the state a user is already in changes nothing.
+ */
+async function changeUser(db: Db, id: string, actor: { id: string; name: string; role: UserRole }, change: { role?: UserRole; disabled?: boolean }) {
+  if (id === actor.id) {
+    throw new ApiError(422, 'business_rule_violated', 'You cannot change your own role or disable yourself: ask another admin', { field: change.role ? 'role' : 'id' });
+  }
+  const at = new Date();
+  return db.transaction().execute(async (trx) => {
+    const user = await trx.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!user) throw ApiError.notFound('user', id);
+    const disabledAt = change.disabled === undefined ? user.disabled_at : change.disabled ? (user.disabled_at ?? at) : null;
+    const role = change.role ?? user.role;
+    if (role === user.role && (disabledAt === null) === (user.disabled_at === null)) return toUserDto(user);
+    const updated = await trx.updateTable('users').set({ role, disabled_at: disabledAt }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    const revoked = change.disabled
+      ? await trx.updateTable('console_sessions').set({ revoked_at: at }).where('user_id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
+      : undefined;
+    const action = change.role ? 'user.role_changed' : change.disabled ? 'user.disabled' : 'user.enabled';
+    await appendAuditEvent(trx, {
+      caseId: null,
+      occurredAt: at.toISOString(),
+      actor: actor.name,
+      actorRole: actor.role,
+      action,
+      comment: change.role ? `${user.email}: ${user.role} -> ${role}` : user.email,
+      data: { userId: id, email: user.email, ...(change.role ? { from: user.role, to: role } : {}), ...(revoked ? { sessionsEnded: Number(revoked.numUpdatedRows) } : {}) },
+      idempotencyKey: `${action}:${id}:${randomUUID()}`,
+    });
+    return toUserDto(updated);
+  });
+}
+
 async function assertCustomerExists(db: Db, customerId: string, field = 'customerId'): Promise<void> {
   const found = await db.selectFrom('customers').select('id').where('id', '=', customerId).executeTakeFirst();
   if (!found) throw ApiError.validation([{ in: 'body', field, message: `no customer with id ${customerId}` }]);
@@ -382,6 +420,21 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
         return { ...toUserDto(user), token };
       },
     })
+    .add({
+      method: 'patch', path: '/users/:id', tag: 'Users', summary: "Change a user's role (their sessions and token act with the new role at once)", access: { roles: ['admin'] },
+      params: idParamsSchema, body: z.object({ role: z.enum(USER_ROLES) }), response: { schema: userSchema }, errors: [404, 422],
+      handler: async ({ params, body, actor }) => changeUser(db, params.id, actor!, { role: body.role }),
+    })
+    .add({
+      method: 'post', path: '/users/:id/disable', tag: 'Users', summary: 'Disable a user: their API token is refused and every console session of theirs ends at once', access: { roles: ['admin'] },
+      params: idParamsSchema, response: { schema: userSchema }, errors: [404, 422],
+      handler: async ({ params, actor }) => changeUser(db, params.id, actor!, { disabled: true }),
+    })
+    .add({
+      method: 'post', path: '/users/:id/enable', tag: 'Users', summary: 'Enable a disabled user again (they sign in anew; ended sessions stay ended)', access: { roles: ['admin'] },
+      params: idParamsSchema, response: { schema: userSchema }, errors: [404, 422],
+      handler: async ({ params, actor }) => changeUser(db, params.id, actor!, { disabled: false }),
+    })
 
 ;
 
@@ -391,5 +444,5 @@ export function registerMasterDataRoutes(routes: ApiRoutes, { db }: { db: Db }):
   addReadRoutes(routes, db, { ...masterData, table: 'sites', path: '/sites', noun: 'site', listSummary: 'List sites, optionally of one customer', schema: siteSchema, toDto: toSiteDto, orderBy: 'name', filters: { customerId: 'customer_id' } });
   addReadRoutes(routes, db, { ...masterData, table: 'products', path: '/products', noun: 'product', listSummary: 'List products', schema: productSchema, toDto: toProductDto, orderBy: 'code' });
   addReadRoutes(routes, db, { ...masterData, table: 'devices', path: '/devices', noun: 'device', listSummary: 'List devices, optionally of one customer or by serial', schema: deviceSchema, toDto: toDeviceDto, orderBy: 'serial', filters: { customerId: 'customer_id', serial: 'serial' } });
-  addReadRoutes(routes, db, { table: 'users', path: '/users', noun: 'user', tag: 'Users', roles: ['admin'], listSummary: 'List users', schema: userSchema, toDto: toUserDto, orderBy: 'email' });
+  addReadRoutes(routes, db, { table: 'users', path: '/users', noun: 'user', tag: 'Users', roles: ['admin'], listSummary: 'List users, optionally of one role', schema: userSchema, toDto: toUserDto, orderBy: 'email', filters: { role: 'role' } });
 }

@@ -3,12 +3,13 @@ import { z } from 'zod';
 import { appendAuditEvent } from '../../activities/shared/audit';
 import type { Db } from '../../db';
 import { findCalendarYear, listCalendarYears, replaceCalendarYear, type CalendarProvider, type CalendarYearRecord } from '../../db/repositories/calendar';
+import { CALENDAR_DEADLINE_KINDS, listOpenCalendarDeadlines, ruleOfDeadline } from '../../db/repositories/recorded-deadlines';
 import type { UserRole } from '../../db/schema';
 import { CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, validateCalendarYear } from '../../workflows/rules/calendar';
 import { PACKAGING_DEFECTS, assessDoa, claimWindow, replacementWarranty } from '../../workflows/rules/goods';
 import { PRODUCT_FAMILIES, SECURITY_INCIDENT_KINDS, gradeIncident, nextEscalation } from '../../workflows/rules/grading';
 import { SEVERITIES, SLA_CLASSES, dueAt, responseTargets } from '../../workflows/rules/sla';
-import { isIsoDate, isIsoInstant } from '../../workflows/rules/time';
+import { dayNumber, isIsoDate, isIsoInstant, shanghaiDate, weekdayOfDayNumber } from '../../workflows/rules/time';
 import { ApiError, type FieldProblem } from '../errors';
 import type { ApiRoutes } from '../route';
 import { INT4_MAX, decimalInteger, requiredText, textField } from '../shared/schemas';
@@ -62,6 +63,64 @@ const calendarDaySchema = z.object({ date: z.string(), kind: calendarDayKind, na
 const toCalendarYearDto = (record: CalendarYearRecord): z.input<typeof calendarYearSchema> => ({ ...record });
 
 const yearParams = z.object({ year: decimalInteger(CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR) });
+
+const calendarChangeSchema = z
+  .object({
+    date: z.string(),
+    before: calendarDayKind.nullable().meta({ description: 'null: an ordinary day (Monday-Friday working, weekend not)' }),
+    after: calendarDayKind.nullable(),
+    nameBefore: z.string().nullable(),
+    nameAfter: z.string().nullable(),
+    workingBefore: z.boolean(),
+    workingAfter: z.boolean(),
+  })
+  .meta({ id: 'CalendarDayChange' });
+const calendarPreviewSchema = z
+  .object({
+    year: z.number().int(),
+    provisional: z.boolean().meta({ description: 'The year has no published schedule yet: counts through it follow Monday-Friday and are provisional' }),
+    changedDays: z.array(calendarChangeSchema),
+    deadlinesNotMoved: z.array(
+      z.object({
+        caseNumber: z.string(),
+        caseKind: z.string(),
+        deadline: z.enum(CALENDAR_DEADLINE_KINDS),
+        rule: bilingual,
+        countedFrom: z.string(),
+        dueAt: z.string(),
+        changedDays: z.array(z.string()).meta({ description: 'The changed days (working <-> not) between the start of its count and its due date' }),
+      }),
+    ),
+    note: bilingual,
+  })
+  .meta({ id: 'CalendarChangePreview' });
+
+type DayEntry = { date: string; kind: 'holiday' | 'adjusted_working_day'; name?: string | undefined };
+const workingWith = (date: string, kind: DayEntry['kind'] | undefined) => {
+  if (kind === 'holiday') return false;
+  if (kind === 'adjusted_working_day') return true;
+  const weekday = weekdayOfDayNumber(dayNumber(date));
+  return weekday !== 0 && weekday !== 6;
+};
+
+/** The days whose entry differs between two versions of one year (kind or name), in date order. */
+function changedCalendarDays(before: readonly DayEntry[], after: readonly DayEntry[]): z.input<typeof calendarChangeSchema>[] {
+  const was = new Map(before.map((day) => [day.date, day]));
+  const will = new Map(after.map((day) => [day.date, day]));
+  return [...new Set([...was.keys(), ...will.keys()])]
+    .sort()
+    .map((date) => ({ date, old: was.get(date), next: will.get(date) }))
+    .filter(({ old, next }) => old?.kind !== next?.kind || (old?.name ?? null) !== (next?.name ?? null))
+    .map(({ date, old, next }) => ({
+      date,
+      before: old?.kind ?? null,
+      after: next?.kind ?? null,
+      nameBefore: old?.name ?? null,
+      nameAfter: next?.name ?? null,
+      workingBefore: workingWith(date, old?.kind),
+      workingAfter: workingWith(date, next?.kind),
+    }));
+}
 const calendarYearBody = z.object({
   source: requiredText(500).meta({ description: 'Where the schedule comes from, e.g. the State Council notice and its URL' }),
   version: requiredText(100).meta({ description: 'Version or date of the source, e.g. 国办发明电〔2026〕1号' }),
@@ -277,6 +336,49 @@ export function registerRulesRoutes(routes: ApiRoutes, deps: RulesRouteDependenc
       });
       deps.calendar.invalidate();
       return toCalendarYearDto(saved);
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/admin/calendar/:year/preview', tag: calendarTag, access: { roles: ADMIN }, readOnly: true,
+    summary: "What replacing a year's days would change, and the open deadlines recorded on cases that it would not move (deadlines are computed once and recorded); saves nothing",
+    params: yearParams, body: calendarYearBody.pick({ days: true }),
+    response: { schema: calendarPreviewSchema },
+    handler: async ({ params, body }) => {
+      const problems: FieldProblem[] = validateCalendarYear(params.year, body.days).map((problem) => ({
+        in: problem.index === null ? 'path' : 'body',
+        field: problem.index === null ? 'year' : `days.${problem.index}.date`,
+        message: problem.message,
+      }));
+      if (problems.length > 0) throw ApiError.validation(problems);
+      const [current, deadlines] = await Promise.all([findCalendarYear(deps.db, params.year), listOpenCalendarDeadlines(deps.db)]);
+      const changedDays = changedCalendarDays(current?.days ?? [], body.days);
+      const flipped = changedDays.filter((day) => day.workingBefore !== day.workingAfter).map((day) => day.date);
+      const notMoved = deadlines.flatMap((deadline) => {
+        const from = shanghaiDate(deadline.countedFrom.getTime());
+        const due = shanghaiDate(deadline.dueAt.getTime());
+        const within = flipped.filter((date) => date >= from && date <= due);
+        if (within.length === 0) return [];
+        return [{
+          caseNumber: deadline.caseNumber,
+          caseKind: deadline.caseKind,
+          deadline: deadline.kind,
+          rule: ruleOfDeadline(deadline.kind),
+          countedFrom: deadline.countedFrom.toISOString(),
+          dueAt: deadline.dueAt.toISOString(),
+          changedDays: within,
+        }];
+      });
+      return {
+        year: params.year,
+        provisional: current === undefined,
+        changedDays,
+        deadlinesNotMoved: notMoved,
+        note: {
+          en: 'Deadlines are computed once, when their clock starts, from the calendar then in force, and recorded on the case: this change does not move the deadlines listed, although changed days fall between their start and their due date. Deadlines started after the change use the new calendar.',
+          zh: '期限在计时开始时按当时的日历计算一次并记录在案件上：此次修改不会移动下列期限，尽管修改的日期落在其开始与到期之间。修改之后开始计时的期限将使用新日历。',
+        },
+      };
     },
   });
 
