@@ -38,6 +38,12 @@ const emailOf = (body: unknown) => {
   return typeof value === 'string' ? value.trim().toLowerCase() : '';
 };
 
+/** A sign-in link for a user: the console page that signs them in, valid 15 minutes, once. */
+export function issueSignInLink(links: SignedLinks, publicBaseUrl: string, userId: string, next = '/console'): { url: string; jti: string; expiresAt: Date } {
+  const link = links.issue({ caseId: userId, action: SIGN_IN_ACTION, singleUse: true, ttlHours: SIGN_IN_TTL_HOURS });
+  return { url: `${publicBaseUrl}/console/sign-in/${link.token}?next=${encodeURIComponent(next)}`, jti: links.verify(link.token).jti, expiresAt: link.expiresAt };
+}
+
 const crossSite = (req: Request) => req.headers['sec-fetch-site'] === 'cross-site';
 
 function nextPathOf(value: unknown): string {
@@ -66,14 +72,13 @@ export function signInRouter(deps: SignInDependencies): Router {
     }
     const user = await deps.db.selectFrom('users').select(['id', 'name', 'locale']).where('email', '=', email).where('disabled_at', 'is', null).executeTakeFirst();
     if (user) {
-      const link = deps.links.issue({ caseId: user.id, action: SIGN_IN_ACTION, singleUse: true, ttlHours: SIGN_IN_TTL_HOURS });
-      const claims = deps.links.verify(link.token);
+      const link = issueSignInLink(deps.links, deps.publicBaseUrl, user.id, next);
       const locale = user.locale ?? deps.render.textFor(req).locale;
       await enqueueEmail(deps.db, {
-        idempotencyKey: `console-sign-in:${claims.jti}`,
+        idempotencyKey: `console-sign-in:${link.jti}`,
         to: { email, locale },
         template: 'console_sign_in',
-        params: { name: user.name, signInUrl: `${deps.publicBaseUrl}/console/sign-in/${link.token}?next=${encodeURIComponent(next)}`, validUntil: chinaTime(link.expiresAt.toISOString()) },
+        params: { name: user.name, signInUrl: link.url, validUntil: chinaTime(link.expiresAt.toISOString()) },
       });
     }
     deps.render.page(req, res, 200, 'sign-in', { next, sent: true, email, signedOut: false, problem: undefined });

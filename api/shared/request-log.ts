@@ -4,10 +4,10 @@ import type { Request } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 
-const LINK_TOKEN_SEGMENT = /(\/links\/)[^/?#]+/g;
+const LINK_TOKEN_SEGMENT = /(\/links\/|\/console\/sign-in\/)[^/?#]+/g;
 const TOKEN_QUERY_PARAMETER = /([?&]token=)[^&#]*/gi;
 
-/** A URL fit for a log: the signed-link token of `/links/<token>` and any `token=` query value are replaced. */
+/** A URL fit for a log: the signed-link token of `/links/<token>` and `/console/sign-in/<token>` and any `token=` query value are replaced. */
 export function redactCredentials(url: string): string {
   return url.replace(LINK_TOKEN_SEGMENT, '$1[redacted]').replace(TOKEN_QUERY_PARAMETER, '$1[redacted]');
 }

@@ -77,6 +77,7 @@ describe('request log lines', () => {
   test('paths and query strings are redacted of link tokens', () => {
     expect(redactCredentials('/links/abc.def/extra?x=1&token=secret&y=2')).toBe('/links/[redacted]/extra?x=1&token=[redacted]&y=2');
     expect(redactCredentials('/customers?token=abc')).toBe('/customers?token=[redacted]');
+    expect(redactCredentials('/console/sign-in/eyJhbGc.sig?next=%2Fconsole')).toBe('/console/sign-in/[redacted]?next=%2Fconsole');
   });
 
   test('LOG_FORMAT is json by default, pretty on request, and nothing else', () => {
