@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createUserWithToken } from '../api/auth';
+import { issueSignInLink } from '../api/console/sign-in';
 import { closeServer, onShutdownSignal, startApiServer } from '../api/server';
 import { logProcessConsistency } from '../api/shared/process-consistency';
 import { startMissingProcessesPeriodically } from '../api/shared/process-starts';
@@ -10,6 +11,8 @@ import { installTemporalRuntime } from './logger';
 import { startLocalTemporal } from './local-temporal/start';
 import { createRuntime } from '../activities/shared/runtime';
 import { createWorker } from './worker';
+
+const DEVELOPMENT_ADMIN_EMAIL = 'admin@fieldops.local';
 
 /**
  * `npm start`: everything in one process on embedded defaults: the embedded PostgreSQL, migrations,
@@ -39,8 +42,13 @@ async function main(): Promise<void> {
 
   const anyUser = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
   if (!anyUser) {
-    const { token } = await createUserWithToken(db, { name: 'Development admin', email: 'admin@fieldops.local', role: 'admin' });
+    const { token } = await createUserWithToken(db, { name: 'Development admin', email: DEVELOPMENT_ADMIN_EMAIL, role: 'admin' });
     console.log(`\n  Created the development admin. API token (shown once): ${token}\n`);
+  }
+  const admin = await db.selectFrom('users').select('id').where('email', '=', DEVELOPMENT_ADMIN_EMAIL).where('disabled_at', 'is', null).executeTakeFirst();
+  if (admin) {
+    const signIn = issueSignInLink(runtime.links, config.publicBaseUrl, admin.id);
+    console.log(`\n  Staff console: ${config.publicBaseUrl}/console\n  Sign in as ${DEVELOPMENT_ADMIN_EMAIL} within 15 minutes: ${signIn.url}\n  (or ask for a link on the sign-in page: mail is kept under ${config.dataDir}/mail, listed at ${config.publicBaseUrl}/dev/mail)\n`);
   }
 
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
