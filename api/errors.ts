@@ -1,9 +1,11 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError } from '@temporalio/client';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { BUSINESS_RULE_VIOLATION, INVALID_TRANSITION } from '../workflows/shared/definitions';
 import { VERSION_SUPERSEDED } from '../workflows/sign-off/definitions';
 import { z } from 'zod';
+import { TemporalTimeoutError } from './shared/temporal-calls';
 
 export interface FieldProblem {
   /** Where the field is: the request body, query string or path. */
@@ -97,8 +99,38 @@ const statusForFailureType: Record<string, [number, string]> = {
   [VERSION_SUPERSEDED]: [409, 'version_superseded'],
 };
 
+/** How long a caller is told to wait (`Retry-After`, seconds) when PostgreSQL or Temporal does not answer. */
+export const SERVICE_UNAVAILABLE_RETRY_AFTER_S = 5;
+
+/** Node socket errors and pg-pool messages of a PostgreSQL server that is down or going down. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const PG_UNREACHABLE_MESSAGES = [/^Connection terminated/, /timeout exceeded when trying to connect/, /Client has encountered a connection error and is not queryable/, /^Connection ended unexpectedly/];
+
+/**
+ * PostgreSQL or Temporal unreachable for now, anywhere in the cause chain: SQLSTATE classes 08
+ * (connection exception) and 57 (operator intervention: shutdown, starting up), a refused or reset
+ * socket, gRPC UNAVAILABLE or DEADLINE_EXCEEDED, an Update call that timed out.
+ */
+function unavailableDependency(error: unknown): 'database' | 'temporal' | undefined {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+    if (current instanceof WorkflowUpdateRPCTimeoutOrCancelledError || current instanceof TemporalTimeoutError) return 'temporal';
+    if (isGrpcServiceError(current) && (current.code === GrpcStatus.UNAVAILABLE || current.code === GrpcStatus.DEADLINE_EXCEEDED)) return 'temporal';
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || /^(08|57)[0-9A-Z]{3}$/.test(code))) return 'database';
+    if (PG_UNREACHABLE_MESSAGES.some((pattern) => pattern.test(current.message))) return 'database';
+  }
+  return undefined;
+}
+
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
+  const unavailable = unavailableDependency(error);
+  if (unavailable) {
+    return new ApiError(503, 'service_unavailable', `The ${unavailable === 'database' ? 'database' : 'workflow engine (Temporal)'} does not answer at the moment; try again shortly (a step may have been taken meanwhile: read the case first)`, {
+      dependency: unavailable,
+      retryAfterSeconds: SERVICE_UNAVAILABLE_RETRY_AFTER_S,
+    });
+  }
   if (error instanceof WorkflowUpdateFailedError) {
     const failure = applicationFailureIn(error.cause);
     const mapped = failure?.type ? statusForFailureType[failure.type] : undefined;
@@ -152,5 +184,6 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
     res.status(500).json({ error: { code: 'internal_error', message: 'Something went wrong on our side', details: { requestId: req.id } } });
     return;
   }
+  if (apiError.status === 503) res.setHeader('Retry-After', String(SERVICE_UNAVAILABLE_RETRY_AFTER_S));
   res.status(apiError.status).json({ error: { code: apiError.code, message: apiError.message, details: apiError.details } });
 };

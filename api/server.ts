@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { pingDb } from '../db';
 import type { Runtime } from '../activities/shared/runtime';
 import { createApp } from './app';
+import { withinTemporalDeadline } from './shared/temporal-calls';
 import { answerClientErrors } from './shared/hardening';
 import type { ReadinessChecks } from './routes/system';
 
@@ -21,7 +22,7 @@ export async function startApiServer(runtime: Runtime, temporal: Client, extraRe
     readiness: {
       database: () => pingDb(runtime.db),
       temporal: async () => {
-        await temporal.connection.workflowService.getSystemInfo({});
+        await withinTemporalDeadline(temporal, 'readiness', 3_000, () => temporal.connection.workflowService.getSystemInfo({}));
       },
       ...extraReadiness,
     },

@@ -252,3 +252,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   log(`embedded PostgreSQL started on 127.0.0.1:${port} (cluster ${paths.cluster})`);
   return { url, directory: paths.cluster, startedHere: true, stop: () => stopIfOwner(binaries, runAs) };
 }
+
+/** The OS user the embedded server runs as (`postgres` when this process is root, else this process's): who must own its files. */
+export function embeddedPostgresOsUser(): Promise<{ uid?: number; gid?: number }> {
+  return runAsUser();
+}
+
+/**
+ * Stops the embedded server of `dataDir` whoever started it (`fast`: sessions ended, a clean
+ * shutdown; `immediate`: like a crash, recovered from the WAL at the next start). For the fault suite
+ * and the backup tooling; the ownership file is left alone, so the next `startEmbeddedPostgres` starts it again.
+ */
+export async function stopEmbeddedPostgresServer(dataDir: string, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
+  const [binaries, runAs] = await Promise.all([loadBinaries(), runAsUser()]);
+  await run(binaries.pgCtl, ['stop', '-D', embeddedPostgresPaths(path.resolve(dataDir)).cluster, '-m', mode, '-w', '-t', '60'], runAs, os.tmpdir());
+}

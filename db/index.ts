@@ -36,6 +36,12 @@ export function createPostgresDb(databaseUrl: string, poolSize = 10): Db {
   pool.on('error', () => {
     // An idle client lost its server; the pool replaces it on the next checkout and readiness reports it.
   });
+  // A checked-out client whose server goes away (PostgreSQL stopped or restarted: 57P01) also emits
+  // 'error'; unhandled, that would end the process. The query in flight fails on its own (the step is
+  // retried, the request answers 503) and the pool drops the broken client when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   }
 
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-  const worker = await createWorker({ ...runtime, connection: nativeConnection, namespace: temporal.namespace, taskQueue: config.temporal.taskQueue });
+  const worker = await createWorker({ ...runtime, connection: nativeConnection, namespace: temporal.namespace, taskQueue: config.temporal.taskQueue, outboxRelay: { maxRetryDelayMs: config.outboxMaxRetryDelayMs } });
   let stopping = false;
   const workerRun = worker.run().then(
     () => {

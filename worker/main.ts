@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   let clientConnection: Connection | undefined;
   let processStarts: { stop(): Promise<void> } | undefined;
   try {
-    const worker = await createWorker({ ...runtime, connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue });
+    const worker = await createWorker({ ...runtime, connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, outboxRelay: { maxRetryDelayMs: config.outboxMaxRetryDelayMs } });
     runtime.logger.info({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }, 'worker started');
     // Cases committed without a workflow (the API crashed or Temporal refused between the two) get
     // theirs now and on every later round; the start is idempotent, so every worker may do this.

@@ -28,6 +28,7 @@ const configSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('fieldops'),
   DEV_CLOCK_START: optionalString.pipe(z.iso.datetime({ offset: true }).optional()),
+  OUTBOX_MAX_RETRY_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(15 * 60),
   RATE_LIMIT_LINKS_PER_IP: z.coerce.number().int().min(1).default(600),
   RATE_LIMIT_LINKS_PER_TOKEN: z.coerce.number().int().min(1).default(120),
 });
@@ -58,6 +59,8 @@ export interface Config {
    * (epoch ms). Time then runs at wall-clock speed and goes on from there across restarts.
    */
   readonly devClockStartMs: number | undefined;
+  /** The outbox relay's longest wait between two attempts of a mail SMTP refused (its backoff doubles from 5 s up to this). */
+  readonly outboxMaxRetryDelayMs: number;
   /** Requests a minute to the signed links (/links/...), by client address and by link (api/shared/rate-limit.ts). */
   readonly rateLimits: {
     readonly links: { readonly perIpPerMinute: number; readonly perTokenPerMinute: number };
@@ -115,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: values.TEMPORAL_TASK_QUEUE,
     }),
     devClockStartMs: values.DEV_CLOCK_START ? Date.parse(values.DEV_CLOCK_START) : undefined,
+    outboxMaxRetryDelayMs: values.OUTBOX_MAX_RETRY_SECONDS * 1000,
     rateLimits: Object.freeze({
       links: Object.freeze({ perIpPerMinute: values.RATE_LIMIT_LINKS_PER_IP, perTokenPerMinute: values.RATE_LIMIT_LINKS_PER_TOKEN }),
     }),

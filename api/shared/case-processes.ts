@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Logger } from 'pino';
 import type { Db } from '../../db';
 import type { CaseKind } from '../../db/schema';
+import { withinTemporalDeadline } from './temporal-calls';
 
 /** What a process needs of its case row to (re)start its workflow. */
 export interface CaseRowForStart {
@@ -33,8 +34,8 @@ export interface CaseProcess<Input = unknown> {
 
 export type StartOutcome = 'started' | 'already_started';
 
-/** How long an API request waits for Temporal to accept a start before answering without it. */
-export const START_TIMEOUT_MS = 10_000;
+/** How long an API request waits for Temporal to accept a start before answering without it (the whole call stays under 10 s). */
+export const START_TIMEOUT_MS = 5_000;
 
 /**
  * Starts a case's workflow under its deterministic id, idempotently: a workflow that already exists
@@ -47,7 +48,7 @@ export async function startCaseWorkflow<Input>(
   options: { taskQueue: string; workflowType: string; workflowId: string; input: Input; timeoutMs?: number },
 ): Promise<StartOutcome> {
   try {
-    await client.withDeadline(Date.now() + (options.timeoutMs ?? START_TIMEOUT_MS), () =>
+    await withinTemporalDeadline(client, `start of ${options.workflowId}`, options.timeoutMs ?? START_TIMEOUT_MS, () =>
       client.workflow.start(options.workflowType, {
         workflowId: options.workflowId,
         taskQueue: options.taskQueue,

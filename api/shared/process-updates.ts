@@ -4,6 +4,7 @@ import type { Clock } from '../../activities/shared/clock';
 import type { ActorStamp } from '../../workflows/shared/definitions';
 import type { Actor } from '../auth';
 import { ApiError } from '../errors';
+import { withinTemporalDeadline } from './temporal-calls';
 
 /** Who takes a step through the API, in which role, and when (the API's clock). */
 export function actorStamp(actor: Actor, clock: Clock): ActorStamp {
@@ -14,9 +15,9 @@ export function actorStamp(actor: Actor, clock: Clock): ActorStamp {
  * Why a workflow refused an Update with NOT_FOUND: the server says the same for a run that ended
  * and for one that does not exist, and the user must be told which.
  */
-async function notRunningError(handle: WorkflowHandle): Promise<ApiError> {
+async function notRunningError(temporal: Client, handle: WorkflowHandle): Promise<ApiError> {
   try {
-    const description = await handle.describe();
+    const description = await withinTemporalDeadline(temporal, `describe ${handle.workflowId}`, 2_000, () => handle.describe());
     return new ApiError(409, 'process_closed', 'This process has already finished and accepts no more changes', {
       workflowId: handle.workflowId,
       workflowStatus: description.status.name,
@@ -32,6 +33,13 @@ async function notRunningError(handle: WorkflowHandle): Promise<ApiError> {
   }
 }
 
+/**
+ * How long a step's HTTP call waits for its Update. Past it (no worker running the workflow, Temporal
+ * or PostgreSQL down while the step runs) the caller gets a 503 with Retry-After in under 10 s instead
+ * of a call that hangs; an Update Temporal accepted still completes on its own, and the case shows it.
+ */
+export const UPDATE_DEADLINE_MS = 7_000;
+
 /** Runs a process step (a validated Update) and tells a closed process apart from one that is not running at all. */
 export async function executeProcessUpdate<Ret, Arg>(
   temporal: Client,
@@ -41,9 +49,9 @@ export async function executeProcessUpdate<Ret, Arg>(
 ): Promise<Ret> {
   const handle = temporal.workflow.getHandle(workflowId);
   try {
-    return await handle.executeUpdate(definition, { args: [arg] });
+    return await withinTemporalDeadline(temporal, `update of ${workflowId}`, UPDATE_DEADLINE_MS, () => handle.executeUpdate(definition, { args: [arg] }));
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw await notRunningError(handle);
+    if (error instanceof WorkflowNotFoundError) throw await notRunningError(temporal, handle);
     throw error;
   }
 }
