@@ -10,6 +10,8 @@ import type { SignedLinks } from '../activities/shared/signed-links';
 import type { Config } from '../activities/shared/config';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
+import { registerBillingRoutes } from './billing/routes';
+import { registerDeadlineBoardRoutes } from './boards/deadlines';
 import { faultRepairLinkActions } from './fault-repair/link-actions';
 import { registerPartSwapRoutes } from './fault-repair/part-swaps';
 import { faultReportLinkActions, registerFaultReportLinkRoutes } from './fault-repair/report-link';
@@ -90,6 +92,8 @@ export function createApp(deps: AppDependencies): Express {
   registerHealthRoutes(routes, { readiness: deps.readiness });
   registerMasterDataRoutes(routes, deps);
   registerCaseRoutes(routes, { db: deps.db });
+  registerDeadlineBoardRoutes(routes, { db: deps.db, clock: deps.clock ?? systemClock });
+  registerBillingRoutes(routes, { db: deps.db });
   registerRulesRoutes(routes, { db: deps.db, calendar: deps.calendar ?? createCalendarProvider(deps.db) });
   const linkActions: LinkAction[] = [...(deps.linkActions ?? [])];
   // Processes that wait for evidence (e.g. a goods claim) push their listener here.

@@ -115,15 +115,64 @@ const toSummary = (row: SummaryRow) => ({
   completedAt: iso(row.completed_at),
 });
 
-export async function listRectificationCampaigns(db: Db, filter: { status?: (typeof RECTIFICATION_CAMPAIGN_STATUSES)[number] | undefined }) {
-  let query = db
-    .selectFrom('rectification_campaigns')
-    .select(['case_id', 'case_number', 'title', 'status', 'defect_type', 'solution_kind', 'high_risk', 'device_count', 'site_count', 'customer_count', 'created_at', 'approved_at', 'completed_at'])
-    .orderBy('created_at', 'desc')
-    .orderBy('case_number', 'desc')
-    .limit(500);
+/** A campaign in the list: its progress first (devices by outcome, counted now), then its summary. */
+export const rectificationCampaignListItemSchema = z
+  .object({
+    caseNumber: z.string(),
+    title: z.string(),
+    status: z.enum(RECTIFICATION_CAMPAIGN_STATUSES),
+    percentDone: z.number().int().meta({ description: 'Devices rectified or declined, in % of the installed base (rounded down)' }),
+    devicesRectified: z.number().int(),
+    devicesDeclined: z.number().int(),
+    devicesFailed: z.number().int().meta({ description: 'Failed and waiting for another attempt' }),
+    devicesOpen: z.number().int().meta({ description: 'Neither rectified, declined nor failed' }),
+  })
+  .extend(rectificationCampaignSummarySchema.omit({ caseNumber: true, title: true, status: true }).shape)
+  .meta({ id: 'RectificationCampaignListItem' });
+
+export async function listRectificationCampaigns(
+  db: Db,
+  filter: { status?: (typeof RECTIFICATION_CAMPAIGN_STATUSES)[number] | undefined; limit: number; offset: number },
+): Promise<{ items: z.input<typeof rectificationCampaignListItemSchema>[]; total: number }> {
+  let query = db.selectFrom('rectification_campaigns');
   if (filter.status) query = query.where('status', '=', filter.status);
-  return (await query.execute()).map(toSummary);
+  const [rows, count] = await Promise.all([
+    query
+      .select(['case_id', 'case_number', 'title', 'status', 'defect_type', 'solution_kind', 'high_risk', 'device_count', 'site_count', 'customer_count', 'created_at', 'approved_at', 'completed_at'])
+      .orderBy('created_at', 'desc')
+      .orderBy('case_number', 'desc')
+      .limit(filter.limit)
+      .offset(filter.offset)
+      .execute(),
+    query.select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),
+  ]);
+  // One grouped count over the page's campaigns' devices.
+  const counts = rows.length === 0
+    ? []
+    : await db
+        .selectFrom('rectification_devices')
+        .select(['campaign_case_id', 'status', (eb) => eb.fn.countAll<string>().as('count')])
+        .where('campaign_case_id', 'in', rows.map((row) => row.case_id))
+        .groupBy(['campaign_case_id', 'status'])
+        .execute();
+  const items = rows.map((row) => {
+    const devices = zeroDevices();
+    for (const count of counts) if (count.campaign_case_id === row.case_id) devices[count.status] += Number(count.count);
+    const total = Object.values(devices).reduce((sum, value) => sum + value, 0);
+    const { caseNumber, title, status, ...summary } = toSummary(row);
+    return {
+      caseNumber,
+      title,
+      status,
+      percentDone: total === 0 ? 0 : Math.floor(((devices.rectified + devices.declined) * 100) / total),
+      devicesRectified: devices.rectified,
+      devicesDeclined: devices.declined,
+      devicesFailed: devices.failed,
+      devicesOpen: total - devices.rectified - devices.declined - devices.failed,
+      ...summary,
+    };
+  });
+  return { items, total: Number(count.total) };
 }
 
 export async function loadRectificationCampaign(db: Db, caseNumber: string): Promise<RectificationCampaignDto> {

@@ -13,11 +13,11 @@ import {
 } from '../../workflows/rectification/definitions';
 import { submitDocumentVersionUpdate, signOffWorkflowId } from '../../workflows/sign-off/definitions';
 import { ApiError } from '../errors';
-import type { ApiRoutes } from '../route';
+import { pageOf, pageQuerySchema, type ApiRoutes } from '../route';
 import { actorStamp, executeProcessUpdate } from '../shared/process-updates';
 import { isoDateField, optionalNote, requiredText } from '../shared/schemas';
 import { registerCustomerCalendarRoutes } from './customer-calendar';
-import { listRectificationCampaigns, loadRectificationCampaign, rectificationCampaignSchema, rectificationCampaignSummarySchema } from './read-model';
+import { listRectificationCampaigns, loadRectificationCampaign, rectificationCampaignListItemSchema, rectificationCampaignSchema } from './read-model';
 import { campaignRegistrationSchema, registerRectificationCampaign } from './registration';
 
 export interface RectificationRouteDependencies {
@@ -82,10 +82,10 @@ export function registerRectificationCampaignRoutes(routes: ApiRoutes, deps: Rec
       handler: async ({ body, actor }) => registerRectificationCampaign(deps, body, { ...actorStamp(actor!, deps.clock), userId: actor!.id }),
     })
     .add({
-      method: 'get', path: '/rectification-campaigns', tag, summary: 'Campaigns, newest first (at most 500)', access: { roles: ANY_USER },
-      query: z.object({ status: z.enum(RECTIFICATION_CAMPAIGN_STATUSES).optional() }),
-      response: { schema: z.object({ items: z.array(rectificationCampaignSummarySchema) }) },
-      handler: async ({ query }) => ({ items: await listRectificationCampaigns(deps.db, { status: query.status }) }),
+      method: 'get', path: '/rectification-campaigns', tag, summary: 'Campaigns, newest first, with their progress (devices rectified, declined, failed, open and % done, counted now)', access: { roles: ANY_USER },
+      query: pageQuerySchema.extend({ status: z.enum(RECTIFICATION_CAMPAIGN_STATUSES).optional() }),
+      response: { schema: pageOf(rectificationCampaignListItemSchema) },
+      handler: async ({ query }) => ({ ...(await listRectificationCampaigns(deps.db, query)), limit: query.limit, offset: query.offset }),
     })
     .add({
       method: 'get', path: '/rectification-campaigns/:number', tag,
