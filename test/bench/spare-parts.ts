@@ -44,6 +44,8 @@ interface LoanRun {
   phases: { apply: number; updates: number; chase: number };
   peakRss: number;
   serverRss: number;
+  /** CPU seconds of the Temporal test server (the project's engine, its own process) over the run. */
+  serverCpuSeconds: number;
   emails: number;
   duplicates: number;
   invoiceLines: number;
@@ -76,13 +78,16 @@ async function measureLoans(count: number, log: (line: string) => void): Promise
   const taskQueue = `bench-${randomBytes(3).toString('hex')}`;
   const mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'bench <bench@fieldops.test>', dataDir: 'var' });
   const worker = await startBenchWorker({ mode: 'fieldops', temporalAddress: env.address, taskQueue, databaseUrl: database.url, smtpUrl: smtp.url });
+  // This run's test server: its command line ends with the port it serves.
+  const server = () => processesMatching(`temporal-test-server ${env.address.split(':').pop()}`);
   let peakServerRss = 0;
   const sampler = setInterval(() => {
-    peakServerRss = Math.max(peakServerRss, processesMatching('temporal-test-server').rss);
+    peakServerRss = Math.max(peakServerRss, server().rss);
   }, 1000);
   try {
     const before = await worker.counters();
     const cpuBefore = worker.cpuSeconds();
+    const serverCpuBefore = server().cpuSeconds;
     const started = Date.now();
     const open = await openLoans({ db, env, taskQueue, links: testSignedLinks(), mailer }, count, log);
     const { numbers, serialOf } = open;
@@ -120,6 +125,7 @@ async function measureLoans(count: number, log: (line: string) => void): Promise
       phases: { apply: (open.appliedAt - started) / 1000, updates: (open.openAt - open.appliedAt) / 1000, chase: (finished - open.openAt) / 1000 },
       peakRss: worker.peakRssBytes(),
       serverRss: peakServerRss,
+      serverCpuSeconds: server().cpuSeconds - serverCpuBefore,
       emails: smtp.received.length,
       duplicates,
       invoiceLines: Number(lines),
@@ -164,6 +170,7 @@ async function main(): Promise<void> {
         `  activations: ${activations} = ${(activations / run.loans).toFixed(1)} per loan (${run.counters.workflowTasks} workflow tasks, ${run.counters.localActivities} local activities)`,
         `  worker CPU ${run.cpuSeconds.toFixed(1)} s = ${loanMs.toFixed(3)} ms per activation = ${((run.cpuSeconds * 1000) / run.loans).toFixed(1)} ms per loan`,
         `  CPU per activation, loans / floor: ${(loanMs / floorMs).toFixed(2)}x (target <= ${CPU_RATIO_TARGET}x: ${met(loanMs / floorMs <= CPU_RATIO_TARGET)})`,
+        `  Temporal test server (the project's engine) CPU ${run.serverCpuSeconds.toFixed(1)} s = ${((run.serverCpuSeconds * 1000) / run.loans).toFixed(1)} ms per loan (${(run.serverCpuSeconds / run.wallSeconds).toFixed(2)} cores over the run)`,
         `  worker RSS peak ${mib(run.peakRss)} (target < 1 GiB: ${met(run.peakRss < RSS_TARGET)}); test server RSS peak ${mib(run.serverRss)}`,
         `  cache: ${run.counters.cacheHits} sticky hits, ${run.counters.cacheMisses} misses (each a replay of the whole history), ${run.counters.forcedEvictions} forced evictions`,
         `  emails ${run.emails} (duplicates ${run.duplicates}); invoice lines ${run.invoiceLines}${run.failed ? ' FAILED: expected half the loans billed and no duplicate' : ''}`,

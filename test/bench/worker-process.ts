@@ -48,6 +48,45 @@ function stat(pid: number): { cpuSeconds: number; rssBytes: number } {
   }
 }
 
+/** User + system CPU seconds so far of the process `pid` (0 once it has gone). */
+export const processCpuSeconds = (pid: number): number => stat(pid).cpuSeconds;
+
+/**
+ * CPU seconds so far, by command name, of the processes `roots` (pids, or a text their command line contains) and of all
+ * their descendants: `npm start` with its embedded PostgreSQL (whose backends name no path) and local Temporal.
+ */
+export function processTreeCpuSeconds(roots: Array<number | string>): Map<string, number> {
+  const parentOf = new Map<number, number>();
+  const rootPids = new Set<number>();
+  for (const name of fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    const pid = Number(name);
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      parentOf.set(pid, Number(fields[1]));
+      if (roots.includes(pid)) rootPids.add(pid);
+      else if (roots.some((root) => typeof root === 'string' && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(root))) rootPids.add(pid);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const byCommand = new Map<string, number>();
+  for (const pid of parentOf.keys()) {
+    for (let ancestor: number | undefined = pid; ancestor !== undefined && ancestor > 1; ancestor = parentOf.get(ancestor)) {
+      if (rootPids.has(ancestor)) {
+        let command = 'gone';
+        try {
+          command = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+        } catch {
+          // The process ended while we looked.
+        }
+        byCommand.set(command, (byCommand.get(command) ?? 0) + stat(pid).cpuSeconds);
+        break;
+      }
+    }
+  }
+  return byCommand;
+}
+
 /** Sum of a Prometheus metric's samples whose name is `name` exactly (all label sets). */
 function metricSum(text: string, name: string): number {
   let sum = 0;
