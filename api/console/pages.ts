@@ -178,6 +178,15 @@ export async function resourcePage(ctx: ConsolePageContext, apiPath: string): Pr
   const caseNumber = typeof data.caseNumber === 'string' ? data.caseNumber : typeof data.loanNumber === 'string' ? data.loanNumber : typeof data.claimNumber === 'string' ? data.claimNumber : undefined;
 
   const [evidence, emails] = await Promise.all([caseNumber ? evidenceOf(ctx, caseNumber) : undefined, caseNumber ? emailsOf(ctx, caseNumber, values) : undefined]);
+  // A document of the case waiting for a decision (a plan, a report) is decided from the case page too.
+  const decide = ctx.table.find((entry) => entry.method === 'post' && entry.path === '/documents/:documentId/decisions');
+  if (decide && roleMay(decide, role)) {
+    for (const [key, value] of Object.entries(data)) {
+      if (!isRecord(value) || typeof value.id !== 'string' || typeof value.currentVersion !== 'number' || typeof value.waitingFor !== 'string' || value.waitingFor === 'customer_signature') continue;
+      const action = actionView(decide, { documentId: value.id }, { version: value.currentVersion }, text);
+      actions.unshift({ ...action, id: `${action.id}-${key}`, title: `${text.field(key)} v${value.currentVersion} · ${text.value(value.waitingFor)}: ${decide.spec.summary}` });
+    }
+  }
   const upload = ctx.table.find((entry) => entry.method === 'post' && entry.path === '/cases/:caseNumber/evidence');
   if (caseNumber && upload && roleMay(upload, role)) actions.push(actionView(upload, { caseNumber }, {}, text));
 
@@ -185,7 +194,10 @@ export async function resourcePage(ctx: ConsolePageContext, apiPath: string): Pr
     title,
     subtitle: page.spec.summary,
     headline,
-    details: valueView(detailEntries, '', values),
+    details: valueView(Object.fromEntries(Object.entries(detailEntries).filter(([, value]) => !isComplex(value))), '', values),
+    sections: Object.entries(detailEntries)
+      .filter(([, value]) => isComplex(value))
+      .map(([key, value]) => ({ id: `section-${key}`, title: text.field(key), value: valueView(value, key, values) })),
     timeline: Array.isArray(data.timeline) ? valueView(data.timeline, 'timeline', values) : undefined,
     versions: versionsView(data, ctx),
     evidence,
@@ -194,6 +206,10 @@ export async function resourcePage(ctx: ConsolePageContext, apiPath: string): Pr
     list: undefined,
   }, { title, live: apiPath });
 }
+
+/** A part of a read model that gets a section of its own: a non-empty list of records, or a record with something in it. */
+const isComplex = (value: unknown): boolean =>
+  (Array.isArray(value) && value.length > 0 && value.every(isRecord)) || (isRecord(value) && Object.values(value).some((inner) => inner !== null && inner !== undefined && inner !== ''));
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 export type Page = { items: unknown[]; total: number; limit: number; offset: number };

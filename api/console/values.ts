@@ -46,6 +46,7 @@ export interface ValueContext {
   linkFor(key: string, value: string, parent: Record<string, unknown> | undefined): string | undefined;
 }
 
+const isEmpty = (value: unknown) => value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isScalar = (value: unknown) => value === null || ['string', 'number', 'boolean'].includes(typeof value);
 
@@ -77,9 +78,10 @@ export function valueView(value: unknown, key: string, ctx: ValueContext, depth 
     if (typeof value.en === 'string' && typeof value.zh === 'string' && Object.keys(value).length === 2) {
       return { kind: 'text', text: ctx.text.locale === 'zh-CN' ? value.zh : value.en };
     }
+    // Empty fields say nothing yet (a report not written, a call not made): they are left out.
     return {
       kind: 'fields',
-      entries: Object.entries(value).map(([entryKey, entryValue]) => ({ key: entryKey, label: ctx.text.field(entryKey), value: valueView(entryValue, entryKey, ctx, depth + 1, value) })),
+      entries: Object.entries(value).filter(([, entryValue]) => !isEmpty(entryValue)).map(([entryKey, entryValue]) => ({ key: entryKey, label: ctx.text.field(entryKey), value: valueView(entryValue, entryKey, ctx, depth + 1, value) })),
     };
   }
   return { kind: 'text', text: JSON.stringify(value) };

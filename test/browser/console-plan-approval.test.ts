@@ -57,6 +57,10 @@ describeInBrowser(`the staff console in a real Chromium${mode.run ? '' : ` (${mo
     const manager = await signedInConsole(browser, { baseUrl, smtp: h.smtp, email: 'manager@fieldops.test' });
     const cookie = (await manager.context.cookies()).find((candidate) => candidate.name === 'fo_session')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    // The case page offers the plan's decision too.
+    await manager.page.goto(`${baseUrl}/console/fault-repairs/${number}`);
+    await manager.page.locator('details.action', { hasText: 'Plan v1 · manager approval' }).waitFor();
+    await manager.page.goto(`${baseUrl}/console`);
     const task = manager.page.getByRole('link', { name: new RegExp(`manager approval: Repair plan ${number} v1`) });
     await task.waitFor();
     await manager.page.screenshot({ path: artifactPath('console-my-work.png'), fullPage: true });
