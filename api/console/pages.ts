@@ -9,7 +9,7 @@ import type { ConsoleApi } from './api-client';
 import { fieldsForSchema, formFieldsOf, type FormField } from './forms';
 import type { ConsoleText } from './i18n';
 import type { ConsoleRenderer } from './render';
-import { actionsOf, fillPath, pageRouteFor, registrationsFor, roleMay } from './route-map';
+import { actionsOf, fillPath, pageRouteFor, registrationsFor, relatedPagesOf, roleMay } from './route-map';
 import { CASE_NUMBER, chinaTime, timeView, valueView, type ValueContext, type ValueView } from './values';
 
 /** One form of a page: an API route the signed-in role may call, drawn from its schema. */
@@ -25,8 +25,8 @@ export interface ActionView {
   fields: FormField[];
   submitLabel: string;
   open: boolean;
-  /** Where to go after success: `case` opens the case the answer names; otherwise the page reloads. */
-  after?: 'case';
+  /** Where to go after success: `case` opens the case the answer names; `show` shows the answer (a computation); otherwise the page reloads. */
+  after?: 'case' | 'show';
 }
 
 export interface ConsolePageContext {
@@ -59,7 +59,7 @@ export function valueContext(ctx: Pick<ConsolePageContext, 'now' | 'text'>): Val
   };
 }
 
-function actionView(entry: RouteEntry, params: Record<string, string>, prefill: Record<string, unknown>, text: ConsoleText, options: { open?: boolean; after?: 'case' } = {}): ActionView {
+function actionView(entry: RouteEntry, params: Record<string, string>, prefill: Record<string, unknown>, text: ConsoleText, options: { open?: boolean; after?: 'case' | 'show' } = {}): ActionView {
   const missing = [...entry.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]!).filter((name) => params[name] === undefined);
   const fields = formFieldsOf(entry.spec.body, prefill, text);
   if (entry.spec.multipart) {
@@ -76,7 +76,7 @@ function actionView(entry: RouteEntry, params: Record<string, string>, prefill: 
     fields,
     submitLabel: text.ui.submit,
     open: options.open ?? false,
-    after: options.after,
+    after: entry.spec.readOnly ? 'show' : options.after,
   };
 }
 
@@ -204,6 +204,7 @@ export async function resourcePage(ctx: ConsolePageContext, apiPath: string): Pr
     emails,
     actions: actions.map((action) => (action.path.endsWith('/versions') ? documentContentField(data, text, action) : action)),
     list: undefined,
+    related: relatedPagesOf(ctx.table, page, match.params, role).map(({ entry, path }) => ({ href: `/console${path}`, title: entry.spec.summary })),
   }, { title, live: apiPath });
 }
 

@@ -69,3 +69,21 @@ export function registrationsFor(table: readonly RouteEntry[], role: UserRole): 
   const lists = new Set(table.filter((entry) => entry.method === 'get').map((entry) => entry.path));
   return table.filter((entry) => entry.method === 'post' && lists.has(entry.path) && entry.access !== 'public' && roleMay(entry, role) && !entry.spec.multipart);
 }
+
+/**
+ * Other pages about the thing a page shows: GET routes one literal segment deeper whose parameters
+ * the page's fill by position (`/customers/:id` -> `/customers/:customerId/busy-hours`).
+ */
+export function relatedPagesOf(table: readonly RouteEntry[], page: RouteEntry, params: Record<string, string>, role: UserRole): { entry: RouteEntry; path: string }[] {
+  const pageSegments = segmentsOf(page.path);
+  const values = pageSegments.map((segment) => (segment.startsWith(':') ? params[segment.slice(1)] : segment));
+  return table
+    .filter((entry) => entry.method === 'get' && entry.access !== 'public' && roleMay(entry, role))
+    .flatMap((entry) => {
+      const segments = segmentsOf(entry.path);
+      if (segments.length !== pageSegments.length + 1 || segments.at(-1)!.startsWith(':')) return [];
+      const sameShape = pageSegments.every((segment, index) => (segment.startsWith(':') ? segments[index]!.startsWith(':') : segments[index] === segment));
+      if (!sameShape || values.some((value) => value === undefined)) return [];
+      return [{ entry, path: `/${[...values.map((value, index) => (pageSegments[index]!.startsWith(':') ? encodeURIComponent(value!) : value)), segments.at(-1)].join('/')}` }];
+    });
+}

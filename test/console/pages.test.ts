@@ -85,4 +85,15 @@ describe('console pages drawn from the route table', () => {
     expect(list.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(list.text).not.toMatch(/<script>[^<]|<style|style="/);
   });
+
+  test('a page links the pages about the same thing, and a computation shows its answer instead of reloading', async () => {
+    const cookie = await sessionOf('admin');
+    const customer = await database.db.selectFrom('customers').select('id').where('code', '=', 'XSS').executeTakeFirstOrThrow();
+    const page = await request(app).get(`/console/customers/${customer.id}`).set('Cookie', cookie).set('Accept-Language', 'en');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`href="/console/customers/${customer.id}/busy-hours"`);
+    expect(page.text).toContain(`href="/console/customers/${customer.id}/protected-periods"`);
+    const incidents = await request(app).get('/console/incidents').set('Cookie', await sessionOf('manager')).set('Accept-Language', 'en');
+    expect(incidents.text).toMatch(/data-path="\/incidents\/grade"[^>]*data-idempotent="false"[^>]*data-after="show"/);
+  });
 });

@@ -156,6 +156,12 @@
             form.dataset.dirty = '';
             var done = form.querySelector('.form-done');
             if (done) done.hidden = false;
+            var shown = form.querySelector('.form-answer');
+            if (form.getAttribute('data-after') === 'show' && shown) {
+              shown.textContent = JSON.stringify(answer, null, 2);
+              shown.hidden = false;
+              return;
+            }
             var caseNumber = form.getAttribute('data-after') === 'case' ? caseNumberIn(answer) : null;
             if (caseNumber) window.location.assign('/console/cases/' + encodeURIComponent(caseNumber));
             else if (form.getAttribute('data-after') === 'case') window.location.assign('/console' + path);
