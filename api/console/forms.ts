@@ -124,7 +124,7 @@ function fieldFrom(name: string, key: string, raw: JsonSchema, root: JsonSchema,
       if (schema.format === 'date-time') return { ...base, kind: 'datetime', value: chinaLocalInput(prefill) };
       if (schema.format === 'date') return { ...base, kind: 'date', value: stringValue(prefill) };
       if (schema.format === 'email') return { ...base, kind: 'email', value: stringValue(prefill), maxLength: schema.maxLength };
-      return { ...base, kind: (schema.maxLength ?? Infinity) > LONG_TEXT || typeof prefill === 'string' && prefill.includes('\n') ? 'textarea' : 'text', value: stringValue(prefill ?? schema.default), maxLength: schema.maxLength };
+      return { ...base, kind: (schema.maxLength ?? 0) > LONG_TEXT || (typeof prefill === 'string' && prefill.includes('\n')) ? 'textarea' : 'text', value: stringValue(prefill ?? schema.default), maxLength: schema.maxLength };
     case 'array': {
       const items = schema.items ? withoutNull(schema.items, root).schema : {};
       if (items.enum) {
