@@ -1,7 +1,9 @@
 // The read model of a loan: its API shape and how it is read from the database.
 import { z } from 'zod';
+import { sql, type SelectQueryBuilder } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Db } from '../../db';
-import type { AuditEvent, InvoiceLine } from '../../db/schema';
+import type { AuditEvent, Database, InvoiceLine } from '../../db/schema';
 import { SPARE_PART_STATUSES } from '../../workflows/spare-part/definitions';
 import { ApiError } from '../errors';
 
@@ -59,19 +61,37 @@ function loanRows(db: Db) {
     .selectAll('l')
     .select(['k.workflow_id', 'c.name as customer_name', 'd.serial as failed_serial', 'r.number as related_case_number']);
 }
+type LoanListTables = Database & { l: Database['spare_part_loans'] };
 /** A row of `loanRows`: the loan with its case's workflow id, customer name, failed serial and related case number. */
 export type LoanRow = Awaited<ReturnType<ReturnType<typeof loanRows>['executeTakeFirstOrThrow']>>;
 
+/** A loan's audit entry and invoice line as its read model shows them (timestamps as ISO text when read as JSON). */
+type LoanEvent = Pick<AuditEvent, 'actor' | 'actor_role' | 'action' | 'comment' | 'data'> & { occurred_at: Date | string };
+type LoanInvoiceLine = Pick<InvoiceLine, 'billing_cycle' | 'amount_cents' | 'description' | 'source_ref'>;
+
+/**
+ * One loan; `withDetails` adds its timeline and invoice lines, read in the same statement as the loan
+ * (JSON arrays of correlated subqueries), so that a detail costs one round trip to PostgreSQL.
+ */
 export async function loadLoan(db: Db, loanNumber: string, withDetails = true): Promise<LoanDto> {
-  const row = await loanRows(db).where('l.loan_number', '=', loanNumber).executeTakeFirst();
+  if (!withDetails) {
+    const row = await loanRows(db).where('l.loan_number', '=', loanNumber).executeTakeFirst();
+    if (!row) throw ApiError.notFound('spare-part loan', loanNumber);
+    return loanDto(row, [], []);
+  }
+  const row = await loanRows(db)
+    .select((eb) => [
+      jsonArrayFrom(
+        eb.selectFrom('audit_events as e').select(['e.occurred_at', 'e.actor', 'e.actor_role', 'e.action', 'e.comment', 'e.data']).whereRef('e.case_id', '=', 'l.case_id').orderBy('e.id'),
+      ).as('events'),
+      jsonArrayFrom(
+        eb.selectFrom('invoice_lines as i').select(['i.billing_cycle', 'i.amount_cents', 'i.description', 'i.source_ref']).whereRef('i.case_id', '=', 'l.case_id').orderBy('i.created_at'),
+      ).as('lines'),
+    ])
+    .where('l.loan_number', '=', loanNumber)
+    .executeTakeFirst();
   if (!row) throw ApiError.notFound('spare-part loan', loanNumber);
-  const [events, lines] = withDetails
-    ? await Promise.all([
-        db.selectFrom('audit_events').selectAll().where('case_id', '=', row.case_id).orderBy('id').execute(),
-        db.selectFrom('invoice_lines').selectAll().where('case_id', '=', row.case_id).orderBy('created_at').execute(),
-      ])
-    : [[], []];
-  return loanDto(row, events, lines);
+  return loanDto(row, row.events, row.lines);
 }
 
 export interface LoanListFilter {
@@ -83,31 +103,30 @@ export interface LoanListFilter {
 
 /**
  * A page of loans, newest number first, without their timelines, reminders and invoice lines (the
- * detail has those): one select of the page's rows and one count, whatever the page size.
+ * detail has those): one select of the page's rows that also counts every match (a window count),
+ * and a count of its own only for a page past the end. Never a query per loan.
  */
 export async function listLoans(db: Db, filter: LoanListFilter, page: { limit: number; offset: number }): Promise<{ items: LoanDto[]; total: number }> {
-  const [rows, count] = await Promise.all([
-    loanRows(db)
+  const filtered = <Q extends SelectQueryBuilder<LoanListTables, 'l', object>>(query: Q): Q =>
+    query
       .$if(filter.customerId !== undefined, (q) => q.where('l.customer_id', '=', filter.customerId!))
       .$if(filter.statuses !== undefined, (q) => q.where('l.status', 'in', filter.statuses!))
-      .$if(filter.firstReminderOnOrBefore !== undefined, (q) => q.where('l.first_reminder_date', '<=', filter.firstReminderOnOrBefore!))
-      .orderBy('l.loan_number', 'desc')
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute(),
-    db
-      .selectFrom('spare_part_loans as l')
-      .select((eb) => eb.fn.countAll<string>().as('total'))
-      .$if(filter.customerId !== undefined, (q) => q.where('l.customer_id', '=', filter.customerId!))
-      .$if(filter.statuses !== undefined, (q) => q.where('l.status', 'in', filter.statuses!))
-      .$if(filter.firstReminderOnOrBefore !== undefined, (q) => q.where('l.first_reminder_date', '<=', filter.firstReminderOnOrBefore!))
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { items: rows.map((row) => loanDto(row, [], [])), total: Number(count.total) };
+      .$if(filter.firstReminderOnOrBefore !== undefined, (q) => q.where('l.first_reminder_date', '<=', filter.firstReminderOnOrBefore!)) as Q;
+  const rows = await filtered(loanRows(db))
+    .select(sql<string>`count(*) over ()`.as('total'))
+    .orderBy('l.loan_number', 'desc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  const total =
+    rows.length > 0
+      ? Number(rows[0]!.total)
+      : Number((await filtered(db.selectFrom('spare_part_loans as l')).select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow()).total);
+  return { items: rows.map((row) => loanDto(row, [], [])), total };
 }
 
 /** The API shape of a loan from its row, audit events and invoice lines (bench:api's bare peer builds its answers with it too). */
-export function loanDto(row: LoanRow, events: readonly AuditEvent[], lines: readonly InvoiceLine[]): LoanDto {
+export function loanDto(row: LoanRow, events: readonly LoanEvent[], lines: readonly LoanInvoiceLine[]): LoanDto {
   return {
     loanNumber: row.loan_number,
     caseId: row.case_id,

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import express from 'express';
 import pg from 'pg';
 import { loanDto, type LoanRow } from '../../api/spare-part/read-model';
-import type { AuditEvent, InvoiceLine } from '../../db/schema';
+
+type Details = { [K in 'events' | 'lines']: Parameters<typeof loanDto>[K extends 'events' ? 1 : 2] };
 
 export interface CapturedQuery {
   sql: string;
@@ -57,21 +58,22 @@ function main(): void {
   app.get('/b1/spare-parts/:loanNumber', async (req, res) => {
     const [first, ...rest] = capture.detail;
     const { rows } = await pool.query(first!.sql, replace(first!.parameters, capture.loanNumber, req.params.loanNumber));
-    const row = rows[0] as LoanRow | undefined;
+    const row = rows[0] as (LoanRow & Partial<Details>) | undefined;
     if (!row) return void res.status(404).end();
-    const [events, lines] = await Promise.all(rest.map(async (query) => (await pool.query(query.sql, replace(query.parameters, capture.caseId, row.case_id))).rows));
-    res.json(loanDto(row, (events ?? []) as AuditEvent[], (lines ?? []) as InvoiceLine[]));
+    // fieldops reads the timeline and invoice lines in the loan's statement, or (before) in queries of their own.
+    const [events, lines] = rest.length === 0 ? [row.events, row.lines] : await Promise.all(rest.map(async (query) => (await pool.query(query.sql, replace(query.parameters, capture.caseId, row.case_id))).rows));
+    res.json(loanDto(row, (events ?? []) as Details['events'], (lines ?? []) as Details['lines']));
   });
 
   app.get('/b1/spare-parts', async (req, res) => {
     const [page, count] = await Promise.all(capture.list.map((query) => pool.query(query.sql, query.parameters)));
-    const total = Number((count!.rows[0] as { total: string }).total);
+    const total = Number(((count ?? page)!.rows[0] as { total: string }).total);
     res.json({ items: (page!.rows as LoanRow[]).map((row) => loanDto(row, [], [])), total, limit: Number(req.query.limit ?? 50), offset: Number(req.query.offset ?? 0) });
   });
 
   app.get('/b2/spare-parts/:loanNumber', async (req, res) => {
     const { rows } = await pool.query({ name: 'peer-detail', text: DETAIL_SQL, values: [req.params.loanNumber] });
-    const row = rows[0] as (LoanRow & { events: AuditEvent[]; lines: InvoiceLine[] }) | undefined;
+    const row = rows[0] as (LoanRow & Details) | undefined;
     if (!row) return void res.status(404).end();
     res.json(loanDto(row, row.events, row.lines));
   });

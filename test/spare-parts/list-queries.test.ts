@@ -96,8 +96,43 @@ describe('GET /spare-parts query count', () => {
     expect(all.body.items).toHaveLength(LOANS);
     expect(large.queries).toBe(small.queries);
     expect(all.queries).toBe(small.queries);
-    // The bearer token's lookup, the page and its count: nothing per loan.
-    expect(small.queries).toBeLessThanOrEqual(4);
+    // The bearer token's lookup and the page (which counts every match too): nothing per loan.
+    expect(small.queries).toBeLessThanOrEqual(3);
+  });
+
+  test('a page past the end is empty and still gives the total', async () => {
+    const past = await listed('status=open&limit=10&offset=500');
+    expect(past.body.items).toEqual([]);
+    expect(past.body.total).toBe(LOANS - LOANS / 3);
+  });
+
+  test("a loan's detail, with its timeline and invoice lines, is one statement", async () => {
+    const loanNumber = 'SP-2026-000003';
+    const kase = await database.db.selectFrom('spare_part_loans').select('case_id').where('loan_number', '=', loanNumber).executeTakeFirstOrThrow();
+    await database.db
+      .insertInto('audit_events')
+      .values([
+        { case_id: kase.case_id, occurred_at: new Date('2026-03-02T02:00:00Z'), actor: 'desk', actor_role: 'service_desk', action: 'spare_part.applied', comment: null, data: JSON.stringify({}) },
+        { case_id: kase.case_id, occurred_at: new Date('2026-03-17T01:00:00Z'), actor: 'system', actor_role: 'system', action: 'spare_part.reminder_sent', comment: 'first', data: JSON.stringify({ date: '2026-03-17' }) },
+      ])
+      .execute();
+    await database.db
+      .insertInto('invoice_lines')
+      .values({ customer_id: company.customerId, case_id: kase.case_id, billing_cycle: '2026-04', description: 'billed', amount_cents: 1_250_000, source_ref: `spare-part/${loanNumber}/overdue` })
+      .execute();
+    queries.length = 0;
+    const detail = (await request(app).get(`/spare-parts/${loanNumber}`).set(bearer(company.tokens.service_desk)).expect(200)).body as {
+      timeline: Array<{ at: string; action: string; comment: string | null }>;
+      remindersSent: string[];
+      invoiceLines: Array<{ amountCents: number; billingCycle: string }>;
+    };
+    expect(queries.filter((text) => !text.includes('"users"'))).toHaveLength(1);
+    expect(detail.timeline).toEqual([
+      expect.objectContaining({ at: '2026-03-02T02:00:00.000Z', action: 'spare_part.applied', comment: null }),
+      expect.objectContaining({ at: '2026-03-17T01:00:00.000Z', action: 'spare_part.reminder_sent', comment: 'first' }),
+    ]);
+    expect(detail.remindersSent).toEqual(['2026-03-17']);
+    expect(detail.invoiceLines).toEqual([expect.objectContaining({ amountCents: 1_250_000, billingCycle: '2026-04' })]);
   });
 
   test('the page holds the same loans, in the same order and shape, as the detail gives', async () => {
