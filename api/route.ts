@@ -94,23 +94,25 @@ const METHODS_WITH_BODY: readonly Method[] = ['post', 'put', 'patch'];
 const jsonBody = express.json({ limit: '1mb', verify: refuseDeepJson });
 
 /** Query parameters the route does not declare (typos, `customerId[]=`) are refused, not ignored. */
-function refuseUnknownQueryParameters(schema: AnyObject | undefined, query: Record<string, unknown>): void {
+function unknownQueryParameters(schema: AnyObject | undefined, query: Record<string, unknown>): FieldProblem[] {
   const known = new Set(schema instanceof z.ZodObject ? Object.keys(schema.shape) : []);
-  const unknown = Object.keys(query).filter((name) => !known.has(name));
-  if (unknown.length === 0) return;
-  throw ApiError.validation(
-    unknown.map((field) => ({
+  return Object.keys(query)
+    .filter((name) => !known.has(name))
+    .map((field) => ({
       in: 'query' as const,
       field,
       message: field.includes('[') ? 'is not a parameter of this endpoint (array-style parameters are not accepted)' : 'is not a parameter of this endpoint',
-    })),
-  );
+    }));
 }
 
-function parseOrThrow<T extends z.ZodType>(schema: T | undefined, value: unknown, location: FieldProblem['in']): z.output<T> {
+/** Parses one part of the request; its problems are added to `problems` (every part is checked before any is refused). */
+function parseInto<T extends z.ZodType>(schema: T | undefined, value: unknown, location: FieldProblem['in'], problems: FieldProblem[]): z.output<T> {
   if (!schema) return undefined as z.output<T>;
   const result = schema.safeParse(value ?? (location === 'body' ? undefined : {}));
-  if (!result.success) throw ApiError.validation(zodProblems(result.error, location));
+  if (!result.success) {
+    problems.push(...zodProblems(result.error, location));
+    return undefined as z.output<T>;
+  }
   return result.data;
 }
 
@@ -185,11 +187,14 @@ export class ApiRoutes {
     };
     const handle = async (req: Request, res: Response) => {
       const actor = spec.access === 'public' ? req.actor : requireActor(req, spec.access.roles);
-      const params = parseOrThrow(spec.params, req.params, 'path');
-      refuseUnknownQueryParameters(spec.query, req.query);
-      const query = parseOrThrow(spec.query, req.query, 'query');
+      // Path, query and body are all checked, and one 400 names every problem.
+      const problems: FieldProblem[] = [];
+      const params = parseInto(spec.params, req.params, 'path', problems);
+      problems.push(...unknownQueryParameters(spec.query, req.query));
+      const query = parseInto(spec.query, req.query, 'query', problems);
       const multipartBody = this.multipartBodies.get(req);
-      const body = parseOrThrow(spec.body, multipartBody ? multipartBody.fields : req.body, 'body');
+      const body = parseInto(spec.body, multipartBody ? multipartBody.fields : req.body, 'body', problems);
+      if (problems.length > 0) throw ApiError.validation(problems);
       const result = await spec.handler({ params, query, body, files: multipartBody?.files ?? [], actor, req, res });
       if (!res.headersSent) res.status(status).json(spec.response.schema.parse(result));
     };
