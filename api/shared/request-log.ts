@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 
@@ -43,9 +43,11 @@ function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
 /**
  * One line per request once answered: method, route pattern, status, ms, request id and user id;
  * 4xx at info, 5xx at error with the error and its stack (set as `res.err` by the error handler).
- * `req.log` carries the request id for anything else a request logs.
+ * `req.log` carries the request id for anything else a request logs. At `warn` and above only the
+ * 5xx lines remain, written by `failureLogging` without pino-http's work on every request.
  */
-export function requestLogging(logger: Logger): HttpLogger {
+export function requestLogging(logger: Logger): HttpLogger | RequestHandler {
+  if (!logger.isLevelEnabled('info')) return failureLogging(logger);
   return pinoHttp({
     logger,
     genReqId: requestIdFor,
@@ -57,4 +59,25 @@ export function requestLogging(logger: Logger): HttpLogger {
     customSuccessMessage: (req, res, responseTime) => `${req.method} ${routePatternOf(req)} ${res.statusCode} ${responseTime}ms`,
     customErrorMessage: (req, res) => `${req.method} ${routePatternOf(req)} ${res.statusCode}`,
   });
+}
+
+/**
+ * The request log when `info` is off (LOG_LEVEL=warn in production): the same request id and the
+ * same 5xx line at error, but no child logger, serialised request or response hook per request
+ * unless one is needed (issue 18 measured pino-http at 0.09 ms of a 1.4 ms request at warn).
+ */
+function failureLogging(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    const id = requestIdFor(req, res);
+    req.id = id;
+    let child: Logger | undefined;
+    Object.defineProperty(req, 'log', { configurable: true, enumerable: false, get: () => (child ??= logger.child({ reqId: id })) });
+    res.once('finish', () => {
+      if (res.statusCode < 500 && !res.err) return;
+      const line = { reqId: id, ...requestLine(req, res, Math.round(performance.now() - started)), err: res.err };
+      logger.error(line, `${req.method} ${routePatternOf(req)} ${res.statusCode}`);
+    });
+    next();
+  };
 }

@@ -86,3 +86,53 @@ describe('request log lines', () => {
     expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(ConfigError);
   });
 });
+
+describe('request log at warn (production)', () => {
+  let database: TestDatabase;
+  let app: ReturnType<typeof createTestApp>;
+  let deskToken: string;
+  const lines: string[] = [];
+  const links = testSignedLinks();
+  const entries = () => lines.map((line) => JSON.parse(line) as LogEntry);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    app = createTestApp(database.db, {
+      links,
+      logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
+      linkActions: [
+        defineLinkAction({
+          action: 'test.broken',
+          summary: 'Always fails on the server side',
+          body: z.object({}),
+          perform: async () => {
+            throw new Error('the disk is on fire');
+          },
+        }),
+      ],
+    });
+    deskToken = (await createUsers(database.db, ['service_desk'])).service_desk;
+  });
+  afterAll(() => database.drop());
+
+  test('a 2xx and a 4xx write nothing but still answer with their request id', async () => {
+    const found = await request(app).get('/customers').set(bearer(deskToken)).set('X-Request-Id', 'req-ok');
+    expect(found.status).toBe(200);
+    expect(found.headers['x-request-id']).toBe('req-ok');
+    const refused = await request(app).get('/customers');
+    expect(refused.status).toBe(401);
+    expect(refused.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lines).toEqual([]);
+  });
+
+  test('a 5xx is still one line at error with its request id, route, error and stack, the token redacted', async () => {
+    const link = links.issue({ caseId: 'case-1', action: 'test.broken', singleUse: false });
+    const response = await request(app).post(`/links/${link.token}`).set('X-Request-Id', 'req-500').send({});
+    expect(response.status).toBe(500);
+    expect(response.body.error.details).toEqual({ requestId: 'req-500' });
+    expect(entries()).toHaveLength(1);
+    expect(entries()[0]).toMatchObject({ level: ERROR, reqId: 'req-500', method: 'POST', route: '/links/:token', status: 500, ms: expect.any(Number), msg: 'POST /links/:token 500' });
+    expect(entries()[0]?.err).toMatchObject({ message: 'the disk is on fire', stack: expect.stringContaining('Error: the disk is on fire') });
+    expect(lines.join('')).not.toContain(link.token.split('.')[1]);
+  });
+});
