@@ -44,6 +44,9 @@ const LIST_SQL = `select ${LOAN_COLUMNS.replace('\n  from', ', count(*) over () 
 
 const replace = (parameters: unknown[], from: unknown, to: unknown) => parameters.map((value) => (value === from ? to : value));
 
+// As fieldops reads them (db/index.ts): calendar dates stay 'YYYY-MM-DD' strings.
+pg.types.setTypeParser(1082, (value: string) => value);
+
 function main(): void {
   const capture = JSON.parse(fs.readFileSync(process.env.PEER_CAPTURE!, 'utf8')) as PeerCapture;
   const pool = new pg.Pool({ connectionString: process.env.PEER_DATABASE_URL, max: 10 });

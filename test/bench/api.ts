@@ -206,7 +206,12 @@ async function main(): Promise<void> {
     for (const number of [sample, numbers[7]!, numbers[LOANS - 1]!]) {
       const ours = await body(`${fieldops}/spare-parts/${number}`, auth);
       for (const side of ['b1', 'b2']) {
-        if ((await body(`${peer}/${side}/spare-parts/${number}`)) !== ours) throw new Error(`${side}'s answer for ${number} differs from fieldops'`);
+        const theirs = await body(`${peer}/${side}/spare-parts/${number}`);
+        if (theirs !== ours) {
+          let at = 0;
+          while (theirs[at] === ours[at]) at++;
+          throw new Error(`${side}'s answer for ${number} differs from fieldops' at ${at}: ${theirs.slice(at - 40, at + 80)} / ${ours.slice(at - 40, at + 80)}`);
+        }
       }
     }
     const ourList = await body(`${fieldops}/spare-parts${LIST_QUERY}`, auth);
