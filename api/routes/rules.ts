@@ -425,7 +425,11 @@ export function registerRulesRoutes(routes: ApiRoutes, deps: RulesRouteDependenc
     summary: 'When an SLA class is due for a request registered at `start`',
     query: z.object({ start: instant, class: z.enum(SLA_CLASSES) }),
     response: { schema: slaDeadlineSchema },
-    handler: async ({ query }) => dueAt(await deps.calendar(), query.start, query.class),
+    handler: async ({ query }) => {
+      const calendar = await deps.calendar();
+      // A start near the calendar's end can have its deadline past it (a request on 31 December 2099).
+      return asFieldError('query', 'start', () => dueAt(calendar, query.start, query.class));
+    },
   });
 
   routes.add({
@@ -449,7 +453,10 @@ export function registerRulesRoutes(routes: ApiRoutes, deps: RulesRouteDependenc
     summary: 'When an unrestored case moves up the escalation ladder, and who comes in next',
     body: escalationBody,
     response: { schema: escalationSchema },
-    handler: async ({ body }) => nextEscalation(await deps.calendar(), body),
+    handler: async ({ body }) => {
+      const calendar = await deps.calendar();
+      return asFieldError('body', 'levelEnteredAt', () => nextEscalation(calendar, body));
+    },
   });
 
   routes.add({

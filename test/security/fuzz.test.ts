@@ -307,6 +307,19 @@ describe('API fuzzing over the OpenAPI document', () => {
     if (failures.length > 0) throw new Error(`fuzz seed ${SEED} (replay with FUZZ_SEED=${SEED}): ${failures.length} failing cases, first 20:\n${failures.slice(0, 20).join('\n')}`);
   }, 300_000);
 
+  test('the cases fuzzing found stay fixed: a deadline past the calendar\'s end is a 400 naming the start, not a 500', async () => {
+    const headers = { Authorization: `Bearer ${tokens.manager}`, 'Content-Type': 'application/json' };
+    const due = await fetch(`${baseUrl}/sla/due?start=${encodeURIComponent('2099-12-31T23:59:58.990Z')}&class=NBD`, { headers });
+    expect(due.status).toBe(400);
+    expect(((await due.json()) as { error: { details: unknown } }).error.details).toEqual([expect.objectContaining({ in: 'query', field: 'start' })]);
+    for (const slaClass of ['5x8', 'NBD', '30CD']) {
+      const lastDay = await fetch(`${baseUrl}/sla/due?start=${encodeURIComponent('2099-12-31T10:00:00+08:00')}&class=${slaClass}`, { headers });
+      expect([200, 400]).toContain(lastDay.status);
+    }
+    const escalation = await fetch(`${baseUrl}/incidents/next-escalation`, { method: 'POST', headers, body: JSON.stringify({ ladderLevel: 1, levelEnteredAt: '2099-12-31T23:59:00+08:00' }) });
+    expect(escalation.status).toBeLessThan(500);
+  });
+
   function checkAnswer(operation: Operation, fuzzCase: FuzzCase, status: number, text: string): string[] {
     const problems: string[] = [];
     if (status >= 500) problems.push('a server error');
