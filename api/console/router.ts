@@ -8,6 +8,7 @@ import type { Db } from '../../db';
 import { LOCALES, type Locale } from '../../db/schema';
 import type { RouteEntry } from '../route';
 import { BILLING_READERS } from '../billing/routes';
+import { adminPage, calendarFormBody, calendarPage, calendarPreviewPage, calendarSave } from './admin';
 import { consoleApiFor } from './api-client';
 import { billingPage, boardsPage } from './boards';
 import { myWorkPage, registrationFormPage, registrationsPage, resourcePage, type ConsolePageContext } from './pages';
@@ -37,6 +38,7 @@ export const CONSOLE_SECTIONS: ConsoleSection[] = [
   { href: '/console/new', label: 'register' },
   { href: '/console/boards', label: 'boards' },
   { href: '/console/billing', label: 'billing', roles: BILLING_READERS },
+  { href: '/console/admin', label: 'admin', roles: ['admin'] },
 ];
 
 function assetVersion(): string {
@@ -92,6 +94,10 @@ export function consoleRouter(deps: ConsoleDependencies): Router {
   router.get('/console/boards', page(boardsPage));
   router.get('/console/billing', page(billingPage));
   router.get('/console/new/*path', page((ctx) => registrationFormPage(ctx, ctx.req.path.slice('/console/new'.length))));
+  router.get('/console/admin', page((ctx) => (ctx.req.consoleSession!.actor.role === 'admin' ? adminPage(ctx) : ctx.render.message(ctx.req, ctx.res, 403, 'forbidden', { href: '/console', label: 'myWork' }))));
+  router.get('/console/admin/calendar/:year', page((ctx) => calendarPage(ctx)));
+  router.post('/console/admin/calendar/:year/preview', calendarFormBody, page(calendarPreviewPage));
+  router.post('/console/admin/calendar/:year/save', calendarFormBody, page(calendarSave));
   router.get('/console/cases/:caseNumber', page(async (ctx) => {
     const answer = await ctx.api.get(`/cases/${encodeURIComponent(String(ctx.req.params.caseNumber))}`);
     const href = (answer.body as { href?: unknown } | null)?.href;
