@@ -1,8 +1,8 @@
-// Faults of the processes that hold state or run steps: the worker and the API killed mid-step, the
-// local Temporal killed, PostgreSQL stopped for 30 s while a step runs. One system of separate
+// Faults of the processes that hold state or run steps: the worker and the API killed mid-step,
+// PostgreSQL stopped for 30 s while a step runs (the local Temporal's kill is in mail-and-temporal.faults.ts). One system of separate
 // processes (stack.ts) serves every scenario in turn; after each, the checks of scenarios.ts.
-import { checkCalls, checkMail, checkNoDoubles, caseTrail, holdCase, seedCompany, sparePartLoan, writeFaultTable, type Company, type FaultRow, type Loan } from './scenarios';
-import { pause, startFaultStack, type FaultStack } from './stack';
+import { caseTrail, checkCalls, checkMail, checkNoDoubles, compact, during, goodsClaim, holdCase, seedCompany, sparePartLoan, writeFaultTable, type Company, type FaultRow, type Loan } from './scenarios';
+import { pause, query, startFaultStack, type FaultStack } from './stack';
 
 let stack: FaultStack;
 let seeded: Company;
@@ -30,27 +30,7 @@ afterEach(() => {
   expect(stack.crashes).toEqual([]);
 });
 
-/** Runs `fault` in the background from the moment the step's call is sent; the step's result and the fault's end are awaited together. */
-function during(fault: () => Promise<void>): { onSent: () => void; done: () => Promise<void> } {
-  let running: Promise<void> = Promise.resolve();
-  return {
-    onSent: () => {
-      running = fault();
-    },
-    done: () => running,
-  };
-}
 
-/** ['503', '503', '200'] -> '503 ×2 → 200' */
-function compact(seen: string[]): string {
-  const runs: { what: string; times: number }[] = [];
-  for (const what of seen) {
-    const last = runs[runs.length - 1];
-    if (last?.what === what) last.times += 1;
-    else runs.push({ what, times: 1 });
-  }
-  return runs.map((run) => (run.times > 1 ? `${run.what} ×${run.times}` : run.what)).join(' → ');
-}
 
 /** The loan went all the way and left exactly the control loan's audit entries, emails and invoice lines. */
 async function expectLikeControl(loan: Loan): Promise<void> {
@@ -86,6 +66,29 @@ test('worker SIGKILLed in the middle of the shipment step (its transaction open)
   rows.push({ fault: 'SIGKILL worker', process: 'spare part', moment: 'in the shipment step, its transaction open; restarted 2 s later', outcome: `shipment answered ${compact(shipped.seen)}; loan returned, audit and emails as the control loan; ${mail.rows} emails so far, each received once` });
 });
 
+test('worker SIGKILLed in the middle of a goods claim\'s credit (its transaction open), started again 2 s later', async () => {
+  const claim = goodsClaim(stack, seeded, 'GC-WORKER-KILL');
+  await claim.registerWithEvidence();
+  const hold = await holdCase(stack, claim.number);
+  const fault = during(async () => {
+    await hold.blocked();
+    await stack.killWorker();
+    await hold.release();
+    await pause(2_000);
+    await stack.startWorker();
+  });
+  const credited = await claim.credit(45_000, { onSent: fault.onSent });
+  await fault.done();
+  expect(await claim.status()).toBe('credited');
+  const lines = await query<{ source_ref: string; amount_cents: number }>(stack, 'select i.source_ref, i.amount_cents from invoice_lines i join cases c on c.id = i.case_id where c.number = $1', [claim.number]);
+  expect(lines).toEqual([{ source_ref: `goods-claim/${claim.number}/credit`, amount_cents: -45_000 }]);
+  const decisions = await query(stack, "select a.action from audit_events a join cases c on c.id = a.case_id where c.number = $1 and a.action like 'goods_claim.%credit%'", [claim.number]);
+  expect(decisions).toHaveLength(1);
+  const mail = await checkMail(stack);
+  await checkNoDoubles(stack);
+  rows.push({ fault: 'SIGKILL worker', process: 'goods claim', moment: 'in the credit step, its transaction open; restarted 2 s later', outcome: `credit answered ${compact(credited.seen)}; claim credited with exactly one invoice line (-450.00 CNY) and one decision entry; ${mail.rows} emails so far, each received once` });
+});
+
 test('API SIGKILLed while its approval Update waits on the step, started again at once', async () => {
   const loan = sparePartLoan(stack, seeded, 'SN-API-KILL');
   await loan.apply();
@@ -106,48 +109,6 @@ test('API SIGKILLed while its approval Update waits on the step, started again a
   const mail = await checkMail(stack);
   await checkNoDoubles(stack);
   rows.push({ fault: 'SIGKILL API', process: 'spare part', moment: 'during the approval Update, the step mid-transaction', outcome: `approval answered ${compact(approved.seen)}; loan returned, audit and emails as the control loan; ${mail.rows} emails so far, each received once` });
-});
-
-test('local Temporal SIGKILLed while the receipt step runs, started again on its journal 3 s later', async () => {
-  const loan = sparePartLoan(stack, seeded, 'SN-TEMPORAL-KILL');
-  await loan.apply();
-  await loan.approve();
-  await loan.ship();
-  const other = sparePartLoan(stack, seeded, 'SN-TEMPORAL-READ');
-  await other.apply();
-  let readWhileDown: number | undefined;
-  let stepWhileDown: string | undefined;
-  const hold = await holdCase(stack, loan.number);
-  const fault = during(async () => {
-    await hold.blocked();
-    await stack.killTemporal();
-    await hold.release();
-    // While it is down: reads answer from PostgreSQL; a step answers 503 with Retry-After within the limit.
-    readWhileDown = (await stack.api('read while Temporal is down', 'GET', `/spare-parts/${other.number}`, seeded.tokens.service_desk))?.status;
-    const step = await stack.api('step while Temporal is down', 'POST', `/spare-parts/${other.number}/approve`, seeded.tokens.manager, {});
-    stepWhileDown = step ? `${step.status} ${step.body?.error?.code ?? ''}`.trim() : 'connection error';
-    await pause(3_000);
-    await stack.startTemporal();
-  });
-  const received = await loan.receive({ onSent: fault.onSent });
-  await fault.done();
-  expect(readWhileDown).toBe(200);
-  expect(stepWhileDown).toMatch(/^(503 service_unavailable|200)$/);
-  await loan.giveBack();
-  await expectLikeControl(loan);
-  await other.approve();
-  await other.ship();
-  await other.receive();
-  await other.giveBack();
-  await expectLikeControl(other);
-  const mail = await checkMail(stack);
-  await checkNoDoubles(stack);
-  rows.push({
-    fault: 'SIGKILL local Temporal',
-    process: 'spare part',
-    moment: 'in the receipt step, its transaction open; down 3 s',
-    outcome: `receipt answered ${compact(received.seen)}; meanwhile a read answered ${readWhileDown} and a step ${stepWhileDown}; both loans returned as the control loan; ${mail.rows} emails, each received once`,
-  });
 });
 
 test('PostgreSQL stopped for 30 s while the return step runs', async () => {
@@ -189,6 +150,6 @@ test('every HTTP call of the file answered within 10 s, no 5xx but 503 with Retr
   writeFaultTable(
     'processes',
     rows,
-    `Worker, API, Temporal and PostgreSQL faults: ${rows.length} injected, ${rows.length} survived; ${calls.calls} HTTP calls, the slowest ${(calls.slowestMs / 1000).toFixed(1)} s, ${calls.unavailable} answered 503 with Retry-After, ${calls.dropped} connections dropped by the killed API; ${((Date.now() - began) / 1000).toFixed(0)} s.`,
+    `Worker, API and PostgreSQL faults: ${rows.length} injected, ${rows.length} survived; ${calls.calls} HTTP calls, the slowest ${(calls.slowestMs / 1000).toFixed(1)} s, ${calls.unavailable} answered 503 with Retry-After, ${calls.dropped} connections dropped by the killed API; ${((Date.now() - began) / 1000).toFixed(0)} s.`,
   );
 });

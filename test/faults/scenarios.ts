@@ -3,6 +3,7 @@
 // Retry-After), the checks run after every fault, and the fault table.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import sharp from 'sharp';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createUsers } from '../support/app';
@@ -291,5 +292,92 @@ export function faultRepair(stack: FaultStack, { company, tokens }: Company, ser
       await eventually(status, (value) => value === 'follow_up', `${caseNumber}: follow_up`);
       return result;
     },
+  };
+}
+
+/** Runs `fault` in the background from the moment the step's call is sent; the step's result and the fault's end are awaited together. */
+export function during(fault: () => Promise<void>): { onSent: () => void; done: () => Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  return {
+    onSent: () => {
+      running = fault();
+    },
+    done: () => running,
+  };
+}
+
+/** ['503', '503', '200'] -> '503 ×2 → 200' */
+export function compact(seen: string[]): string {
+  const runs: { what: string; times: number }[] = [];
+  for (const what of seen) {
+    const last = runs[runs.length - 1];
+    if (last?.what === what) last.times += 1;
+    else runs.push({ what, times: 1 });
+  }
+  return runs.map((run) => (run.times > 1 ? `${run.what} ×${run.times}` : run.what)).join(' → ');
+}
+
+let pngShade = 0;
+/** A tiny PNG of its own colour: each evidence file of a case needs bytes of its own. */
+async function uniquePng(): Promise<Buffer> {
+  pngShade += 1;
+  return sharp({ create: { width: 2, height: 2 + Math.floor(pngShade / 200), channels: 3, background: { r: pngShade % 200, g: 40, b: 90 } } }).png().toBuffer();
+}
+
+/** The evidence a transport-damage claim asks for as files (the rest are identifiers and the device serial). */
+const TRANSPORT_DAMAGE_FILES = [
+  'goods-problem application form',
+  'clear photos of the damaged item and close-ups of the damage',
+  'clear photos of all six sides of the inner and outer packaging',
+  'delivery note marked damaged or lost',
+  'tilt/shock labels',
+];
+
+/**
+ * A transport-damage goods claim through the API: registered with every identifier, its evidence files
+ * uploaded (the workflow moves it to `resolution` once all are there), then credited by the desk: one
+ * invoice line (a credit) for the customer.
+ */
+export function goodsClaim(stack: FaultStack, { company, tokens }: Company, serial: string) {
+  let claimNumber = '';
+  const read = async () => (await readJson(stack, `read ${serial}`, `/goods-claims/${claimNumber}`, tokens.service_desk)).body;
+  const status = async () => (await read()).status as string;
+  return {
+    get number() {
+      return claimNumber;
+    },
+    status,
+    async registerWithEvidence() {
+      await company.addDevice(serial);
+      const yesterday = new Date(Date.now() + 8 * 3_600_000 - 86_400_000).toISOString().slice(0, 10);
+      const body = {
+        customerId: company.customerId,
+        contactId: company.contactId,
+        description: 'Two line cards arrived with the outer box crushed',
+        kind: 'transport_damage',
+        arrivedOn: yesterday,
+        claimedAt: new Date().toISOString(),
+        carriedByUs: true,
+        deviceSerials: [serial],
+        identifiers: { packingListNumber: `PL-${serial}`, boxNumber: 'BOX-3', quantity: 2, materialCode: 'NE40E-LPU-02' },
+      };
+      const registered = await takeStep(stack, `register ${serial}`, '/goods-claims', tokens.service_desk, body, async () => undefined, 'never');
+      claimNumber = registered.answer.body.claimNumber;
+      for (const item of TRANSPORT_DAMAGE_FILES) {
+        const boundary = `fieldops-${randomUUID()}`;
+        const png = await uniquePng();
+        const multipart = Buffer.concat([
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="item"\r\n\r\n${item}\r\n`),
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="evidence.png"\r\nContent-Type: image/png\r\n\r\n`),
+          png,
+          Buffer.from(`\r\n--${boundary}--\r\n`),
+        ]);
+        const uploaded = await stack.api(`evidence ${serial}`, 'POST', `/cases/${claimNumber}/evidence`, tokens.service_desk, multipart, { 'Content-Type': `multipart/form-data; boundary=${boundary}` });
+        if (uploaded?.status !== 201) throw new Error(`evidence ${item}: ${uploaded?.status} ${JSON.stringify(uploaded?.body)}`);
+      }
+      await eventually(status, (value) => value === 'resolution', `${claimNumber}: complete, in resolution`);
+    },
+    credit: (amountCents: number, options?: StepOptions) =>
+      takeStep(stack, `credit ${serial}`, `/goods-claims/${claimNumber}/resolution`, tokens.service_desk, { outcome: 'credit', amountCents, note: 'carrier damage' }, status, 'credited', options),
   };
 }

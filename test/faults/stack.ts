@@ -180,7 +180,7 @@ export async function startFaultStack(name: string): Promise<FaultStack> {
     await child.exited;
   }
 
-  function request(method: string, route: string, headers: Record<string, string>, payload: string | undefined): Promise<ApiAnswer> {
+  function request(method: string, route: string, headers: Record<string, string>, payload: string | Buffer | undefined): Promise<ApiAnswer> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
       const outgoing = http.request({ host: '127.0.0.1', port: apiPort, path: route, method, headers, agent: false, timeout: HTTP_LIMIT_MS }, (response) => {
@@ -212,9 +212,14 @@ export async function startFaultStack(name: string): Promise<FaultStack> {
     calls,
     crashes,
     async api(label, method, route, token, body, headers = {}) {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
+      // A Buffer goes as it is (its Content-Type in `headers`); anything else as JSON.
+      const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body);
       const started = Date.now();
-      const allHeaders: Record<string, string> = { ...headers, ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }) };
+      const allHeaders: Record<string, string> = {
+        ...(payload === undefined || Buffer.isBuffer(payload) ? {} : { 'Content-Type': 'application/json' }),
+        ...headers,
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      };
       try {
         const answer = await request(method, route, allHeaders, payload);
         const code = typeof answer.body === 'object' && answer.body?.error ? String(answer.body.error.code) : undefined;
