@@ -1,6 +1,6 @@
 // The read model of a loan: its API shape and how it is read from the database.
 import { z } from 'zod';
-import { sql, type SelectQueryBuilder } from 'kysely';
+import type { SelectQueryBuilder } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Db } from '../../db';
 import type { AuditEvent, Database, InvoiceLine } from '../../db/schema';
@@ -103,8 +103,10 @@ export interface LoanListFilter {
 
 /**
  * A page of loans, newest number first, without their timelines, reminders and invoice lines (the
- * detail has those): one select of the page's rows that also counts every match (a window count),
- * and a count of its own only for a page past the end. Never a query per loan.
+ * detail has those): one statement that picks the page's loan numbers through the index and joins only
+ * those, with the count of every match as a scalar subquery over the loans alone (a window count or a
+ * join before the LIMIT would join every match), and a count of its own only for a page past the end.
+ * Never a query per loan.
  */
 export async function listLoans(db: Db, filter: LoanListFilter, page: { limit: number; offset: number }): Promise<{ items: LoanDto[]; total: number }> {
   const filtered = <Q extends SelectQueryBuilder<LoanListTables, 'l', object>>(query: Q): Q =>
@@ -112,16 +114,15 @@ export async function listLoans(db: Db, filter: LoanListFilter, page: { limit: n
       .$if(filter.customerId !== undefined, (q) => q.where('l.customer_id', '=', filter.customerId!))
       .$if(filter.statuses !== undefined, (q) => q.where('l.status', 'in', filter.statuses!))
       .$if(filter.firstReminderOnOrBefore !== undefined, (q) => q.where('l.first_reminder_date', '<=', filter.firstReminderOnOrBefore!)) as Q;
-  const rows = await filtered(loanRows(db))
-    .select(sql<string>`count(*) over ()`.as('total'))
+  const count = () => filtered(db.selectFrom('spare_part_loans as l')).select((eb) => eb.fn.countAll<string>().as('total'));
+  // The page's loan numbers first (through the index, LIMIT inside), then only those 50 joined.
+  const pageNumbers = filtered(db.selectFrom('spare_part_loans as l')).select('l.loan_number').orderBy('l.loan_number', 'desc').limit(page.limit).offset(page.offset);
+  const rows = await loanRows(db)
+    .select(() => count().as('total'))
+    .where('l.loan_number', 'in', pageNumbers)
     .orderBy('l.loan_number', 'desc')
-    .limit(page.limit)
-    .offset(page.offset)
     .execute();
-  const total =
-    rows.length > 0
-      ? Number(rows[0]!.total)
-      : Number((await filtered(db.selectFrom('spare_part_loans as l')).select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow()).total);
+  const total = rows.length > 0 ? Number(rows[0]!.total) : Number((await count().executeTakeFirstOrThrow()).total);
   return { items: rows.map((row) => loanDto(row, [], [])), total };
 }
 

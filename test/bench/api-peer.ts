@@ -39,8 +39,14 @@ const DETAIL_SQL = `select ${LOAN_COLUMNS.replace('\n  from', `,
   from`)}
   where l.loan_number = $1`;
 
-const LIST_SQL = `select ${LOAN_COLUMNS.replace('\n  from', ', count(*) over () as total\n  from')}
-  where l.status = any($1::text[]) order by l.loan_number desc limit $2 offset $3`;
+const LIST_SQL = `select l.*, k.workflow_id, c.name as customer_name, d.serial as failed_serial, r.number as related_case_number,
+  (select count(*) from spare_part_loans t where t.status = any($1::text[])) as total
+  from (select * from spare_part_loans where status = any($1::text[]) order by loan_number desc limit $2 offset $3) l
+  join cases k on k.id = l.case_id
+  join customers c on c.id = l.customer_id
+  join devices d on d.id = l.failed_device_id
+  left join cases r on r.id = l.related_case_id
+  order by l.loan_number desc`;
 
 const replace = (parameters: unknown[], from: unknown, to: unknown) => parameters.map((value) => (value === from ? to : value));
 

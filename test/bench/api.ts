@@ -118,8 +118,8 @@ async function captureQueries(url: string, loanNumber: string): Promise<{ detail
   }
 }
 
-async function startChild(script: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startChild(script: string, env: NodeJS.ProcessEnv, nodeOptions: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', path.join(__dirname, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -190,7 +190,8 @@ async function main(): Promise<void> {
     const [peerPort, warnPort, infoPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const apiEnv = (port: number, level: string) => ({ NODE_ENV: 'development', DATABASE_URL: database.url, PORT: String(port), LOG_LEVEL: level, LOG_FORMAT: 'json', DATA_DIR: path.dirname(capturePath), TEMPORAL_ADDRESS: '' });
     children.push(await startChild('api-peer.ts', { PEER_CAPTURE: capturePath, PEER_DATABASE_URL: database.url, PORT: String(peerPort) }));
-    children.push(await startChild('api-server.ts', apiEnv(warnPort, 'warn')));
+    // BENCH_API_CPU_PROF=<dir>: fieldops' API process (at warn) writes its V8 CPU profile there when it stops.
+    children.push(await startChild('api-server.ts', apiEnv(warnPort, 'warn'), process.env.BENCH_API_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROF}`] : []));
     children.push(await startChild('api-server.ts', apiEnv(infoPort, 'info')));
     const peer = `http://127.0.0.1:${peerPort}`;
     const fieldops = `http://127.0.0.1:${warnPort}`;
