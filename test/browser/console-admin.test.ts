@@ -127,6 +127,12 @@ describeInBrowser(`the staff console's admin, calendar, language, accessibility 
     await expect(page.locator('table.month caption').count()).resolves.toBe(12);
     await expect(page.locator('td[data-date="2027-01-04"]').getAttribute('class')).resolves.toBe('day working');
     await expect(page.locator('td[data-date="2027-01-02"]').textContent()).resolves.toBe('2 weekend');
+    // A real grid: Friday 1 and Saturday 2 January side by side on one row, Monday 4 under Friday's week.
+    const [friday, saturday, monday] = await Promise.all(['2027-01-01', '2027-01-02', '2027-01-04'].map((date) => page.locator(`td[data-date="${date}"]`).boundingBox()));
+    expect(saturday!.y).toBe(friday!.y);
+    expect(saturday!.x).toBeGreaterThan(friday!.x);
+    expect(monday!.y).toBeGreaterThan(friday!.y);
+    expect(monday!.x).toBeLessThan(friday!.x);
     expect(await seriousViolations(page)).toEqual([]);
 
     // Keyboard only: Tab to each field, type, and press Enter on the button.
