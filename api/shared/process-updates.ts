@@ -40,6 +40,9 @@ async function notRunningError(temporal: Client, handle: WorkflowHandle): Promis
  */
 export const UPDATE_DEADLINE_MS = 7_000;
 
+/** The deadline in force: UPDATE_DEADLINE_MS, raised only by tests that hold a step longer on purpose. */
+export const processUpdateDeadline = { ms: UPDATE_DEADLINE_MS };
+
 /** Runs a process step (a validated Update) and tells a closed process apart from one that is not running at all. */
 export async function executeProcessUpdate<Ret, Arg>(
   temporal: Client,
@@ -49,7 +52,7 @@ export async function executeProcessUpdate<Ret, Arg>(
 ): Promise<Ret> {
   const handle = temporal.workflow.getHandle(workflowId);
   try {
-    return await withinTemporalDeadline(temporal, `update of ${workflowId}`, UPDATE_DEADLINE_MS, () => handle.executeUpdate(definition, { args: [arg] }));
+    return await withinTemporalDeadline(temporal, `update of ${workflowId}`, processUpdateDeadline.ms, () => handle.executeUpdate(definition, { args: [arg] }));
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw await notRunningError(temporal, handle);
     throw error;

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { processUpdateDeadline } from '../../api/shared/process-updates';
 import { sparePartWorkflowId } from '../../workflows/spare-part/definitions';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
@@ -11,6 +12,9 @@ import { canChooseStartTime } from '../support/temporal';
 const START_TIME = '2026-10-21T23:30:00Z';
 /** Longer than the 8 s after which a workflow task running a local activity is heartbeated. */
 const PAST_A_WORKFLOW_TASK_HEARTBEAT_MS = 9_000;
+// Steps here are held past that heartbeat on purpose, and their callers wait for the outcome; the API
+// itself answers a step that slow with a 503 after UPDATE_DEADLINE_MS (test/faults/ checks that).
+processUpdateDeadline.ms = 30_000;
 
 describe('spare part first under failures: SMTP outage, concurrent updates, a return clock that started late', () => {
   let h: ProcessHarness;
