@@ -171,8 +171,10 @@ export async function resourcePage(ctx: ConsolePageContext, apiPath: string): Pr
 
   const data = answer.body;
   const identifier = IDENTIFIER_KEYS.map((key) => data[key]).find((value): value is string => typeof value === 'string');
-  const ownTitle = typeof data.title === 'string' ? data.title : undefined;
-  const title = (ownTitle && identifier && ownTitle.includes(identifier) ? ownTitle : [ownTitle, identifier].filter(Boolean).join(' · ')) || page.spec.summary;
+  const ownTitle = typeof data.title === 'string' ? data.title : typeof data.name === 'string' ? data.name : undefined;
+  // A case number belongs in the title; a record's uuid does not when it has a name.
+  const shownIdentifier = ownTitle && identifier === data.id ? undefined : identifier;
+  const title = (ownTitle && shownIdentifier && ownTitle.includes(shownIdentifier) ? ownTitle : [ownTitle, shownIdentifier].filter(Boolean).join(' · ')) || page.spec.summary;
   const headline = HEADLINE_KEYS.filter((key) => data[key] !== undefined).map((key) => ({ label: text.field(key), value: valueView(data[key], 'status', values) }));
   const detailEntries = Object.fromEntries(Object.entries(data).filter(([key]) => !SECTION_KEYS.has(key) && !HIDDEN_KEYS.has(key) && !(HEADLINE_KEYS as readonly string[]).includes(key)));
   const caseNumber = typeof data.caseNumber === 'string' ? data.caseNumber : typeof data.loanNumber === 'string' ? data.loanNumber : typeof data.claimNumber === 'string' ? data.claimNumber : undefined;
