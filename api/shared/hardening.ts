@@ -23,6 +23,9 @@ export function securityHeaders(): RequestHandler {
   });
 }
 
+/** The `<style>` Swagger UI's script puts in its logo (an inline SVG); test/security/hardening.test.ts catches a new one. */
+const SWAGGER_UI_LOGO_STYLE = '.logo_small_svg__cls-2{fill:#fff}.logo_small_svg__cls-3{fill:#85ea2d}';
+
 const sha256Source = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 /**
@@ -31,7 +34,7 @@ const sha256Source = (text: string) => `'sha256-${createHash('sha256').update(te
  * computed once here), never by 'unsafe-inline'. "Try it out" may call the API at its public URL.
  */
 export function docsSecurityHeaders(html: string, publicBaseUrl: string): RequestHandler {
-  const styleBlocks = [...html.matchAll(/<style[^>]*>([\s\S]*?)<\/style>/g)].map((match) => sha256Source(match[1] ?? ''));
+  const styleBlocks = [...[...html.matchAll(/<style[^>]*>([\s\S]*?)<\/style>/g)].map((match) => match[1] ?? ''), SWAGGER_UI_LOGO_STYLE].map(sha256Source);
   const styleAttributes = [...html.matchAll(/\sstyle="([^"]*)"/g)].map((match) => sha256Source(match[1] ?? ''));
   const origin = new URL(publicBaseUrl).origin;
   return helmet.contentSecurityPolicy({
