@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   const mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'bench <bench@fieldops.test>', dataDir: 'var' });
   const worker = await startBenchWorker({ mode: 'fieldops', temporalAddress: env.address, taskQueue, databaseUrl: database.url, smtpUrl: smtp.url });
   const lines = [`CPU probe: ${probeMs.toFixed(0)} ms; ${LOANS} loans; worker cache ${tuning.maxCachedWorkflows} workflows, ${tuning.workflowThreads} workflow thread(s)`];
+  console.log(lines[0]);
   let allMet = true;
   try {
     const { numbers } = await openLoans({ db, env, taskQueue, links: testSignedLinks(), mailer }, LOANS, log);
