@@ -1,17 +1,13 @@
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
-import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
+import { artifactPath, describeInBrowser, startBrowserHarness } from '../support/browser';
 import { signedInConsole, signInLinkFor } from '../support/console';
 import { seedServiceCompany, uniqueTag, type ServiceCompany } from '../support/fixtures';
-import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import type { ProcessHarness } from '../support/process-harness';
 import { bearer, eventually } from '../support/probes';
 import { applyForSparePart } from '../support/spare-part';
 import { registerFault } from '../fault-repair/support';
-
-const mode = browserTests();
-if (!mode.run) console.warn(`test/browser/console-admin.test.ts ${mode.reason}`);
-const describeInBrowser = mode.run ? describe : describe.skip;
 
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -38,10 +34,10 @@ async function tabTo(page: Page, selector: string): Promise<void> {
   throw new Error(`Tab never reached ${selector}`);
 }
 
-describeInBrowser(`the staff console's admin, calendar, language, accessibility and role visibility in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
+describeInBrowser(`the staff console's admin, calendar, language, accessibility and role visibility in a real Chromium`, () => {
   let h: ProcessHarness;
   let company: ServiceCompany<never>;
-  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
+  let closeHarness: (() => Promise<void>) | undefined;
   let baseUrl: string;
   let browser: Browser;
   let faultNumber: string;
@@ -49,11 +45,8 @@ describeInBrowser(`the staff console's admin, calendar, language, accessibility 
   let loanNumber: string;
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startProcessHarness(), launchChromium()]);
-    await h.startWorker();
+    ({ h, browser, baseUrl, close: closeHarness } = await startBrowserHarness());
     company = await seedServiceCompany(h.database.db, { roles: [], contact: { locale: 'en' } });
-    served = await serveForBrowser(h.app);
-    baseUrl = served.baseUrl;
     const { response } = await registerFault(h, company, 'SN-A11Y-1', { severity: 'major' });
     faultNumber = response.body.caseNumber;
     await eventually(async () => (await request(h.app).get(`/fault-repairs/${faultNumber}`).set(bearer(h.tokens.engineer))).body.targets?.length, (count) => count === 4);
@@ -67,11 +60,7 @@ describeInBrowser(`the staff console's admin, calendar, language, accessibility 
     loanNumber = applied.body.loanNumber;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-    await h?.close();
-  });
+  afterAll(() => closeHarness?.());
 
   test('an admin finds users and master data under Admin, creates a user and disables them: their open console session ends at once', async () => {
     const admin = await signedInConsole(browser, { baseUrl, smtp: h.smtp, email: 'admin@fieldops.test' });

@@ -1,15 +1,11 @@
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
-import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
+import { artifactPath, describeInBrowser, startBrowserHarness } from '../support/browser';
 import { signedInConsole } from '../support/console';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
-import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import type { ProcessHarness } from '../support/process-harness';
 import { bearer, eventually, linkPathIn, mailsTo } from '../support/probes';
 import { registerFault } from '../fault-repair/support';
-
-const mode = browserTests();
-if (!mode.run) console.warn(`test/browser/console-plan-approval.test.ts ${mode.reason}`);
-const describeInBrowser = mode.run ? describe : describe.skip;
 
 const PLAN = {
   summary: 'Replace the failed line card in slot 3',
@@ -20,26 +16,19 @@ const PLAN = {
   highRiskOperations: ['hot_swap'],
 };
 
-describeInBrowser(`the staff console in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
+describeInBrowser(`the staff console in a real Chromium`, () => {
   let h: ProcessHarness;
   let company: ServiceCompany<never>;
-  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
+  let closeHarness: (() => Promise<void>) | undefined;
   let baseUrl: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startProcessHarness(), launchChromium()]);
-    await h.startWorker();
+    ({ h, browser, baseUrl, close: closeHarness } = await startBrowserHarness());
     company = await seedServiceCompany(h.database.db, { roles: [], contact: { locale: 'en' } });
-    served = await serveForBrowser(h.app);
-    baseUrl = served.baseUrl;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-    await h?.close();
-  });
+  afterAll(() => closeHarness?.());
 
   const decideForm = (page: Page) => page.locator('details.action', { hasText: 'Decide the step the current version waits for' });
 

@@ -4,23 +4,19 @@ import request from 'supertest';
 import type { Clock } from '../../activities/shared/clock';
 import { createMailer, type Mailer } from '../../activities/shared/mailer';
 import { createTestApp, testConfig, testSignedLinks } from '../support/app';
-import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
+import { artifactPath, describeInBrowser, startBrowserHarness } from '../support/browser';
 import { signedInConsole } from '../support/console';
 import { parseCsv } from '../support/csv';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
-import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import type { ProcessHarness } from '../support/process-harness';
 import { bearer, eventually, mailsTo, sleepUntil } from '../support/probes';
-
-const mode = browserTests();
-if (!mode.run) console.warn(`test/browser/console-spare-part.test.ts ${mode.reason}`);
-const describeInBrowser = mode.run ? describe : describe.skip;
 
 const LIST_PRICE_CENTS = 1_250_000;
 
-describeInBrowser(`spare part through the console, the overdue board and billing's CSV in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
+describeInBrowser(`spare part through the console, the overdue board and billing's CSV in a real Chromium`, () => {
   let h: ProcessHarness;
   let company: ServiceCompany<never>;
-  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
+  let closeHarness: (() => Promise<void>) | undefined;
   let browser: Browser;
   let mailer: Mailer;
   let baseUrl: string;
@@ -33,27 +29,25 @@ describeInBrowser(`spare part through the console, the overdue board and billing
   };
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startProcessHarness(), launchChromium()]);
-    await h.startWorker();
+    ({ h, browser, baseUrl, close: closeHarness } = await startBrowserHarness({
+      app: (harness) => {
+        mailer = createMailer({ smtpUrl: harness.smtp.url, mailFrom: 'fieldops <noreply@fieldops.test>', dataDir: 'var' });
+        return createTestApp(harness.database.db, {
+          temporal: harness.env.client,
+          mailer,
+          links: testSignedLinks(),
+          config: { ...testConfig, temporal: { ...testConfig.temporal, taskQueue: harness.taskQueue } },
+          clock,
+        });
+      },
+    }));
     company = await seedServiceCompany(h.database.db, { roles: [], contact: { locale: 'en' }, product: { list_price_cents: LIST_PRICE_CENTS } });
     await company.addDevice('SN-CONSOLE-SP');
-    mailer = createMailer({ smtpUrl: h.smtp.url, mailFrom: 'fieldops <noreply@fieldops.test>', dataDir: 'var' });
-    const app = createTestApp(h.database.db, {
-      temporal: h.env.client,
-      mailer,
-      links: testSignedLinks(),
-      config: { ...testConfig, temporal: { ...testConfig.temporal, taskQueue: h.taskQueue } },
-      clock,
-    });
-    served = await serveForBrowser(app);
-    baseUrl = served.baseUrl;
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.close();
+    await closeHarness?.();
     mailer?.close();
-    await h?.close();
   });
 
   test('the desk registers a loan in the console (the API refuses a missing field beside it first); once the return deadline passes it is on the overdue board; billing downloads the cycle as CSV with its invoice line', async () => {

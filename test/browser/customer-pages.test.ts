@@ -1,11 +1,7 @@
 import request from 'supertest';
 import type { Browser, ConsoleMessage } from 'playwright-core';
-import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
-import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
-
-const mode = browserTests();
-if (!mode.run) console.warn(`test/browser/customer-pages.test.ts ${mode.reason}`);
-const describeInBrowser = mode.run ? describe : describe.skip;
+import { artifactPath, describeInBrowser, startBrowserHarness } from '../support/browser';
+import type { ProcessHarness } from '../support/process-harness';
 
 /** The path (`/links/<token>`) of the first signed link in a mail's text. */
 const linkPathIn = (text: string) => /https?:\/\/[^/\s]+(\/links\/[\w.-]+)/.exec(text)?.[1];
@@ -20,9 +16,9 @@ async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => 
   }
 }
 
-describeInBrowser(`customer pages in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
+describeInBrowser(`customer pages in a real Chromium`, () => {
   let h: ProcessHarness;
-  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
+  let closeHarness: (() => Promise<void>) | undefined;
   let baseUrl: string;
   let browser: Browser;
   let customerId: string;
@@ -30,10 +26,7 @@ describeInBrowser(`customer pages in a real Chromium${mode.run ? '' : ` (${mode.
   const as = (role: 'manager' | 'service_desk') => ({ Authorization: `Bearer ${h.tokens[role]}` });
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startProcessHarness(), launchChromium()]);
-    await h.startWorker();
-    served = await serveForBrowser(h.app);
-    baseUrl = served.baseUrl;
+    ({ h, browser, baseUrl, close: closeHarness } = await startBrowserHarness());
     const db = h.database.db;
     customerId = (
       await db
@@ -49,11 +42,7 @@ describeInBrowser(`customer pages in a real Chromium${mode.run ? '' : ` (${mode.
     await db.insertInto('devices').values({ serial: 'SN-BROWSER', product_id: product.id, customer_id: customerId, site_id: null, warranty_end: '2027-03-31', first_power_on_at: null }).execute();
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-    await h?.close();
-  });
+  afterAll(() => closeHarness?.());
 
   test('the receipt link from the shipment email: the page opens on a phone without JavaScript, the discrepancy is filled and sent, the done page shows the deadline; the link then shows it was used', async () => {
     const applied = await request(h.app)

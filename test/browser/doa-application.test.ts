@@ -1,40 +1,29 @@
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import request from 'supertest';
-import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
+import { artifactPath, describeInBrowser, startBrowserHarness } from '../support/browser';
 import { pdfDocument, pngImage } from '../support/evidence';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
-import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import type { ProcessHarness } from '../support/process-harness';
 import { bearer, eventually, linkPathIn, mailsTo } from '../support/probes';
-
-const mode = browserTests();
-if (!mode.run) console.warn(`test/browser/doa-application.test.ts ${mode.reason}`);
-const describeInBrowser = mode.run ? describe : describe.skip;
 
 const HOUR = 3_600_000;
 /** `YYYY-MM-DDTHH:mm` in China time, `hours` ago: what a datetime-local picker holds. */
 const chinaLocalAgo = (hours: number) => new Date(Date.now() + 8 * HOUR - hours * HOUR).toISOString().slice(0, 16);
 
-describeInBrowser(`the end user applies for DOA and uploads the evidence in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
+describeInBrowser(`the end user applies for DOA and uploads the evidence in a real Chromium`, () => {
   let h: ProcessHarness;
   let company: ServiceCompany<never>;
-  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
+  let closeHarness: (() => Promise<void>) | undefined;
   let baseUrl: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startProcessHarness(), launchChromium()]);
-    await h.startWorker();
+    ({ h, browser, baseUrl, close: closeHarness } = await startBrowserHarness());
     company = await seedServiceCompany(h.database.db, { roles: [], contact: { email: 'wangfang@cmcc.test', name: 'Wang Fang', locale: 'en' } });
     await company.addDevice('SN-DOA-PAGE-1');
-    served = await serveForBrowser(h.app);
-    baseUrl = served.baseUrl;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-    await h?.close();
-  });
+  afterAll(() => closeHarness?.());
 
   const consoleErrors = (page: Page) => {
     const problems: string[] = [];

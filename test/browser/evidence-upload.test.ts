@@ -1,14 +1,10 @@
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import { createTestApp, testSignedLinks } from '../support/app';
-import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
+import { artifactPath, describeInBrowser, launchChromium, serveForBrowser } from '../support/browser';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { EVIDENCE_TEST_ACTION, createEvidenceCase, evidenceTestLinkActions, jpegImage, pdfDocument, pngImage, windowsExecutable } from '../support/evidence';
 
-const mode = browserTests();
-if (!mode.run) console.warn(`test/browser/evidence-upload.test.ts ${mode.reason}`);
-const describeInBrowser = mode.run ? describe : describe.skip;
-
-describeInBrowser(`the evidence upload widget in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
+describeInBrowser(`the evidence upload widget in a real Chromium`, () => {
   let database: TestDatabase;
   let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
   let baseUrl: string;

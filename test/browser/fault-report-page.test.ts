@@ -1,35 +1,24 @@
 import type { Browser, ConsoleMessage } from 'playwright-core';
 import request from 'supertest';
-import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
+import { artifactPath, describeInBrowser, startBrowserHarness } from '../support/browser';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
-import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import type { ProcessHarness } from '../support/process-harness';
 import { bearer, eventually, linkPathIn, mailsTo } from '../support/probes';
 
-const mode = browserTests();
-if (!mode.run) console.warn(`test/browser/fault-report-page.test.ts ${mode.reason}`);
-const describeInBrowser = mode.run ? describe : describe.skip;
-
-describeInBrowser(`the customer reports a fault in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
+describeInBrowser(`the customer reports a fault in a real Chromium`, () => {
   let h: ProcessHarness;
   let company: ServiceCompany<never>;
-  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
+  let closeHarness: (() => Promise<void>) | undefined;
   let baseUrl: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startProcessHarness(), launchChromium()]);
-    await h.startWorker();
+    ({ h, browser, baseUrl, close: closeHarness } = await startBrowserHarness());
     company = await seedServiceCompany(h.database.db, { roles: [], contact: { email: 'zhaomin@cmcc.test', name: 'Zhao Min', locale: 'en' } });
     await company.addDevice('SN-PAGE-1');
-    served = await serveForBrowser(h.app);
-    baseUrl = served.baseUrl;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-    await h?.close();
-  });
+  afterAll(() => closeHarness?.());
 
   test('the report link from the email: a wrong serial is refused naming the field, the corrected form registers the case', async () => {
     await request(h.app).post('/fault-repairs/report-links').set(bearer(h.tokens.service_desk)).send({ contactId: company.contactId }).expect(201);

@@ -3,36 +3,25 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { addCalendarDays, shanghaiDate } from '../../workflows/rules/time';
 import { fileItemsOf } from '../../workflows/goods-claim/evidence';
-import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
+import { artifactPath, describeInBrowser, startBrowserHarness } from '../support/browser';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
-import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import type { ProcessHarness } from '../support/process-harness';
 import { bearer, eventually, linkPathIn, mailsTo } from '../support/probes';
 
-const mode = browserTests();
-if (!mode.run) console.warn(`test/browser/goods-claim-page.test.ts ${mode.reason}`);
-const describeInBrowser = mode.run ? describe : describe.skip;
-
-describeInBrowser(`the customer completes a goods claim on its page in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
+describeInBrowser(`the customer completes a goods claim on its page in a real Chromium`, () => {
   let h: ProcessHarness;
   let company: ServiceCompany<never>;
-  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
+  let closeHarness: (() => Promise<void>) | undefined;
   let baseUrl: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startProcessHarness(), launchChromium()]);
-    await h.startWorker();
+    ({ h, browser, baseUrl, close: closeHarness } = await startBrowserHarness());
     company = await seedServiceCompany(h.database.db, { roles: [], contact: { email: 'wangfang@cmcc.test', name: 'Wang Fang', locale: 'en' } });
     await company.addDevice('GC-PAGE-1');
-    served = await serveForBrowser(h.app);
-    baseUrl = served.baseUrl;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-    await h?.close();
-  });
+  afterAll(() => closeHarness?.());
 
   test('the emailed link: the files uploaded one requirement at a time with the widget, the material code sent with the form, the claim goes to resolution', async () => {
     const registered = await request(h.app)

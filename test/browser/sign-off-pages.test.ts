@@ -2,14 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import request from 'supertest';
 import { insertDocument } from '../../db/repositories/documents';
-import { artifactPath, browserTests, launchChromium, serveForBrowser } from '../support/browser';
+import { artifactPath, describeInBrowser, startBrowserHarness } from '../support/browser';
 import { seedServiceCompany, type ServiceCompany } from '../support/fixtures';
-import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
+import type { ProcessHarness } from '../support/process-harness';
 import { bearer, eventually, linkPathIn, mailsTo } from '../support/probes';
-
-const mode = browserTests();
-if (!mode.run) console.warn(`test/browser/sign-off-pages.test.ts ${mode.reason}`);
-const describeInBrowser = mode.run ? describe : describe.skip;
 
 const PLAN = {
   summary: 'Replace the failed line card in slot 3',
@@ -20,26 +16,19 @@ const PLAN = {
   highRiskOperations: ['hot_swap', 'restart'],
 };
 
-describeInBrowser(`the customer signs a plan in a real Chromium${mode.run ? '' : ` (${mode.reason})`}`, () => {
+describeInBrowser(`the customer signs a plan in a real Chromium`, () => {
   let h: ProcessHarness;
   let company: ServiceCompany<never>;
-  let served: Awaited<ReturnType<typeof serveForBrowser>> | undefined;
+  let closeHarness: (() => Promise<void>) | undefined;
   let baseUrl: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startProcessHarness(), launchChromium()]);
-    await h.startWorker();
+    ({ h, browser, baseUrl, close: closeHarness } = await startBrowserHarness());
     company = await seedServiceCompany(h.database.db, { roles: [], contact: { email: 'wangfang@cmcc.test', name: 'Wang Fang', locale: 'en' } });
-    served = await serveForBrowser(h.app);
-    baseUrl = served.baseUrl;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await served?.close();
-    await h?.close();
-  });
+  afterAll(() => closeHarness?.());
 
   async function submitAndApprove(documentId: string, version: number, content: unknown, reason: string | null): Promise<string> {
     await request(h.app).post(`/documents/${documentId}/versions`).set(bearer(h.tokens.engineer)).send({ content, reason }).expect(201);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { startProcessHarness, type ProcessHarness } from './process-harness';
 
 /** The system Chromium (Debian's `chromium` package; .ci/run installs it when missing). No browser is downloaded. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -19,6 +20,17 @@ const inCi = (process.env.CI ?? '') !== '' && process.env.CI !== 'false' && proc
 export function browserTests(): { run: true } | { run: false; reason: string } {
   if (inCi || fs.existsSync(CHROMIUM_PATH)) return { run: true };
   return { run: false, reason: `skipped: no Chromium at ${CHROMIUM_PATH} (install it with \`apt-get install -y chromium\`, or set CHROMIUM_PATH); in CI these tests always run` };
+}
+
+/** `describe` for a browser test: where Chromium is absent outside CI, skipped, and the reason printed. */
+export function describeInBrowser(title: string, body: () => void): void {
+  const mode = browserTests();
+  if (mode.run) {
+    describe(title, body);
+    return;
+  }
+  console.warn(`${title}: ${mode.reason}`);
+  describe.skip(`${title} (${mode.reason})`, body);
 }
 
 export function launchChromium(): Promise<Browser> {
@@ -42,5 +54,33 @@ export async function serveForBrowser(app: RequestListener): Promise<{ baseUrl: 
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface BrowserHarness {
+  h: ProcessHarness;
+  browser: Browser;
+  /** Where the app listens for the browser. */
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * What a browser test of a process needs, all real: the process harness with a worker running,
+ * Chromium, and the app (the harness's, or one built on it) served on a free port.
+ */
+export async function startBrowserHarness(options: { startTime?: string; app?: (h: ProcessHarness) => RequestListener } = {}): Promise<BrowserHarness> {
+  const [h, browser] = await Promise.all([startProcessHarness({ startTime: options.startTime }), launchChromium()]);
+  await h.startWorker();
+  const served = await serveForBrowser(options.app ? options.app(h) : h.app);
+  return {
+    h,
+    browser,
+    baseUrl: served.baseUrl,
+    async close() {
+      await browser.close();
+      await served.close();
+      await h.close();
+    },
   };
 }
