@@ -31,25 +31,26 @@ class MailCaptureTransport implements Transport<{ messageId: string }> {
     const stream = mail.message.createReadStream();
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('error', (error: Error) => callback(error, { messageId: '' }));
+    // Written without blocking: under load (npm start) the synchronous writes held the one event loop
+    // that the API, the worker and the local Temporal share. The summary follows its message.
     stream.on('end', () => {
+      const failed = (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), { messageId: '' });
+      let messageId: string;
+      let id: string;
+      let summary: CapturedMailSummary;
       try {
-        const messageId = mail.message.messageId();
-        const id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${messageId.replace(/[^A-Za-z0-9]/g, '').slice(0, 24)}`;
-        fs.mkdirSync(this.directory, { recursive: true });
-        fs.writeFileSync(path.join(this.directory, `${id}.eml`), Buffer.concat(chunks));
-        const envelope = mail.message.getEnvelope();
-        const summary: CapturedMailSummary = {
-          id,
-          messageId,
-          to: envelope.to,
-          subject: String(mail.data.subject ?? ''),
-          date: new Date().toISOString(),
-        };
-        fs.writeFileSync(path.join(this.directory, `${id}.json`), JSON.stringify(summary));
-        callback(null, { messageId });
+        messageId = mail.message.messageId();
+        id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${messageId.replace(/[^A-Za-z0-9]/g, '').slice(0, 24)}`;
+        summary = { id, messageId, to: mail.message.getEnvelope().to, subject: String(mail.data.subject ?? ''), date: new Date().toISOString() };
       } catch (error) {
-        callback(error as Error, { messageId: '' });
+        failed(error);
+        return;
       }
+      fs.promises
+        .mkdir(this.directory, { recursive: true })
+        .then(() => fs.promises.writeFile(path.join(this.directory, `${id}.eml`), Buffer.concat(chunks)))
+        .then(() => fs.promises.writeFile(path.join(this.directory, `${id}.json`), JSON.stringify(summary)))
+        .then(() => callback(null, { messageId }), failed);
     });
   }
 }
