@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { SelectQueryBuilder } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
-import type { Db } from '../../db';
+import { PREPARED, type Db } from '../../db';
 import type { AuditEvent, Database, InvoiceLine } from '../../db/schema';
 import { SPARE_PART_STATUSES } from '../../workflows/spare-part/definitions';
 import { ApiError } from '../errors';
@@ -59,7 +59,8 @@ function loanRows(db: Db) {
     .innerJoin('devices as d', 'd.id', 'l.failed_device_id')
     .leftJoin('cases as r', 'r.id', 'l.related_case_id')
     .selectAll('l')
-    .select(['k.workflow_id', 'c.name as customer_name', 'd.serial as failed_serial', 'r.number as related_case_number']);
+    .select(['k.workflow_id', 'c.name as customer_name', 'd.serial as failed_serial', 'r.number as related_case_number'])
+    .modifyFront(PREPARED);
 }
 type LoanListTables = Database & { l: Database['spare_part_loans'] };
 /** A row of `loanRows`: the loan with its case's workflow id, customer name, failed serial and related case number. */

@@ -1,8 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import request from 'supertest';
 import { createMailer } from '../../activities/shared/mailer';
+import { loadLoan, listLoans } from '../../api/spare-part/read-model';
+import { createPostgresDb } from '../../db';
 import type { Database } from '../../db/schema';
 import { createTestApp, testConfig } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -148,5 +150,21 @@ describe('GET /spare-parts query count', () => {
     expect(closed.body.items.map((item) => item.failedSerial).sort()).toEqual(
       Array.from({ length: LOANS / 3 }, (_, index) => `SN-LQ-${(index + 1) * 3}`).sort(),
     );
+  });
+
+  test('the detail and the page run as prepared statements: planned once per connection, not at every request', async () => {
+    const single = createPostgresDb(database.url, 1);
+    try {
+      const prepared = async () => (await sql<{ statement: string }>`select statement from pg_prepared_statements where name like 'fieldops_%'`.execute(single)).rows;
+      expect(await prepared()).toEqual([]);
+      for (const loanNumber of ['SP-2026-000001', 'SP-2026-000002', 'SP-2026-000001']) expect((await loadLoan(single, loanNumber)).loanNumber).toBe(loanNumber);
+      for (const offset of [0, 10, 20]) expect((await listLoans(single, { statuses: ['awaiting_return'] }, { limit: 10, offset })).items).toHaveLength(10);
+      const statements = await prepared();
+      // One for the detail, one for the page; each reused for every loan number and offset.
+      expect(statements).toHaveLength(2);
+      expect(statements.every(({ statement }) => statement.includes('"spare_part_loans" as "l"'))).toBe(true);
+    } finally {
+      await single.destroy();
+    }
   });
 });
