@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Db } from '../db';
+import { PREPARED, type Db } from '../db';
 import type { User, UserRole } from '../db/schema';
 import { CSRF_HEADER, POLL_HEADER, csrfTokenIsValid, findSession, sessionTokenOf } from './console/sessions';
 import { ApiError } from './errors';
@@ -72,6 +72,8 @@ export function authenticate(db: Db): RequestHandler {
     const user = await db
       .selectFrom('users')
       .select(['id', 'name', 'role'])
+      // Every request with a token runs this: planned once per connection.
+      .modifyFront(PREPARED)
       .where('token_hash', '=', hashApiToken(match[1]))
       .where('disabled_at', 'is', null)
       .executeTakeFirst();

@@ -163,6 +163,10 @@ describe('GET /spare-parts query count', () => {
       // One for the detail, one for the page; each reused for every loan number and offset.
       expect(statements).toHaveLength(2);
       expect(statements.every(({ statement }) => statement.includes('"spare_part_loans" as "l"'))).toBe(true);
+      // The bearer token's lookup, which every authenticated request runs, too.
+      const singleApp = createTestApp(single, { temporal: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }), mailer, config: testConfig });
+      for (let index = 0; index < 2; index++) await request(singleApp).get('/spare-parts/SP-2026-000001').set(bearer(company.tokens.service_desk)).expect(200);
+      expect((await prepared()).filter(({ statement }) => statement.includes('from "users"'))).toHaveLength(1);
     } finally {
       await single.destroy();
     }
