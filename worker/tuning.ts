@@ -16,9 +16,11 @@ export interface WorkerTuning {
 
 export const DEFAULT_WORKER_TUNING: WorkerTuning = Object.freeze({ maxCachedWorkflows: 1000, workflowThreads: 1 });
 
+const decimal = (min: number, max: number) => z.string().regex(/^\d+$/, 'must be a decimal integer').transform(Number).pipe(z.number().int().min(min).max(max));
+
 const tuningSchema = z.object({
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(DEFAULT_WORKER_TUNING.maxCachedWorkflows),
-  WORKER_THREADS: z.coerce.number().int().min(1).max(16).default(DEFAULT_WORKER_TUNING.workflowThreads),
+  WORKER_MAX_CACHED_WORKFLOWS: decimal(2, 100_000).default(DEFAULT_WORKER_TUNING.maxCachedWorkflows),
+  WORKER_THREADS: decimal(1, 16).default(DEFAULT_WORKER_TUNING.workflowThreads),
 });
 
 /** Reads the two variables (empty counts as unset); throws ConfigError naming each bad one. */
