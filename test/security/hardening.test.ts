@@ -77,7 +77,7 @@ describe('hardening', () => {
           });
           page.on('pageerror', (error) => violations.push(error.message));
           await page.goto(`${served.baseUrl}/docs/`);
-          await page.waitForSelector('.opblock', { timeout: 20_000 });
+          await page.waitForSelector('.opblock-tag', { timeout: 20_000 });
           // Rendered once the text stops changing (Swagger UI renders in steps).
           let text = '';
           await eventually(
@@ -89,7 +89,11 @@ describe('hardening', () => {
             (stable) => stable,
             20_000,
           );
-          const rendered = { operations: await page.locator('.opblock').count(), text, bodyMargin: await page.evaluate<string>('getComputedStyle(document.body).margin') };
+          // Every tag is listed (collapsed); one of the last opens on a click with its operations.
+          const tags = await page.locator('.opblock-tag').count();
+          await page.locator('.opblock-tag', { hasText: 'DOA claims' }).click();
+          await page.waitForSelector('.opblock', { timeout: 20_000 });
+          const rendered = { tags, operations: await page.locator('.opblock').count(), text, bodyMargin: await page.evaluate<string>('getComputedStyle(document.body).margin') };
           await page.close();
           return { rendered, violations };
         };
@@ -97,7 +101,11 @@ describe('hardening', () => {
         const restricted = await render(false);
         expect(restricted.violations).toEqual([]);
         expect(restricted.rendered).toEqual(unrestricted.rendered);
-        expect(restricted.rendered.operations).toBeGreaterThan(0);
+        const documented = (await request(app).get('/openapi.json')).body as { paths: Record<string, Record<string, { tags: string[] }>> };
+        const tagNames = new Set(Object.values(documented.paths).flatMap((operations) => Object.values(operations).map((operation) => operation.tags[0])));
+        expect(restricted.rendered.tags).toBe(tagNames.size);
+        const doaOperations = Object.values(documented.paths).flatMap((operations) => Object.values(operations)).filter((operation) => operation.tags[0] === 'DOA claims').length;
+        expect(restricted.rendered.operations).toBe(doaOperations);
         // The page's own inline <style> (body margin 0) applied: it was allowed by its hash.
         expect(restricted.rendered.bodyMargin).toBe('0px');
       } finally {
