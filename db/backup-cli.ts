@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +7,7 @@ import pg from 'pg';
 import { loadConfig } from '../activities/shared/config';
 import { localTemporalDirectory } from '../worker/local-temporal/start';
 import { embeddedPostgresOsUser, embeddedPostgresPaths, startEmbeddedPostgres } from './embedded-postgres';
+import { freeLocalPort } from './free-port';
 
 const execFileAsync = promisify(execFile);
 
@@ -39,15 +39,6 @@ interface Manifest {
   createdAt: string;
   postgres: { serverVersion: string; startLsn: string; stopLsn: string };
   temporal: boolean;
-}
-
-/** A port nothing listens on now: the restored cluster must not be mistaken for the one it was copied from, still running on its old port. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function log(message: string): void {
@@ -145,7 +136,8 @@ async function restore(dataDir: string, file: string | undefined): Promise<void>
     const owner = await embeddedPostgresOsUser();
     if (owner.uid !== undefined) await execFileAsync('chown', ['-R', `${owner.uid}:${owner.gid ?? owner.uid}`, paths.cluster]);
     const url = new URL(fs.readFileSync(path.join(staging, 'database-url'), 'utf8').trim());
-    url.port = String(await freePort());
+    // A new port: the restored cluster must not be mistaken for the one it was copied from, perhaps still running.
+    url.port = String(await freeLocalPort());
     fs.writeFileSync(paths.urlFile, `${url.toString()}\n`, { mode: 0o600 });
     if (manifest.temporal) fs.cpSync(path.join(staging, 'temporal'), localTemporalDirectory(dataDir), { recursive: true });
   } finally {

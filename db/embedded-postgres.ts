@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { isProcessRunning } from '../worker/local-temporal/engine/process-liveness';
+import { freeLocalPort } from './free-port';
 
 const execFileAsync = promisify(execFile);
 
@@ -136,22 +136,6 @@ async function runAsUser(): Promise<RunAs> {
   }
 }
 
-async function freePort(preferred: number | undefined): Promise<number> {
-  const tryListen = (port: number) =>
-    new Promise<number | undefined>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(undefined));
-      server.listen(port, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
-      });
-    });
-  if (preferred !== undefined && (await tryListen(preferred)) !== undefined) return preferred;
-  const port = await tryListen(0);
-  if (port === undefined) throw new Error('no free local port for the embedded PostgreSQL');
-  return port;
-}
-
 function run(binary: string, args: string[], runAs: RunAs, cwd: string) {
   return execFileAsync(binary, args, { ...runAs, cwd, env: { ...process.env, LC_ALL: 'C', LANG: 'C' }, timeout: 120_000 });
 }
@@ -229,7 +213,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     password = await initialiseCluster(binaries, runAs, paths.cluster, log);
   }
   const previousPort = existingUrl ? Number(new URL(existingUrl).port) : undefined;
-  const port = await freePort(previousPort);
+  const port = await freeLocalPort(previousPort);
   const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
 
   if (runAs.uid !== undefined) {

@@ -10,7 +10,6 @@
 // the peers is checked byte-identical to fieldops' before measuring.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -23,6 +22,7 @@ import { SPARE_PART_OPEN_STATUSES } from '../../workflows/spare-part/definitions
 import { createTestDatabase } from '../support/db';
 import type { CapturedQuery, PeerCapture } from './api-peer';
 import { cpuProbeMs } from './machine';
+import { freeLocalPort } from '../../db/free-port';
 
 const LOANS = Number(process.env.LOANS ?? 10_000);
 const CONNECTIONS = (process.env.CONNECTIONS ?? '1,16,64').split(',').map(Number);
@@ -30,17 +30,6 @@ const DURATION = Number(process.env.DURATION ?? 8);
 const LIST_QUERY = '?status=open&limit=50';
 const RATIO_TARGET = 0.8;
 const LIST_P99_TARGET_MS = 50;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** 10,000 loans as the steps leave them (70% waiting for the part, 10% overdue and billed, 20% returned), each with its audit trail. */
 async function seed(url: string, loans: number): Promise<void> {
@@ -187,7 +176,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(capturePath, JSON.stringify(capture));
     log(`fieldops runs ${queries.detail.length} queries for a loan and ${queries.list.length} for a page of 50`);
 
-    const [peerPort, warnPort, infoPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [peerPort, warnPort, infoPort] = await Promise.all([freeLocalPort(), freeLocalPort(), freeLocalPort()]);
     const apiEnv = (port: number, level: string) => ({ NODE_ENV: 'development', DATABASE_URL: database.url, PORT: String(port), LOG_LEVEL: level, LOG_FORMAT: 'json', DATA_DIR: path.dirname(capturePath), TEMPORAL_ADDRESS: '' });
     children.push(await startChild('api-peer.ts', { PEER_CAPTURE: capturePath, PEER_DATABASE_URL: database.url, PORT: String(peerPort) }));
     // BENCH_API_CPU_PROF=<dir>: fieldops' API process (at warn) writes its V8 CPU profile there when it stops.

@@ -10,7 +10,6 @@
 // worker's transaction that queued its email).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -18,23 +17,13 @@ import { createUserWithToken } from '../../api/auth';
 import { createPostgresDb } from '../../db';
 import { cpuProbeMs } from './machine';
 import { processTreeCpuSeconds } from './worker-process';
+import { freeLocalPort } from '../../db/free-port';
 
 const CLIENTS = Number(process.env.CLIENTS ?? 200);
 const DURATION_S = Number(process.env.DURATION ?? 120);
 const CUSTOMERS = 20;
 const DEVICES_PER_CUSTOMER = 500;
 const SEED_LOANS = Number(process.env.SEED_LOANS ?? 200);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -54,7 +43,7 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldops-load-'));
   // The embedded PostgreSQL drops root for its own user, which must be able to enter DATA_DIR.
   fs.chmodSync(dataDir, 0o755);
-  const port = await freePort();
+  const port = await freeLocalPort();
   const base = `http://127.0.0.1:${port}`;
   log(`npm start on ${base}, DATA_DIR ${dataDir}`);
   // LOAD_CPU_PROF=<dir>: npm start's process writes its V8 CPU profile there when it stops.

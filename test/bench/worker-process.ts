@@ -2,8 +2,8 @@
 // its SDK metrics scraped from its Prometheus endpoint, so that each figure is the worker's alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freeLocalPort } from '../../db/free-port';
 
 const PAGE_BYTES = 4096;
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -26,17 +26,6 @@ export interface BenchWorker {
   peakRssBytes(): number;
   counters(): Promise<WorkerCounters>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function stat(pid: number): { cpuSeconds: number; rssBytes: number } {
@@ -107,7 +96,7 @@ export async function startBenchWorker(options: {
   /** Extra environment (WORKER_MAX_CACHED_WORKFLOWS, WORKER_THREADS). */
   env?: NodeJS.ProcessEnv;
 }): Promise<BenchWorker> {
-  const metricsPort = await freePort();
+  const metricsPort = await freeLocalPort();
   // BENCH_CPU_PROF=<dir>: the worker writes V8 CPU profiles (main and workflow threads) there when it stops.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(__dirname, 'bench-worker.ts')], {

@@ -13,6 +13,8 @@ import pg from 'pg';
 import { createPostgresDb, migrateToLatest, type Db } from '../../db';
 import { startEmbeddedPostgres, stopEmbeddedPostgresServer } from '../../db/embedded-postgres';
 import type { CapturedMessage } from './smtp-capture';
+import { freeLocalPort } from '../../db/free-port';
+
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** No HTTP call may take longer: an answer or a 503 with Retry-After comes first. */
@@ -33,14 +35,6 @@ export async function eventually<T>(probe: () => Promise<T> | T, accept: (value:
     if (Date.now() - started > timeoutMs) throw new Error(`${what}: not reached within ${timeoutMs} ms (${JSON.stringify(value)})`);
     await pause(250);
   }
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function listening(port: number): Promise<boolean> {
@@ -111,7 +105,7 @@ export async function startFaultStack(name: string): Promise<FaultStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `fieldops-faults-${name}-`));
   // The embedded PostgreSQL runs as user postgres when the suite runs as root.
   fs.chmodSync(dataDir, 0o755);
-  const [apiPort, temporalPort, smtpPort] = [await freePort(), await freePort(), await freePort()];
+  const [apiPort, temporalPort, smtpPort] = [await freeLocalPort(), await freeLocalPort(), await freeLocalPort()];
   const mails: CapturedMessage[] = [];
   const calls: HttpCall[] = [];
   const crashes: string[] = [];

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { embeddedPostgresPaths, readEmbeddedDatabaseUrl } from '../../db/embedded-postgres';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp';
+import { freeLocalPort } from '../../db/free-port';
 
 // `npm start` exactly as a user runs it (embedded PostgreSQL, the durable local Temporal, the
 // worker and the API in one process) on an empty DATA_DIR, stopped by SIGKILL and by SIGTERM and
@@ -30,14 +30,6 @@ let dataDir: string;
 let port: number;
 let smtp: TestSmtpServer;
 let running: Started | undefined;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: free } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return free;
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -169,7 +161,7 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldops-npm-start-'));
   // The embedded PostgreSQL runs as user postgres when the tests run as root.
   fs.chmodSync(dataDir, 0o755);
-  port = await freePort();
+  port = await freeLocalPort();
   smtp = await startTestSmtpServer();
 });
 

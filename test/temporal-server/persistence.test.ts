@@ -21,6 +21,7 @@ import {
   runActivity,
   sleepingWorkflow,
 } from './workflows';
+import { freeLocalPort } from '../../db/free-port';
 
 // The launcher in real-time mode with a data directory, as a child process killed with SIGKILL
 // mid-flight, and a worker in a child process of its own killed with it (in `npm start` the worker
@@ -56,14 +57,6 @@ async function until<T>(probe: () => Promise<T> | T, accept: (value: T) => boole
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -144,7 +137,7 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'temporal-persistence-'));
   attemptsLog = path.join(dataDir, '..', `${path.basename(dataDir)}-attempts.log`);
   fs.writeFileSync(attemptsLog, '');
-  port = await freePort();
+  port = await freeLocalPort();
   address = `127.0.0.1:${port}`;
   await workflowBundle(); // built once here, so the worker process finds it cached
   await restart();
