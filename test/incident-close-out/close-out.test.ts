@@ -6,6 +6,7 @@ import { seedServiceCompany, createContact, type ServiceCompany } from '../suppo
 import { startProcessHarness, type ProcessHarness } from '../support/process-harness';
 import { createUsers } from '../support/app';
 import { bearer, eventually, mailsTo, sleepUntil } from '../support/probes';
+import { signOffWorkflowId } from '../../workflows/sign-off/definitions';
 import { DAY, HOUR, INCIDENT_REPORT, MINUTE, SUMMARY_REPORT, after, closeOutProbes, insertIncident, makeCoordinator, startCloseOut } from './support';
 
 // The incident close-out end to end (P2 "After restoration"), started as the incident core starts it
@@ -292,6 +293,8 @@ describe('incident close-out: incident report, summary report, follow-up, group 
     const handle = await startCloseOut(h, { caseId, caseNumber: number, restoredAt, interruptedAt, round: 1 });
     const started = await eventually(() => p.get(number), (b) => b.round === 1);
     const reportId: string = started.incidentReport.documentId;
+    // The report's row is written a moment before its sign-off workflow starts: the engineer writes once it runs.
+    await eventually(() => h.env.client.workflow.getHandle(signOffWorkflowId(reportId)).describe().then(() => true, () => false), (running) => running);
     expect((await request(h.app).post(`/documents/${reportId}/versions`).set(p.as('engineer')).send({ content: INCIDENT_REPORT(interruptedAt, restoredAt) })).status).toBe(201);
     await p.signatureLink(CONTACT_EMAIL, `Incident report ${number}`, 1);
 

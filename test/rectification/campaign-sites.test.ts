@@ -70,7 +70,8 @@ describe('rectification campaign over sites: a refusal with proof, a failed site
 
     // The other agrees: a site visit per site.
     await p.agree(number, agreeing);
-    const visiting = await eventually(() => p.get(number), (b) => b.progress.devices.site_work === 2);
+    // Devices and sites are counted from the rows the customer's and each site's workflows write, a moment apart.
+    const visiting = await eventually(() => p.get(number), (b) => b.progress.devices.site_work === 2 && b.progress.sites.site_work === 2);
     expect(visiting.progress.sites).toMatchObject({ site_work: 2, completed: 1 });
 
     const site = (siteId: string) => `/rectification-campaigns/${number}/sites/${siteId}`;
