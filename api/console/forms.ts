@@ -76,8 +76,6 @@ function withoutNull(schema: JsonSchema, root: JsonSchema): { schema: JsonSchema
   return { schema: resolved, nullable: false };
 }
 
-const humanise = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').replace(/^./, (char) => char.toUpperCase());
-
 function stringValue(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
@@ -193,4 +191,3 @@ export function fieldsForSchema(name: string, key: string, schema: z.ZodType, pr
   return fieldFrom(name, key, root, root, true, prefill, text, 1);
 }
 
-export const fieldLabelOf = humanise;

@@ -10,7 +10,7 @@ import { fieldsForSchema, formFieldsOf, type FormField } from './forms';
 import type { ConsoleText } from './i18n';
 import type { ConsoleRenderer } from './render';
 import { actionsOf, fillPath, pageRouteFor, registrationsFor, relatedPagesOf, roleMay } from './route-map';
-import { CASE_NUMBER, chinaTime, timeView, valueView, type ValueContext, type ValueView } from './values';
+import { CASE_NUMBER, chinaTime, isPlainObject, timeView, valueView, type ValueContext, type ValueView } from './values';
 
 /** One form of a page: an API route the signed-in role may call, drawn from its schema. */
 export interface ActionView {
@@ -157,7 +157,7 @@ export async function resourcePage(ctx: ConsolePageContext, apiPath: string): Pr
     actionView(entry, match.params, answer.status === 200 && !list ? prefillFrom(answer.body as Record<string, unknown>) : {}, text, { after: entry.path === page.path ? 'case' : undefined }),
   );
 
-  if (answer.status !== 200 || list || !isRecord(answer.body)) {
+  if (answer.status !== 200 || list || !isPlainObject(answer.body)) {
     const filters = page.spec.query ? formFieldsOf(omitPaging(page.spec.query), stringQuery(req.query), text).filter((field) => field.kind !== 'group') : [];
     return ctx.render.page(req, res, answer.status === 200 ? 200 : answer.status, 'resource', {
       title: page.spec.summary,
@@ -184,7 +184,7 @@ export async function resourcePage(ctx: ConsolePageContext, apiPath: string): Pr
   const decide = ctx.table.find((entry) => entry.method === 'post' && entry.path === '/documents/:documentId/decisions');
   if (decide && roleMay(decide, role)) {
     for (const [key, value] of Object.entries(data)) {
-      if (!isRecord(value) || typeof value.id !== 'string' || typeof value.currentVersion !== 'number' || typeof value.waitingFor !== 'string' || value.waitingFor === 'customer_signature') continue;
+      if (!isPlainObject(value) || typeof value.id !== 'string' || typeof value.currentVersion !== 'number' || typeof value.waitingFor !== 'string' || value.waitingFor === 'customer_signature') continue;
       const action = actionView(decide, { documentId: value.id }, { version: value.currentVersion }, text);
       actions.unshift({ ...action, id: `${action.id}-${key}`, title: `${text.field(key)} v${value.currentVersion} · ${text.value(value.waitingFor)}: ${decide.spec.summary}` });
     }
@@ -212,11 +212,10 @@ export async function resourcePage(ctx: ConsolePageContext, apiPath: string): Pr
 
 /** A part of a read model that gets a section of its own: a non-empty list of records, or a record with something in it. */
 const isComplex = (value: unknown): boolean =>
-  (Array.isArray(value) && value.length > 0 && value.every(isRecord)) || (isRecord(value) && Object.values(value).some((inner) => inner !== null && inner !== undefined && inner !== ''));
+  (Array.isArray(value) && value.length > 0 && value.every(isPlainObject)) || (isPlainObject(value) && Object.values(value).some((inner) => inner !== null && inner !== undefined && inner !== ''));
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 export type Page = { items: unknown[]; total: number; limit: number; offset: number };
-const isPage = (value: unknown): value is Page => isRecord(value) && Array.isArray(value.items) && typeof value.total === 'number';
+const isPage = (value: unknown): value is Page => isPlainObject(value) && Array.isArray(value.items) && typeof value.total === 'number';
 
 function omitPaging(query: z.ZodType): z.ZodType {
   return query instanceof z.ZodObject ? query.omit({ limit: true, offset: true } as never) : query;
@@ -229,7 +228,7 @@ const listHidden = (key: string) => HIDDEN_KEYS.has(key) || key === 'href' || (k
 
 export function listView(page: Page, ctx: ConsolePageContext, apiPath: string, query: Request['query']) {
   const values = valueContext(ctx);
-  const items = page.items.filter(isRecord);
+  const items = page.items.filter(isPlainObject);
   const keys = [...new Set(items.flatMap((item) => Object.keys(item)))].filter((key) => !listHidden(key) && items.some((item) => item[key] === null || ['string', 'number', 'boolean'].includes(typeof item[key])));
   const identifierKey = IDENTIFIER_KEYS.find((key) => keys.includes(key));
   // The identifier, then what a board is read by (status, level, severity), then the rest in the API's order.
@@ -255,13 +254,13 @@ async function evidenceOf(ctx: ConsolePageContext, caseNumber: string) {
   if (!route || !roleMay(route, ctx.req.consoleSession!.actor.role)) return undefined;
   const answer = await ctx.api.get(`/cases/${encodeURIComponent(caseNumber)}/evidence`);
   if (answer.status !== 200) return undefined;
-  const items = (isRecord(answer.body) && Array.isArray(answer.body.items) ? answer.body.items : Array.isArray(answer.body) ? answer.body : []) as { fileName: string; url: string; thumbnailUrl: string | null; sniffedType: string }[];
+  const items = (isPlainObject(answer.body) && Array.isArray(answer.body.items) ? answer.body.items : Array.isArray(answer.body) ? answer.body : []) as { fileName: string; url: string; thumbnailUrl: string | null; sniffedType: string }[];
   return items.map((item) => ({ name: item.fileName, href: item.url, thumbnail: item.thumbnailUrl, type: item.sniffedType }));
 }
 
 async function emailsOf(ctx: ConsolePageContext, caseNumber: string, values: ValueContext): Promise<ValueView | undefined> {
   const answer = await ctx.api.get(`/cases/${encodeURIComponent(caseNumber)}/emails`);
-  if (answer.status !== 200 || !isRecord(answer.body) || !Array.isArray(answer.body.items)) return undefined;
+  if (answer.status !== 200 || !isPlainObject(answer.body) || !Array.isArray(answer.body.items)) return undefined;
   return valueView(answer.body.items.map((item) => {
     const { template: _template, locale: _locale, ...shown } = item as Record<string, unknown>;
     return shown;
