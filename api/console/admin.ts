@@ -141,14 +141,28 @@ function checkedForm(ctx: ConsolePageContext): CalendarForm | undefined {
   return formOf(ctx.req.body);
 }
 
-/** Step 1 of an edit: what the change would do (POST /admin/calendar/:year/preview), and a button to save it. */
-export async function calendarPreviewPage(ctx: ConsolePageContext): Promise<void> {
+/** The edit a calendar form posted, checked (CSRF, year, each line); undefined once the page has answered otherwise. */
+async function submittedEdit(ctx: ConsolePageContext): Promise<{ year: number; form: CalendarForm; days: ReturnType<typeof parseDays>['days'] } | undefined> {
   const year = yearOf(ctx);
   const form = checkedForm(ctx);
-  if (!form) return;
-  if (!year) return ctx.render.message(ctx.req, ctx.res, 404, 'notFound', { href: '/console/admin', label: 'admin' });
+  if (!form) return undefined;
+  if (!year) {
+    ctx.render.message(ctx.req, ctx.res, 404, 'notFound', { href: '/console/admin', label: 'admin' });
+    return undefined;
+  }
   const { days, problems } = parseDays(form.days, ctx.text.ui.line);
-  if (problems.length > 0) return calendarPage(ctx, { form, problems, status: 400 });
+  if (problems.length > 0) {
+    await calendarPage(ctx, { form, problems, status: 400 });
+    return undefined;
+  }
+  return { year, form, days };
+}
+
+/** Step 1 of an edit: what the change would do (POST /admin/calendar/:year/preview), and a button to save it. */
+export async function calendarPreviewPage(ctx: ConsolePageContext): Promise<void> {
+  const edit = await submittedEdit(ctx);
+  if (!edit) return;
+  const { year, form, days } = edit;
   const answer = await ctx.api.send('POST', `/admin/calendar/${year}/preview`, { days });
   if (answer.status !== 200) return calendarPage(ctx, { form, problems: problemsOf(answer.body, days, ctx.text.ui.line), status: answer.status });
   const preview = answer.body as {
@@ -185,12 +199,9 @@ export async function calendarPreviewPage(ctx: ConsolePageContext): Promise<void
 
 /** Step 2: the change saved through PUT /admin/calendar/:year; back to the year's page. */
 export async function calendarSave(ctx: ConsolePageContext): Promise<void> {
-  const year = yearOf(ctx);
-  const form = checkedForm(ctx);
-  if (!form) return;
-  if (!year) return ctx.render.message(ctx.req, ctx.res, 404, 'notFound', { href: '/console/admin', label: 'admin' });
-  const { days, problems } = parseDays(form.days, ctx.text.ui.line);
-  if (problems.length > 0) return calendarPage(ctx, { form, problems, status: 400 });
+  const edit = await submittedEdit(ctx);
+  if (!edit) return;
+  const { year, form, days } = edit;
   const answer = await ctx.api.send('PUT', `/admin/calendar/${year}`, { source: form.source, version: form.version, days });
   if (answer.status !== 200) return calendarPage(ctx, { form, problems: problemsOf(answer.body, days, ctx.text.ui.line), status: answer.status });
   ctx.res.redirect(303, `/console/admin/calendar/${year}?saved=1`);
